@@ -1,0 +1,18 @@
+"""tfar: autoregressive generative models as Keras 3 layers and TFP distributions.
+
+Every model is a `tfp.distributions.Distribution` over integer-valued vectors or images:
+
+    import tfar
+    d = tfar.MADE(event_shape=(28, 28, 1), num_values=2, hidden_units=(500,))
+    lp = d.log_prob(x)                    # [batch] nats
+    s = d.sample(16, seed=(1, 2))         # [16, 28, 28, 1]
+"""
+
+from tfar import _backend  # noqa: F401  (sets KERAS_BACKEND first)
+from tfar.autoregressive import AutoregressiveDistribution
+from tfar.models.fvsbn import FVSBN
+from tfar.models.made import MADE
+from tfar.models.nade import NADE
+
+__all__ = ["AutoregressiveDistribution", "FVSBN", "MADE", "NADE"]
+__version__ = "0.1.0"

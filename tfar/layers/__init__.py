@@ -1,0 +1,5 @@
+"""Keras 3 building blocks of tfar's networks. Nothing here knows about distributions."""
+
+from tfar.layers.masked import MaskedDense, input_order, made_degrees, mask_from_degrees
+
+__all__ = ["MaskedDense", "input_order", "made_degrees", "mask_from_degrees"]

@@ -1,0 +1,212 @@
+"""Masked layers and the MADE mask construction.
+
+Germain, Gregor, Murray, Larochelle, "MADE: Masked Autoencoder for Distribution
+Estimation", ICML 2015, §4 (masks from degrees), §4.2 (order- and connectivity-agnostic
+training: several mask sets drawn up front).
+
+Every unit carries a *degree*. Input dimension d has degree rank(d) + 1 in the model's
+order (1 … D); a hidden unit of degree m may only see inputs of degree ≤ m; an output for
+dimension d (degree m_d) may only see hidden units of degree < m_d. For D = 3 in the
+order (x1, x2, x3) and one hidden layer of degrees (1, 2, 1, 2):
+
+    hidden mask  (m_h >= m_in)          output mask  (m_out > m_h)
+              h1 h2 h3 h4                          o1 o2 o3
+    x1 (1)  [  1  1  1  1 ]             h1 (1)  [  0  1  1 ]
+    x2 (2)  [  0  1  0  1 ]             h2 (2)  [  0  0  1 ]
+    x3 (3)  [  0  0  0  0 ]             h3 (1)  [  0  1  1 ]
+                                        h4 (2)  [  0  0  1 ]
+
+so o_d depends on x_<d only. A layer may hold M mask sets at once (stacked degrees of
+shape [M, n]); it then uses one of them (`mask_index`) or all of them side by side.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+import keras
+
+ORDERINGS = ("left_to_right", "right_to_left", "random")
+HIDDEN_DEGREES = ("equal", "random")
+
+
+def input_order(num_dims, ordering="left_to_right", rng=None):
+    """The order in which dimensions are generated: `order[i]` is the i-th dimension.
+
+    Args:
+      num_dims: D, the number of dimensions.
+      ordering: "left_to_right", "right_to_left", "random", or an explicit permutation
+        of `range(D)` (any sequence of ints).
+      rng: a `np.random.Generator`, used for "random".
+
+    Returns:
+      An int array of shape [D].
+    """
+    if isinstance(ordering, str):
+        if ordering == "left_to_right":
+            return np.arange(num_dims)
+        if ordering == "right_to_left":
+            return np.arange(num_dims)[::-1].copy()
+        if ordering == "random":
+            rng = rng if rng is not None else np.random.default_rng()
+            return rng.permutation(num_dims)
+        raise ValueError(
+            f"ordering must be one of {ORDERINGS} or a permutation of range({num_dims}); "
+            f"got {ordering!r}."
+        )
+    order = np.asarray(ordering)
+    if order.shape != (num_dims,) or not np.array_equal(np.sort(order), np.arange(num_dims)):
+        raise ValueError(
+            f"An explicit ordering must be a permutation of range({num_dims}) "
+            f"(shape ({num_dims},)); got {np.asarray(ordering).tolist()!r}."
+        )
+    return order.astype(np.int64)
+
+
+def made_degrees(num_dims, hidden_units, ordering="left_to_right",
+                 hidden_degrees="equal", num_masks=1, seed=None):
+    """Draws `num_masks` MADE degree assignments (MADE §4, §4.2).
+
+    Args:
+      num_dims: D.
+      hidden_units: sizes of the hidden layers (may be empty).
+      ordering: see `input_order`. With "random", each mask set has its own order
+        (order-agnostic training); otherwise all share one.
+      hidden_degrees: "equal" spreads each layer's degrees evenly over
+        [min degree of the layer below, D - 1]; "random" draws them uniformly there.
+      num_masks: M, the number of mask sets.
+      seed: int seed of the numpy generator for the random choices.
+
+    Returns:
+      A list `[input_degrees, hidden_1, …, hidden_L]` of int arrays of shape [M, D],
+      [M, H_1], …, [M, H_L].
+    """
+    if hidden_degrees not in HIDDEN_DEGREES:
+        raise ValueError(f"hidden_degrees must be one of {HIDDEN_DEGREES}; got {hidden_degrees!r}.")
+    if num_masks < 1:
+        raise ValueError(f"num_masks must be >= 1; got {num_masks}.")
+    if num_masks > 1 and ordering != "random" and hidden_degrees != "random":
+        raise ValueError(
+            "num_masks > 1 needs ordering='random' or hidden_degrees='random'; with "
+            f"ordering={ordering!r} and hidden_degrees='equal' every mask set is the same."
+        )
+    rng = np.random.default_rng(seed)
+    shared_order = None if isinstance(ordering, str) and ordering == "random" else (
+        input_order(num_dims, ordering, rng))
+    per_mask = []
+    for _ in range(num_masks):
+        order = shared_order if shared_order is not None else input_order(num_dims, "random", rng)
+        degrees = [np.argsort(order) + 1]
+        for units in hidden_units:
+            low = min(int(degrees[-1].min()), num_dims - 1)
+            if low < 1:  # D == 1: no hidden unit can feed an output; keep them inert.
+                layer = np.full(units, num_dims)
+            elif hidden_degrees == "equal":
+                layer = low + np.arange(units) % (num_dims - low)
+            else:
+                layer = rng.integers(low, num_dims, size=units)
+            degrees.append(layer)
+        per_mask.append(degrees)
+    return [np.stack([mask[i] for mask in per_mask]).astype(np.int64)
+            for i in range(len(per_mask[0]))]
+
+
+def mask_from_degrees(input_degrees, output_degrees, strict):
+    """The connectivity mask(s) between two layers.
+
+    Args:
+      input_degrees: int array [..., n_in].
+      output_degrees: int array [..., n_out] (same leading shape).
+      strict: True for connections into outputs (m_out > m_in), False for hidden
+        layers (m_out >= m_in).
+
+    Returns:
+      A float32 array [..., n_in, n_out] of zeros and ones.
+    """
+    input_degrees = np.asarray(input_degrees)[..., :, None]
+    output_degrees = np.asarray(output_degrees)[..., None, :]
+    connected = output_degrees > input_degrees if strict else output_degrees >= input_degrees
+    return connected.astype(np.float32)
+
+
+@keras.saving.register_keras_serializable(package="tfar")
+class MaskedDense(keras.layers.Layer):
+    """A dense layer whose kernel is multiplied by fixed MADE masks inside `call`.
+
+    Shapes: inputs [B, n_in] -> [B, units] when the layer holds one mask set or a
+    `mask_index` is given; [B, n_in] or [M, B, n_in] -> [M, B, units] with all M mask
+    sets side by side (`mask_index=None`, M > 1).
+
+    The mask is applied as `kernel * mask` on every call (never as a constraint or by
+    overwriting weights), so the layer is autoregressive from construction on.
+
+    Args:
+      units: number of outputs.
+      input_degrees: int array-like [M, n_in] (or [n_in]): degrees of the inputs.
+      output_degrees: int array-like [M, units] (or [units]): degrees of the outputs.
+      strict: see `mask_from_degrees`.
+      activation, use_bias, kernel_initializer, bias_initializer: as `keras.layers.Dense`.
+    """
+
+    def __init__(self, units, input_degrees, output_degrees, strict=False, activation=None,
+                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.input_degrees = np.atleast_2d(np.asarray(input_degrees, dtype=np.int64))
+        self.output_degrees = np.atleast_2d(np.asarray(output_degrees, dtype=np.int64))
+        if self.output_degrees.shape != (self.input_degrees.shape[0], self.units):
+            raise ValueError(
+                f"output_degrees must have shape [M, units] = [{self.input_degrees.shape[0]}, "
+                f"{self.units}]; got {list(self.output_degrees.shape)}."
+            )
+        self.strict = bool(strict)
+        self.activation = keras.activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.num_masks = self.input_degrees.shape[0]
+        self.mask = mask_from_degrees(self.input_degrees, self.output_degrees, self.strict)
+
+    def build(self, input_shape):
+        n_in = input_shape[-1]
+        if n_in != self.input_degrees.shape[1]:
+            raise ValueError(
+                f"{self.name}: inputs have {n_in} features but input_degrees describe "
+                f"{self.input_degrees.shape[1]}."
+            )
+        self.kernel = self.add_weight(name="kernel", shape=(n_in, self.units),
+                                      initializer=self.kernel_initializer)
+        self.bias = (self.add_weight(name="bias", shape=(self.units,),
+                                     initializer=self.bias_initializer)
+                     if self.use_bias else None)
+
+    def call(self, inputs, mask_index=None):
+        kernel = tf.convert_to_tensor(self.kernel)
+        mask = tf.constant(self.mask, dtype=kernel.dtype)
+        if self.num_masks == 1 or mask_index is not None:
+            index = 0 if mask_index is None else mask_index
+            outputs = tf.matmul(inputs, kernel * tf.gather(mask, index))
+        elif len(inputs.shape) == 2:
+            outputs = tf.einsum("bi,mio->mbo", inputs, kernel * mask)
+        else:
+            outputs = tf.einsum("mbi,mio->mbo", inputs, kernel * mask)
+        if self.bias is not None:
+            outputs = outputs + self.bias
+        return self.activation(outputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            units=self.units,
+            input_degrees=self.input_degrees.tolist(),
+            output_degrees=self.output_degrees.tolist(),
+            strict=self.strict,
+            activation=keras.activations.serialize(self.activation),
+            use_bias=self.use_bias,
+            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+            bias_initializer=keras.initializers.serialize(self.bias_initializer),
+        )
+        return config

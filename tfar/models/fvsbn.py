@@ -1,0 +1,60 @@
+"""FVSBN: the fully visible sigmoid belief network (logistic autoregressive network).
+
+Goodfellow, Bengio, Courville, *Deep Learning*, §20.10.7–20.10.8 (after Frey 1998):
+p(x_d = 1 | x_<d) = σ(b_d + Σ_{k<d} W_dk x_k) — a linear map of the previous dimensions
+through a strictly lower-triangular weight matrix. With `num_values` > 2 the inputs are
+one-hot and each conditional is a softmax over linear logits. This is exactly a MADE
+without hidden layers (the output mask m_out > m_in is the triangle), so the network is a
+`MADENetwork` with `hidden_units=()`.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from tfar.autoregressive import (AutoregressiveDistribution, build_network, check_event_shape,
+                                 head_for)
+from tfar.layers.masked import made_degrees
+from tfar.models.made import MADENetwork
+
+
+class FVSBN(AutoregressiveDistribution):
+    """FVSBN as a `tfd.Distribution`: D(D-1)/2 · E·P weights in a masked triangle.
+
+    Example:
+      d = tfar.FVSBN(event_shape=(784,), num_values=2)
+      lp = d.log_prob(x)      # [batch] nats
+
+    Args:
+      event_shape: (D,) or an image shape, flattened in row-major order.
+      num_values: values per dimension (2: Bernoulli head by default).
+      ordering: "left_to_right", "right_to_left", "random" or an explicit permutation.
+      likelihood: "bernoulli" or "categorical".
+      conditional_shape: shape of a conditional input, added linearly to every logit.
+      seed: int seed for a random ordering.
+      network: an existing network to wrap.
+      dtype, validate_args, name: as `tfd.Distribution`.
+    """
+
+    def __init__(self, event_shape, num_values=2, ordering="left_to_right", likelihood=None,
+                 conditional_shape=None, seed=None, network=None, dtype=tf.float32,
+                 validate_args=False, name="FVSBN"):
+        parameters = dict(locals())
+        event_shape = check_event_shape(event_shape)
+        head = head_for(likelihood, num_values)
+        if network is None:
+            num_dims = int(np.prod(event_shape))
+            network = MADENetwork(
+                num_dims, num_values, head.params_size,
+                made_degrees(num_dims, (), ordering, seed=seed),
+                conditional_size=(None if conditional_shape is None
+                                  else int(np.prod(conditional_shape))),
+                name=f"{name}_network")
+            build_network(network, conditional_shape)
+        parameters["network"] = network
+        super().__init__(network, event_shape, num_values, head,
+                         orderings=np.argsort(network.degrees[0], axis=1),
+                         conditional_shape=conditional_shape, dtype=dtype,
+                         validate_args=validate_args, parameters=parameters, name=name)
+
+    def _component_params(self, x, conditional_input):
+        return self._network(x, conditional_input=conditional_input)
