@@ -70,8 +70,10 @@ class Categorical(Likelihood):
         self.params_size = self.num_values
 
     def log_prob(self, params, x):
-        labels = tf.broadcast_to(tf.cast(x, tf.int32), tf.shape(params)[:-1])
-        return -tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=params)
+        shape = tf.broadcast_dynamic_shape(tf.shape(x), tf.shape(params)[:-1])
+        labels = tf.broadcast_to(tf.cast(x, tf.int32), shape)
+        logits = tf.broadcast_to(params, tf.concat([shape, [self.num_values]], 0))
+        return -tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
 
     def sample(self, params, seed):
         flat = tf.reshape(params, [-1, self.num_values])

@@ -66,6 +66,19 @@ class MADENetwork(keras.Model):
             if self.conditional_size is not None else None)
         self.hidden_activation = keras.activations.get(activation)
 
+    def build(self, input_shape):
+        """Creates every variable from the input shape [B, D] (so Keras can reload it)."""
+        features = self.num_dims * encoding_size(self.num_values)
+        width = features
+        for layer in self.hidden_layers:
+            layer.build((None, width))
+            width = layer.units
+        self.output_layer.build((None, width))
+        if self.direct_layer is not None:
+            self.direct_layer.build((None, features))
+        for layer in self.conditional_layers or []:
+            layer.build((None, self.conditional_size))
+
     def call(self, inputs, conditional_input=None, mask_index=None, encoded=False):
         """inputs: values [B, D], or features [B, D, E] when `encoded` (e.g. to take
         gradients with respect to the input); returns params [M', B, D, P]."""

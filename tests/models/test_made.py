@@ -1,0 +1,134 @@
+"""MADE: normalization, causality, sampling, ensembles, config round trip."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import checks
+import tfar
+from tfar.layers.encoding import encoding_size
+from tfar.models.made import MADENetwork
+
+CONDITION = np.array([0.5, -1.0, 2.0], np.float32)
+
+# (id, constructor kwargs): every ordering option, num_masks > 1, 2 and 4 values,
+# vector and image events, conditional and not, direct connections, deeper nets.
+OPTIONS = [
+    ("l2r-vector-binary", dict(event_shape=(10,), hidden_units=(16,))),
+    ("r2l-image-4values", dict(event_shape=(2, 2, 1), num_values=4, hidden_units=(12,),
+                               ordering="right_to_left")),
+    ("random-order", dict(event_shape=(6,), hidden_units=(8, 8), ordering="random", seed=3)),
+    ("explicit-order-conditional", dict(event_shape=(2, 3), hidden_units=(10,),
+                                        ordering=[3, 0, 5, 1, 4, 2], conditional_shape=(3,))),
+    ("8masks-order-agnostic", dict(event_shape=(10,), hidden_units=(20, 20), ordering="random",
+                                   num_masks=8, seed=1)),
+    ("3masks-connectivity-4values-conditional", dict(
+        event_shape=(4,), num_values=4, hidden_units=(12,), hidden_degrees="random",
+        num_masks=3, seed=2, conditional_shape=(3,))),
+    ("direct-no-hidden-categorical", dict(event_shape=(2, 2, 1), num_values=4, hidden_units=(),
+                                          direct_connections=True)),
+    ("binary-categorical-head", dict(event_shape=(5,), hidden_units=(8,), likelihood="categorical",
+                                     direct_connections=True)),
+]
+
+
+def make(kwargs):
+    return tfar.MADE(**kwargs)
+
+
+def condition_for(d):
+    return None if d.conditional_shape is None else CONDITION
+
+
+@pytest.mark.parametrize("kwargs", [o[1] for o in OPTIONS], ids=[o[0] for o in OPTIONS])
+def test_normalized(kwargs):
+    d = make(kwargs)
+    checks.assert_normalized(d, condition_for(d))
+
+
+@pytest.mark.parametrize("kwargs", [o[1] for o in OPTIONS], ids=[o[0] for o in OPTIONS])
+def test_causal_from_construction(kwargs):
+    d = make(kwargs)
+    c = condition_for(d)
+    # a different condition per example, so that no unit is switched off by a constant offset
+    c = None if c is None else tf.random.stateless_normal([32, c.shape[0]], seed=(0, 1))
+    features = encoding_size(d.num_values)
+    # MADE claims full connectivity with direct links, or with one hidden layer of evenly
+    # spread degrees and H >= D - 1 (deeper ReLU stacks can be blind by their weights).
+    hidden = kwargs["hidden_units"]
+    connected = kwargs.get("direct_connections", False) or (
+        kwargs.get("hidden_degrees", "equal") == "equal" and len(hidden) == 1
+        and hidden[0] >= d.orderings.shape[1] - 1)
+    jac = checks.input_jacobian(
+        lambda f: d.network(f, conditional_input=c, encoded=True), d.orderings.shape[1], features)
+    checks.assert_causal(jac, d.orderings, fully_connected=connected)
+    for k in range(d.num_masks):  # the single-mask path used in training
+        jac = checks.input_jacobian(
+            lambda f: d.network(f, conditional_input=c, mask_index=k, encoded=True),
+            d.orderings.shape[1], features)
+        checks.assert_causal(jac, d.orderings[k:k + 1], fully_connected=connected)
+
+
+@pytest.mark.parametrize("kwargs", [OPTIONS[2][1], OPTIONS[5][1]], ids=["single", "ensemble"])
+def test_samples_match_log_prob(kwargs):
+    d = make({**kwargs, "event_shape": (3,)} if kwargs.get("num_values", 2) == 2 else kwargs)
+    c = condition_for(d)
+    checks.train_a_few_steps(d, conditional_input=c)
+    checks.assert_samples_match(d, conditional_input=c)
+    checks.assert_seeded(d, conditional_input=c)
+
+
+def test_ensemble_is_log_mean_exp_of_masks():
+    d = make(OPTIONS[4][1])
+    x = checks.all_configurations(d)[:50]
+    per_mask = np.stack([d.log_prob(x, mask_index=k).numpy() for k in range(d.num_masks)])
+    expected = np.log(np.mean(np.exp(per_mask.astype(np.float64)), axis=0))
+    np.testing.assert_allclose(d.log_prob(x).numpy(), expected, atol=1e-5)
+    assert len({tuple(o) for o in d.orderings}) == d.num_masks  # order-agnostic: 8 orders
+
+
+def test_training_loss_uses_one_mask_per_call():
+    d = make(OPTIONS[4][1])
+    x = checks.all_configurations(d)[:50]
+    per_mask = {round(float(-np.mean(d.log_prob(x, mask_index=k))), 4) for k in range(d.num_masks)}
+    losses = {round(float(d.training_loss(x, seed=(0, s))), 4) for s in range(20)}
+    assert losses <= per_mask and len(losses) > 1
+
+
+def test_network_config_round_trip_keeps_drawn_masks():
+    d = make(OPTIONS[5][1])
+    config = d.network.get_config()
+    assert np.array(config["degrees"][0]).shape == (3, 4)  # the orderings drawn, not "random"
+    clone = MADENetwork.from_config(config)
+    clone(tf.zeros([1, 4]), conditional_input=tf.zeros([1, 3]))
+    clone.set_weights(d.network.get_weights())
+    wrapped = tfar.MADE(event_shape=(4,), num_values=4, conditional_shape=(3,), network=clone)
+    x = checks.all_configurations(d)[:20]
+    np.testing.assert_array_equal(wrapped.log_prob(x, conditional_input=CONDITION).numpy(),
+                                  d.log_prob(x, conditional_input=CONDITION).numpy())
+    np.testing.assert_array_equal(wrapped.orderings, d.orderings)
+
+
+def test_keras_save_and_load(tmp_path):
+    d = make(OPTIONS[3][1])
+    path = str(tmp_path / "made.keras")
+    d.network.save(path)
+    import keras
+    loaded = keras.models.load_model(path)
+    x = checks.all_configurations(d)[:20]
+    wrapped = tfar.MADE(event_shape=(2, 3), conditional_shape=(3,), network=loaded)
+    np.testing.assert_allclose(wrapped.log_prob(x, conditional_input=CONDITION).numpy(),
+                               d.log_prob(x, conditional_input=CONDITION).numpy(), rtol=1e-6)
+
+
+def test_variables_are_the_networks():
+    d = make(OPTIONS[3][1])
+    assert len(d.trainable_variables) == len(d.network.trainable_variables) > 0
+    for mine, theirs in zip(d.trainable_variables, d.network.trainable_variables):
+        assert mine is theirs.value
+    assert len(d.variables) == len(d.network.variables)
+
+
+def test_equal_masks_rejected():
+    with pytest.raises(ValueError, match="every mask set is the same"):
+        tfar.MADE(event_shape=(4,), num_masks=2)

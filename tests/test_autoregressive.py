@@ -1,0 +1,112 @@
+"""The Distribution contract shared by every model: shapes, seeds, bad input, completion."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+import checks
+import tfar
+
+MODELS = {
+    "FVSBN": lambda **kw: tfar.FVSBN(event_shape=(2, 3), **kw),
+    "NADE": lambda **kw: tfar.NADE(event_shape=(2, 3), hidden_units=5, **kw),
+    "MADE": lambda **kw: tfar.MADE(event_shape=(2, 3), hidden_units=(8,), **kw),
+}
+
+
+@pytest.fixture(params=sorted(MODELS))
+def model(request):
+    return MODELS[request.param]
+
+
+def test_is_a_tfp_distribution(model):
+    d = model(num_values=3)
+    assert isinstance(d, tfp.distributions.Distribution)
+    assert d.batch_shape == () and d.event_shape == (2, 3)
+    assert d.sample(seed=(0, 1)).shape == (2, 3)
+    assert d.sample([4, 5], seed=(0, 1)).shape == (4, 5, 2, 3)
+    x = d.sample([4, 5], seed=(0, 1))
+    assert d.log_prob(x).shape == (4, 5)
+    assert d.log_prob(tf.cast(x, tf.int32)).dtype == tf.float32  # integer input is fine
+
+
+def test_conditional_broadcasting_follows_tfp(model):
+    d = model(conditional_shape=(2,))
+    labels = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]], np.float32)
+    s = d.sample([4, 3], seed=(1, 2), conditional_input=labels)     # 4 samples per label
+    assert s.shape == (4, 3, 2, 3)
+    lp = d.log_prob(s, conditional_input=labels)
+    assert lp.shape == (4, 3)
+    one_by_one = np.stack([d.log_prob(s[:, j], conditional_input=labels[j]).numpy()
+                           for j in range(3)], axis=1)
+    np.testing.assert_allclose(lp.numpy(), one_by_one, rtol=1e-6)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="batch shape of conditional_input"):
+        d.sample(4, seed=(1, 2), conditional_input=labels)
+
+
+def test_bad_input_messages(model):
+    d = model(validate_args=True)
+    with pytest.raises(ValueError, match=r"x must have shape \[\.\.\., 2, 3\].*got shape \(4, 6\)"):
+        d.log_prob(np.zeros((4, 6), np.float32))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"values >= 2; expected integers in \[0, 2\)"):
+        d.log_prob(np.full((1, 2, 3), 2.0, np.float32))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="values below 0"):
+        d.log_prob(np.full((1, 2, 3), -1.0, np.float32))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="non-integer values"):
+        d.log_prob(np.full((1, 2, 3), 0.5, np.float32))
+    with pytest.raises(ValueError, match="built without a conditional input"):
+        d.log_prob(np.zeros((1, 2, 3), np.float32), conditional_input=np.zeros(2, np.float32))
+    with pytest.raises(ValueError, match="built without a conditional input"):
+        d.sample(2, seed=(1, 2), conditional_input=np.zeros(2, np.float32))
+    with pytest.raises(ValueError, match="method must be one of"):
+        d.sample(2, seed=(1, 2), method="magic")
+
+
+def test_nan_input_rejected_even_without_validate_args(model):
+    d = model()
+    with pytest.raises(tf.errors.InvalidArgumentError, match="NaN or Inf"):
+        d.log_prob(np.full((1, 2, 3), np.nan, np.float32))
+
+
+def test_conditional_shape_errors(model):
+    d = model(conditional_shape=(2,))
+    x = np.zeros((1, 2, 3), np.float32)
+    with pytest.raises(ValueError, match=r"conditional_input must have shape \[\.\.\., 2\].*got shape \(1, 3\)"):
+        d.log_prob(x, conditional_input=np.zeros((1, 3), np.float32))
+    with pytest.raises(ValueError, match="pass conditional_input"):
+        d.log_prob(x)
+    with pytest.raises(ValueError, match="pass conditional_input"):
+        d.sample(1, seed=(1, 2))
+
+
+def test_bad_constructor_arguments(model):
+    with pytest.raises(ValueError, match="num_values must be >= 2"):
+        model(num_values=1)
+    with pytest.raises(ValueError, match="Bernoulli head models num_values=2"):
+        model(num_values=3, likelihood="bernoulli")
+    with pytest.raises(ValueError, match="event_shape must be"):
+        tfar.MADE(event_shape=(0,))
+
+
+def test_completion_samples_the_conditional():
+    """complete() draws unobserved dims from p(x_rest | x_observed) when observed come first."""
+    d = tfar.MADE(event_shape=(3,), num_values=3, hidden_units=(6,))
+    checks.train_a_few_steps(d)
+    prefix = np.array([2.0, 1.0, 0.0], np.float32)
+    observed = np.array([True, False, False])
+    n = 20000
+    filled = d.complete(np.tile(prefix, [n, 1]), observed, seed=(4, 5)).numpy()
+    assert np.all(filled[:, 0] == 2.0)
+    events = np.array([[2.0, a, b] for a in range(3) for b in range(3)], np.float32)
+    probs = np.exp(d.log_prob(events).numpy().astype(np.float64))
+    counts = np.array([np.sum(np.all(filled == e, axis=1)) for e in events])
+    import scipy.stats
+    assert scipy.stats.chisquare(counts, probs / probs.sum() * n).pvalue > 1e-3
+
+
+def test_sampling_inside_tf_function_with_int_seed_shapes(model):
+    d = model()
+    f = tf.function(lambda n, seed: d.sample(n, seed=seed))
+    assert f(tf.constant(3), tf.constant([1, 2])).shape.as_list() in ([3, 2, 3], [None, 2, 3])
+    assert f(tf.constant(3), tf.constant([1, 2])).numpy().shape == (3, 2, 3)
