@@ -140,7 +140,10 @@ class AutoregressiveDistribution(tfd.Distribution):
         raise NotImplementedError
 
     def _training_log_prob(self, x, conditional_input, seed):
-        """[B] log-probs used as the training objective (default: the exact ones)."""
+        """[B] log-probs used as the training objective (default: the exact ones).
+
+        `seed` comes as the caller gave it; a model that draws from it sanitizes it
+        (`tfp.random.sanitize_seed`), so deterministic objectives pay nothing for it."""
         del seed
         return self._flat_log_prob(x, conditional_input)
 
@@ -238,7 +241,6 @@ class AutoregressiveDistribution(tfd.Distribution):
         """
         with tf.name_scope(f"{self.name}/training_loss"):
             x, c, _ = self._flatten(x, conditional_input)
-            seed = tfp.random.sanitize_seed(seed, salt="training_loss")
             return -tf.reduce_mean(self._training_log_prob(x, c, seed))
 
     # ---------------------------------------------------------------- sampling

@@ -47,13 +47,13 @@ class Bernoulli(Likelihood):
         super().__init__(2)
 
     def log_prob(self, params, x):
-        logits = params[..., 0]
+        logits = tf.squeeze(params, -1)
         x = tf.cast(x, logits.dtype)
         # log σ(l) = -softplus(-l), log(1 - σ(l)) = -softplus(l)
         return -tf.nn.softplus(logits * (1.0 - 2.0 * x))
 
     def sample(self, params, seed):
-        logits = params[..., 0]
+        logits = tf.squeeze(params, -1)
         u = tf.random.stateless_uniform(tf.shape(logits), seed=seed, dtype=logits.dtype)
         return tf.cast(u < tf.sigmoid(logits), logits.dtype)
 

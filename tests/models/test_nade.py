@@ -7,7 +7,7 @@ import tensorflow as tf
 import checks
 import tfar
 from tfar.layers.encoding import encoding_size
-from tfar.models.nade import NADENetwork
+from tfar.models.nade import NADENetwork, exclusive_cumsum
 
 CONDITION = np.array([1.0, -0.5], np.float32)
 
@@ -112,6 +112,13 @@ def test_ensemble_is_log_mean_exp_of_orders():
         for o in d.orderings])
     expected = np.log(np.mean(np.exp(per_order.astype(np.float64)), axis=0))
     np.testing.assert_allclose(d.log_prob(x).numpy(), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("num_dims", [1, 2, 7, 16, 50])
+def test_blocked_cumsum_equals_tf_cumsum(num_dims):
+    a = tf.random.stateless_normal([num_dims, 3, 4], seed=(1, num_dims))
+    np.testing.assert_allclose(exclusive_cumsum(a).numpy(),
+                               tf.cumsum(a, axis=0, exclusive=True).numpy(), atol=1e-5)
 
 
 def test_log_prob_has_no_python_loop_over_dimensions():

@@ -71,8 +71,9 @@ def made_degrees(num_dims, hidden_units, ordering="left_to_right",
       hidden_units: sizes of the hidden layers (may be empty).
       ordering: see `input_order`. With "random", each mask set has its own order
         (order-agnostic training); otherwise all share one.
-      hidden_degrees: "equal" spreads each layer's degrees evenly over
-        [min degree of the layer below, D - 1]; "random" draws them uniformly there.
+      hidden_degrees: "equal" spaces each layer's degrees evenly over
+        [min degree of the layer below, D - 1] (H < D - 1 units skip degrees evenly, so
+        every input still reaches the later outputs); "random" draws them uniformly there.
       num_masks: M, the number of mask sets.
       seed: int seed of the numpy generator for the random choices.
 
@@ -100,8 +101,8 @@ def made_degrees(num_dims, hidden_units, ordering="left_to_right",
             low = min(int(degrees[-1].min()), num_dims - 1)
             if low < 1:  # D == 1: no hidden unit can feed an output; keep them inert.
                 layer = np.full(units, num_dims)
-            elif hidden_degrees == "equal":
-                layer = low + np.arange(units) % (num_dims - low)
+            elif hidden_degrees == "equal":  # evenly spaced; every degree once H >= D - low
+                layer = np.round(np.linspace(low, num_dims - 1, units)).astype(np.int64)
             else:
                 layer = rng.integers(low, num_dims, size=units)
             degrees.append(layer)
@@ -182,16 +183,17 @@ class MaskedDense(keras.layers.Layer):
 
     def call(self, inputs, mask_index=None):
         kernel = tf.convert_to_tensor(self.kernel)
-        mask = tf.constant(self.mask, dtype=kernel.dtype)
-        if self.num_masks == 1 or mask_index is not None:
-            index = 0 if mask_index is None else mask_index
-            outputs = tf.matmul(inputs, kernel * tf.gather(mask, index))
-        elif len(inputs.shape) == 2:
-            outputs = tf.einsum("bi,mio->mbo", inputs, kernel * mask)
+        if self.num_masks == 1:
+            outputs = tf.matmul(inputs, kernel * tf.constant(self.mask[0], dtype=kernel.dtype))
+        elif mask_index is not None:
+            mask = tf.gather(tf.constant(self.mask, dtype=kernel.dtype), mask_index)
+            outputs = tf.matmul(inputs, kernel * mask)
         else:
-            outputs = tf.einsum("mbi,mio->mbo", inputs, kernel * mask)
-        if self.bias is not None:
-            outputs = outputs + self.bias
+            mask = tf.constant(self.mask, dtype=kernel.dtype)
+            pattern = "bi,mio->mbo" if len(inputs.shape) == 2 else "mbi,mio->mbo"
+            outputs = tf.einsum(pattern, inputs, kernel * mask)
+        if self.bias is not None:  # bias_add, so grappler fuses MatMul+BiasAdd(+Relu)
+            outputs = tf.nn.bias_add(outputs, self.bias)
         return self.activation(outputs)
 
     def compute_output_shape(self, input_shape):

@@ -11,6 +11,7 @@ softmax head (`tfar.likelihoods.Categorical`).
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 import keras
 
@@ -50,8 +51,11 @@ class MADENetwork(keras.Model):
         features = encoding_size(self.num_values)
         input_degrees = np.repeat(self.degrees[0], features, axis=1)
         output_degrees = np.repeat(self.degrees[0], self.params_size, axis=1)
+        # Without a conditional term the activation goes inside the layer (a fused kernel).
+        inner_activation = activation if self.conditional_size is None else None
         self.hidden_layers = [
-            MaskedDense(d.shape[1], below, d, strict=False, name=f"hidden_{i}")
+            MaskedDense(d.shape[1], below, d, strict=False, activation=inner_activation,
+                        name=f"hidden_{i}")
             for i, (below, d) in enumerate(zip([input_degrees] + self.degrees[1:-1], self.degrees[1:]))]
         self.output_layer = MaskedDense(
             self.num_dims * self.params_size, ([input_degrees] + self.degrees[1:])[-1],
@@ -92,14 +96,13 @@ class MADENetwork(keras.Model):
         h = features
         for layer, term in zip(self.hidden_layers, conditional_terms):
             h = layer(h, mask_index=mask_index)
-            h = self.hidden_activation(h if term is None else h + term)
+            if term is not None:
+                h = self.hidden_activation(h + term)
         outputs = self.output_layer(h, mask_index=mask_index)
         if self.direct_layer is not None:
             outputs = outputs + self.direct_layer(features, mask_index=mask_index)
         if conditional_terms[-1] is not None:
             outputs = outputs + conditional_terms[-1]
-        if self.num_masks == 1 or mask_index is not None:
-            outputs = outputs[None]
         return tf.reshape(outputs, [-1, tf.shape(inputs)[0], self.num_dims, self.params_size])
 
     def get_config(self):
@@ -177,13 +180,14 @@ class MADE(AutoregressiveDistribution):
         return tf.reshape(self._masked_log_prob(x, c, mask_index), batch_shape)
 
     def _masked_log_prob(self, x, c, mask_index):
-        params = self._network(x, conditional_input=c, mask_index=mask_index)[0]
+        params = tf.squeeze(self._network(x, conditional_input=c, mask_index=mask_index), 0)
         return tf.reduce_sum(self._likelihood.log_prob(params, x), axis=-1)
 
     def _training_log_prob(self, x, conditional_input, seed):
         """One mask set drawn per call (MADE §4.2); the exact log-prob when M = 1."""
         if self.num_masks == 1:
             return self._masked_log_prob(x, conditional_input, 0)
+        seed = tfp.random.sanitize_seed(seed, salt="MADE_mask")
         mask_index = tf.random.stateless_uniform([], seed=seed, maxval=self.num_masks,
                                                  dtype=tf.int32)
         return self._masked_log_prob(x, conditional_input, mask_index)

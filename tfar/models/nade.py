@@ -15,8 +15,11 @@ Here every training step uses the exact log-likelihood of the drawn order (O(D·
 example, thanks to the tied weights) rather than DeepNADE's one-step estimator.
 """
 
+import math
+
 import numpy as np
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 import keras
 
@@ -24,6 +27,26 @@ from tfar.autoregressive import (AutoregressiveDistribution, build_network, chec
                                  head_for)
 from tfar.layers.encoding import encode_values, encoding_size
 from tfar.layers.masked import input_order
+
+
+def exclusive_cumsum(a):
+    """Σ_{k<d} a[k] along axis 0 of a [D, ...], blocked: equals `tf.cumsum(a, 0, exclusive=True)`.
+
+    With blocks of s ≈ √D rows, the sums inside a block are one matmul with a strictly
+    lower-triangular s×s matrix and the block offsets a cumulative sum over D/s rows.
+    TF's CPU Cumsum over a [784, 100, 500] tensor is memory-bound and ~2.5x slower.
+    """
+    num_dims = a.shape[0]
+    size = max(1, int(round(math.sqrt(num_dims))))
+    num_blocks = -(-num_dims // size)
+    rest = tf.shape(a)[1:]
+    blocks = tf.reshape(tf.pad(tf.reshape(a, [num_dims, -1]), [[0, num_blocks * size - num_dims], [0, 0]]),
+                        [num_blocks, size, -1])
+    strictly_lower = tf.constant(np.tril(np.ones((size, size)), -1), a.dtype)
+    within = tf.einsum("ij,njk->nik", strictly_lower, blocks)
+    offsets = tf.cumsum(tf.reduce_sum(blocks, axis=1), axis=0, exclusive=True)
+    sums = tf.reshape(within + offsets[:, None], [num_blocks * size, -1])[:num_dims]
+    return tf.reshape(sums, tf.concat([[num_dims], rest], 0))
 
 
 @keras.saving.register_keras_serializable(package="tfar")
@@ -83,6 +106,10 @@ class NADENetwork(keras.Model):
     def conditionals(self, inputs, order=None, conditional_input=None, encoded=False):
         """Params of every conditional under one order per example, in O(D·H).
 
+        The work happens in a dimension-major layout [D, B, H]: the contributions
+        W_d x_d are one batched matmul, the cumulative sum runs over the outer axis and the
+        outputs are one more batched matmul, so no [B, D, H] tensor is ever transposed.
+
         Args:
           inputs: [B, D] values, or features [B, D, E] when `encoded`.
           order: None (left to right), int [D] (one order) or [B, D] (one per example).
@@ -93,21 +120,30 @@ class NADENetwork(keras.Model):
         """
         batch_size = tf.shape(inputs)[0]
         features = inputs if encoded else encode_values(inputs, self.num_values)
-        contributions = tf.einsum("bde,deh->bdh", features, self.w)
+        contributions = tf.matmul(tf.transpose(features, [1, 0, 2]), self.w)      # [D, B, H]
         if self.u is not None:
-            contributions = contributions + self.u
+            contributions = contributions + self.u[:, None, :]
         hidden_term, output_term = self._conditional_terms(conditional_input, batch_size)
-        if order is not None:
-            batch_dims = 1 if len(order.shape) == 2 else 0
-            axis = 1
-            contributions = tf.gather(contributions, order, axis=axis, batch_dims=batch_dims)
-        pre_activation = tf.cumsum(contributions, axis=1, exclusive=True) + self.c
+        v, b = tf.convert_to_tensor(self.v), tf.convert_to_tensor(self.b)
+        per_example = order is not None and len(order.shape) == 2
+        if per_example:  # position i of example n holds dimension order[n, i]
+            rows = tf.broadcast_to(tf.range(batch_size)[None, :], [self.num_dims, batch_size])
+            contributions = tf.gather_nd(contributions,
+                                         tf.stack([tf.transpose(order), rows], axis=-1))
+        elif order is not None:  # one order: permute the small output weights instead
+            contributions = tf.gather(contributions, order)
+            v, b = tf.gather(v, order), tf.gather(b, order)
+        pre_activation = exclusive_cumsum(contributions) + self.c
         if self.conditional_size is not None:
-            pre_activation = pre_activation + hidden_term[:, None]
-        hidden = tf.sigmoid(pre_activation)                                    # [B, D, H]
-        if order is not None:  # back from positions in the order to dimensions
-            hidden = tf.gather(hidden, tf.argsort(order, axis=-1), axis=1, batch_dims=batch_dims)
-        return tf.einsum("bdh,dhp->bdp", hidden, self.v) + self.b + output_term
+            pre_activation = pre_activation + hidden_term[None]
+        hidden = tf.sigmoid(pre_activation)                                         # [D, B, H]
+        if per_example:  # back from positions to dimensions
+            positions = tf.transpose(tf.argsort(order, axis=-1))
+            hidden = tf.gather_nd(hidden, tf.stack([positions, rows], axis=-1))
+        params = tf.transpose(tf.matmul(hidden, v), [1, 0, 2]) + b                  # [B, D, P]
+        if order is not None and not per_example:
+            params = tf.gather(params, tf.argsort(order), axis=1)
+        return params + output_term
 
     def call(self, inputs, conditional_input=None, encoded=False):
         """Params [K, B, D, P] under each stored order (see `conditionals`)."""
@@ -210,6 +246,7 @@ class NADE(AutoregressiveDistribution):
         """A random order per example when order-agnostic; otherwise the exact log-prob."""
         if not self._network.order_agnostic:
             return self._flat_log_prob(x, conditional_input)
+        seed = tfp.random.sanitize_seed(seed, salt="NADE_orders")
         orders = tf.argsort(tf.random.stateless_uniform(tf.shape(x), seed=seed), axis=-1)
         params = self._network.conditionals(x, orders, conditional_input)
         return tf.reduce_sum(self._likelihood.log_prob(params, x), axis=-1)
