@@ -89,15 +89,20 @@ def assert_samples_match(d, num_samples=20000, seed=(7, 11), method=None, condit
     flat = events.reshape(len(events), -1)
     index = {tuple(e): i for i, e in enumerate(flat)}
     counts = np.bincount([index[tuple(s)] for s in samples], minlength=len(events))
-    expected = probs / probs.sum() * num_samples
-    keep = expected >= 5  # pool rare cells, as the chi-square approximation needs
-    observed = np.append(counts[keep], counts[~keep].sum())
-    expected = np.append(expected[keep], expected[~keep].sum())
-    if observed[-1] == 0 and expected[-1] < 1e-9:
-        observed, expected = observed[:-1], expected[:-1]
-    p_value = scipy.stats.chisquare(observed, expected).pvalue
+    p_value = chi_square_p(counts, probs)
     assert p_value > p_threshold, f"{d.name}: sample frequencies differ from exp(log_prob), p={p_value}"
     return p_value
+
+
+def chi_square_p(counts, probs):
+    """p-value of observed `counts` under probabilities ∝ `probs`; rare cells pooled."""
+    expected = np.asarray(probs, np.float64) / np.sum(probs) * np.sum(counts)
+    keep = expected >= 5  # the chi-square approximation needs populated cells
+    observed, expected = counts[keep], expected[keep]
+    if not keep.all():
+        observed = np.append(observed, counts[~keep].sum())
+        expected = np.append(expected, np.sum(counts) - expected.sum())
+    return scipy.stats.chisquare(observed, expected).pvalue
 
 
 def assert_seeded(d, method=None, conditional_input=None):

@@ -85,14 +85,14 @@ def made_degrees(num_dims, hidden_units, ordering="left_to_right",
         raise ValueError(f"hidden_degrees must be one of {HIDDEN_DEGREES}; got {hidden_degrees!r}.")
     if num_masks < 1:
         raise ValueError(f"num_masks must be >= 1; got {num_masks}.")
-    if num_masks > 1 and ordering != "random" and hidden_degrees != "random":
+    random_order = isinstance(ordering, str) and ordering == "random"
+    if num_masks > 1 and not random_order and hidden_degrees != "random":
         raise ValueError(
             "num_masks > 1 needs ordering='random' or hidden_degrees='random'; with "
             f"ordering={ordering!r} and hidden_degrees='equal' every mask set is the same."
         )
     rng = np.random.default_rng(seed)
-    shared_order = None if isinstance(ordering, str) and ordering == "random" else (
-        input_order(num_dims, ordering, rng))
+    shared_order = None if random_order else input_order(num_dims, ordering, rng)
     per_mask = []
     for _ in range(num_masks):
         order = shared_order if shared_order is not None else input_order(num_dims, "random", rng)

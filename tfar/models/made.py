@@ -176,6 +176,9 @@ class MADE(AutoregressiveDistribution):
     def _log_prob(self, x, conditional_input=None, mask_index=None):
         if mask_index is None:
             return super()._log_prob(x, conditional_input)
+        if isinstance(mask_index, int) and not 0 <= mask_index < self.num_masks:
+            raise ValueError(f"{self.name}: mask_index must be in [0, {self.num_masks}); "
+                             f"got {mask_index}.")
         x, c, batch_shape = self._flatten(x, conditional_input)
         return tf.reshape(self._masked_log_prob(x, c, mask_index), batch_shape)
 

@@ -222,7 +222,7 @@ class NADE(AutoregressiveDistribution):
         head = head_for(likelihood, num_values)
         if network is None:
             num_dims = int(np.prod(event_shape))
-            if num_orderings > 1 and ordering != "random":
+            if num_orderings > 1 and not (isinstance(ordering, str) and ordering == "random"):
                 raise ValueError(f"num_orderings={num_orderings} > 1 needs ordering='random'; "
                                  f"got ordering={ordering!r} (every order would be the same).")
             rng = np.random.default_rng(seed)
