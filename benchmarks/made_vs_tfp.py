@@ -34,7 +34,7 @@ flags.DEFINE_string("data_dir", "../shared/data/mnist", "Folder with t10k-images
 flags.DEFINE_integer("hidden_units", 500, "Hidden units of the one hidden layer.")
 flags.DEFINE_integer("batch_size", 100, "Training batch size.")
 flags.DEFINE_integer("steps", 3000, "Training steps per model.")
-flags.DEFINE_integer("chunk", 250, "Steps per timed chunk (chunks alternate between models).")
+flags.DEFINE_integer("chunk", 50, "Steps per timed chunk (chunks alternate between models).")
 flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate.")
 flags.DEFINE_integer("seed", 0, "Seed for weights, batch order and mask draws.")
 flags.DEFINE_integer("num_masks", 1, "If > 1, also train a tfar MADE with this many "
