@@ -10,6 +10,7 @@ import scipy.stats
 import tensorflow as tf
 
 import keras
+from tfar.layers.encoding import encoding_size
 
 
 def all_configurations(d):
@@ -40,6 +41,16 @@ def input_jacobian(params_fn, num_dims, features, batch=32, seed=0):
         per_dim = tf.reduce_sum(params, axis=[1, 3])                   # [M, D]
     jac = tape.jacobian(per_dim, x)                                  # [M, D, B, D', E]
     return np.abs(jac.numpy()).sum(axis=(2, 4))                      # [M, D, D']
+
+
+def network_jacobian(d, **call_kwargs):
+    """`input_jacobian` of a model's network, with a different random condition per example
+    (so that no unit is switched off by a constant offset)."""
+    c = (None if d.conditional_shape is None else tf.random.stateless_normal(
+        [32, int(np.prod(d.conditional_shape))], seed=(0, 1)))
+    return input_jacobian(
+        lambda f: d.network(f, conditional_input=c, encoded=True, **call_kwargs),
+        d.orderings.shape[1], encoding_size(d.num_values))
 
 
 def assert_causal(jacobian, orders, fully_connected):
