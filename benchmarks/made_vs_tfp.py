@@ -15,19 +15,18 @@ papers' 50,000-image binarized MNIST).
 """
 
 import json
-import os
 import time
 
 from absl import app, flags
 
-import tfar  # noqa: F401  (sets the Keras backend first)
+import tfar  # sets the Keras backend first
+import tfar.data
 
 import keras
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfar.data import read_idx
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("data_dir", "../shared/data/mnist", "Folder with t10k-images-idx3-ubyte(.gz).")
@@ -43,12 +42,11 @@ flags.DEFINE_string("output", None, "Optional JSON file for the results.")
 
 
 def load_binarized_mnist(data_dir):
-    path = os.path.join(data_dir, "t10k-images-idx3-ubyte.gz")
-    if not os.path.exists(path):
-        path = path[:-3]
-    images = read_idx(path).reshape(-1, 784)
-    binary = (images > 127).astype(np.float32)
-    return binary[:8000], binary[-2000:]
+    def split(name):
+        images = tfar.data.load(f"idx:{data_dir}", name, binarize="fixed").batch(10000)
+        return next(iter(images)).numpy().reshape(-1, 784)
+
+    return split("test[:8000]"), split("test[8000:]")
 
 
 class Contender:
