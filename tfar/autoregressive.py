@@ -34,8 +34,8 @@ COMPUTE_DTYPE = tf.float32  # networks compute in float32; `dtype=` sets the eve
 class AutoregressiveDistribution(tfd.Distribution):
     """Base class of tfar's models; see the module docstring.
 
-    Subclasses call `__init__` with their built network and implement
-    `_component_params`; they may override `_training_log_prob` (a stochastic training
+    Subclasses call `__init__` with their built network (its call returns params
+    [M, B, D, P], see `_component_params`); they may override `_training_log_prob` (a stochastic training
     objective, e.g. one random MADE mask per step) and add sampling methods named in
     `_sampling_methods` as `_sample_loop_<method>`.
 
@@ -132,7 +132,7 @@ class AutoregressiveDistribution(tfd.Distribution):
     # ---------------------------------------------------------------- subclass hooks
 
     def _component_params(self, x, conditional_input):
-        """Parameters of every conditional, teacher-forced.
+        """Parameters of every conditional, teacher-forced: one call of the network.
 
         Args:
           x: float [B, D], values in [0, num_values).
@@ -141,7 +141,7 @@ class AutoregressiveDistribution(tfd.Distribution):
         Returns:
           float [M, B, D, params_size]: the params of p_m(x_d | x_<d in order m).
         """
-        raise NotImplementedError
+        return self._network(x, conditional_input=conditional_input)
 
     def _training_log_prob(self, x, conditional_input, seed):
         """[B] log-probs used as the training objective (default: the exact ones).
@@ -155,11 +155,9 @@ class AutoregressiveDistribution(tfd.Distribution):
 
     def _check_network(self, name):
         """A wrapped network must model this distribution's dims, values, head and condition."""
-        conditional_size = (None if self._conditional_shape is None
-                            else int(np.prod(self._conditional_shape.as_list())))
         expected = {"num_dims": self._num_dims, "num_values": self._num_values,
                     "params_size": self._likelihood.params_size,
-                    "conditional_size": conditional_size}
+                    "conditional_size": conditional_size(self._conditional_shape)}
         found = {key: getattr(self._network, key, None) for key in expected}
         if found != expected:
             raise ValueError(f"{name}: the network models {found}, but the distribution "
@@ -383,3 +381,8 @@ def build_network(network, conditional_shape):
                    else tf.zeros([1] + list(conditional_shape)))
     network(tf.zeros([1, network.num_dims]), conditional_input=conditional)
     return network
+
+
+def conditional_size(conditional_shape):
+    """The flattened size of a conditional input, or None for an unconditional model."""
+    return None if conditional_shape is None else int(np.prod(list(conditional_shape)))

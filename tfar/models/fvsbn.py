@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfar.autoregressive import (AutoregressiveDistribution, build_network, check_event_shape,
-                                 head_for)
+                                 conditional_size, head_for)
 from tfar.layers.masked import made_degrees
 from tfar.models.made import MADENetwork
 
@@ -46,8 +46,7 @@ class FVSBN(AutoregressiveDistribution):
             network = MADENetwork(
                 num_dims, num_values, head.params_size,
                 made_degrees(num_dims, (), ordering, seed=seed),
-                conditional_size=(None if conditional_shape is None
-                                  else int(np.prod(conditional_shape))),
+                conditional_size=conditional_size(conditional_shape),
                 name=f"{name}_network")
             build_network(network, conditional_shape)
         parameters["network"] = network
@@ -56,5 +55,3 @@ class FVSBN(AutoregressiveDistribution):
                          conditional_shape=conditional_shape, dtype=dtype,
                          validate_args=validate_args, parameters=parameters, name=name)
 
-    def _component_params(self, x, conditional_input):
-        return self._network(x, conditional_input=conditional_input)

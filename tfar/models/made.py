@@ -16,7 +16,7 @@ import tensorflow_probability as tfp
 import keras
 
 from tfar.autoregressive import (AutoregressiveDistribution, build_network, check_event_shape,
-                                 head_for)
+                                 conditional_size, head_for)
 from tfar.layers.encoding import encode_values, encoding_size
 from tfar.layers.masked import MaskedDense, made_degrees
 
@@ -156,8 +156,7 @@ class MADE(AutoregressiveDistribution):
             network = MADENetwork(
                 num_dims, num_values, head.params_size, degrees,
                 direct_connections=direct_connections, activation=activation,
-                conditional_size=(None if conditional_shape is None
-                                  else int(np.prod(conditional_shape))),
+                conditional_size=conditional_size(conditional_shape),
                 name=f"{name}_network")
             build_network(network, conditional_shape)
         parameters["network"] = network
@@ -170,8 +169,6 @@ class MADE(AutoregressiveDistribution):
     def num_masks(self):
         return self._network.num_masks
 
-    def _component_params(self, x, conditional_input):
-        return self._network(x, conditional_input=conditional_input)
 
     def _log_prob(self, x, conditional_input=None, mask_index=None):
         if mask_index is None:

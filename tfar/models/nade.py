@@ -24,7 +24,7 @@ import tensorflow_probability as tfp
 import keras
 
 from tfar.autoregressive import (AutoregressiveDistribution, build_network, check_event_shape,
-                                 head_for)
+                                 conditional_size, head_for)
 from tfar.layers.encoding import encode_values, encoding_size
 from tfar.layers.masked import input_order
 
@@ -230,8 +230,7 @@ class NADE(AutoregressiveDistribution):
             network = NADENetwork(
                 num_dims, num_values, head.params_size, hidden_units, orderings,
                 order_agnostic=order_agnostic,
-                conditional_size=(None if conditional_shape is None
-                                  else int(np.prod(conditional_shape))),
+                conditional_size=conditional_size(conditional_shape),
                 name=f"{name}_network")
             build_network(network, conditional_shape)
         parameters["network"] = network
@@ -239,8 +238,6 @@ class NADE(AutoregressiveDistribution):
                          conditional_shape=conditional_shape, dtype=dtype,
                          validate_args=validate_args, parameters=parameters, name=name)
 
-    def _component_params(self, x, conditional_input):
-        return self._network(x, conditional_input=conditional_input)
 
     def _training_log_prob(self, x, conditional_input, seed):
         """A random order per example when order-agnostic; otherwise the exact log-prob."""
