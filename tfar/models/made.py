@@ -169,7 +169,6 @@ class MADE(AutoregressiveDistribution):
     def num_masks(self):
         return self._network.num_masks
 
-
     def _log_prob(self, x, conditional_input=None, mask_index=None):
         if mask_index is None:
             return super()._log_prob(x, conditional_input)

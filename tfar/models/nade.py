@@ -238,7 +238,6 @@ class NADE(AutoregressiveDistribution):
                          conditional_shape=conditional_shape, dtype=dtype,
                          validate_args=validate_args, parameters=parameters, name=name)
 
-
     def _training_log_prob(self, x, conditional_input, seed):
         """A random order per example when order-agnostic; otherwise the exact log-prob."""
         if not self._network.order_agnostic:
