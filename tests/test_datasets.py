@@ -1,10 +1,11 @@
-"""tfar.data.load: every source, splits, binarization and requantization."""
+"""tfar.data.load: every source, splits, resizing, binarization and requantization."""
 
 import os
 
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
+from PIL import Image
 
 from tfar import data
 from test_idx import write_idx
@@ -14,6 +15,13 @@ MNIST = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "m
 
 def as_array(dataset):
     return np.stack([x.numpy() if not isinstance(x, tuple) else x[0].numpy() for x in dataset])
+
+
+def write_pngs(folder, images):
+    """images [N, H, W, C] (C = 1 or 3) as folder/00.png, folder/01.png, …"""
+    os.makedirs(folder, exist_ok=True)
+    for i, image in enumerate(images):
+        Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(f"{folder}/{i:02}.png")
 
 
 def test_digits_is_embedded_with_17_levels():
@@ -34,6 +42,76 @@ def test_binarization_and_requantization():
     assert set(np.unique(first)) == {0.0, 1.0} and not np.array_equal(first, second)
     four = as_array(data.load("digits", "test", num_values=4))
     assert four.max() == 3 and four.min() == 0
+
+
+def test_dynamic_binarization_is_reproducible_with_a_seed():
+    first, again = (data.load("digits", "test", binarize="dynamic", seed=7) for _ in range(2))
+    passes = [as_array(first), as_array(first)]
+    np.testing.assert_array_equal(passes[0], as_array(again))  # same seed, same passes
+    np.testing.assert_array_equal(passes[1], as_array(again))
+    assert not np.array_equal(passes[0], passes[1])  # yet a fresh binarization per pass
+    other = as_array(data.load("digits", "test", binarize="dynamic", seed=8))
+    assert not np.array_equal(passes[0], other)
+    intensity = as_array(data.load("digits", "test")) / 16
+    for binary in passes:
+        assert set(np.unique(binary)) == {0.0, 1.0}
+        assert abs(binary.mean() - intensity.mean()) < 0.01
+
+
+def test_percent_slices():
+    train = as_array(data.load("digits", "train"))
+    head, tail = (as_array(data.load("digits", s)) for s in ("train[:90%]", "train[90%:]"))
+    assert len(head) == 1293 and len(tail) == 144  # round(0.9 · 1437) = 1293, as tfds rounds
+    np.testing.assert_array_equal(np.concatenate([head, tail]), train)
+    assert len(as_array(data.load("digits", "test[-10%:]"))) == 36
+    assert len(as_array(data.load("digits", "test[10:50%]"))) == 170
+
+
+def test_folder_source_gray_and_rgb_with_classes(tmp_path):
+    rng = np.random.default_rng(0)
+    gray = rng.integers(0, 256, (5, 6, 7, 1)).astype(np.uint8)
+    write_pngs(tmp_path / "gray" / "train", gray)
+    pairs = list(data.load(f"folder:{tmp_path / 'gray'}", "train", with_labels=True))
+    np.testing.assert_array_equal(np.stack([x.numpy() for x, _ in pairs]), gray)
+    assert [int(y) for _, y in pairs] == [0] * 5
+    rgb = rng.integers(0, 256, (5, 4, 3, 3)).astype(np.uint8)
+    write_pngs(tmp_path / "rgb" / "test" / "dog", rgb[2:])  # sorted: cat = 0, dog = 1
+    write_pngs(tmp_path / "rgb" / "test" / "cat", rgb[:2])
+    pairs = list(data.load(f"folder:{tmp_path / 'rgb'}", "test", with_labels=True))
+    np.testing.assert_array_equal(np.stack([x.numpy() for x, _ in pairs]), rgb)
+    assert [int(y) for _, y in pairs] == [0, 0, 1, 1, 1]
+    tail = as_array(data.load(f"folder:{tmp_path / 'rgb'}", "test[60%:]", num_values=4))
+    np.testing.assert_array_equal(tail, rgb[3:] // 64)
+    gray_rgb = as_array(data.load(f"folder:{tmp_path / 'gray'}", "train", channels=3))
+    np.testing.assert_array_equal(gray_rgb, np.repeat(gray, 3, axis=-1))
+
+
+def test_folder_source_errors_and_image_size(tmp_path):
+    with pytest.raises(FileNotFoundError, match="expected a folder .*train"):
+        data.load(f"folder:{tmp_path}", "train")
+    os.makedirs(tmp_path / "train" / "empty_class")
+    with pytest.raises(FileNotFoundError, match="has no PNG or JPEG images"):
+        data.load(f"folder:{tmp_path}", "train")
+    write_pngs(tmp_path / "train" / "big", np.full((2, 8, 8, 1), 200, np.uint8))
+    write_pngs(tmp_path / "train" / "small", np.zeros((1, 4, 6, 1), np.uint8))
+    with pytest.raises(ValueError, match="different shapes.*pass image_size"):
+        data.load(f"folder:{tmp_path}", "train")
+    images = as_array(data.load(f"folder:{tmp_path}", "train", image_size=(4, 4)))
+    assert images.shape == (3, 4, 4, 1)
+    np.testing.assert_array_equal(images[..., 0], [np.full((4, 4), 200)] * 2 + [np.zeros((4, 4))])
+    with pytest.raises(ValueError, match="channels applies to folder"):
+        data.load("digits", channels=1)
+
+
+@pytest.mark.parametrize("size", [(4, 4), (5, 3), (12, 12)])
+def test_image_size_keeps_integer_levels(size):
+    original = as_array(data.load("digits", "test"))
+    resized = as_array(data.load("digits", "test", image_size=size))
+    assert resized.shape == (360,) + size + (1,) and np.all(resized == np.round(resized))
+    assert resized.min() >= 0 and resized.max() <= 16 and resized.max() >= 12
+    assert abs(resized.mean() - original.mean()) < 0.5
+    binary = as_array(data.load("digits", "test", image_size=size, binarize="fixed"))
+    assert set(np.unique(binary)) == {0.0, 1.0}
 
 
 def test_idx_and_npz_sources(tmp_path):
@@ -58,11 +136,15 @@ def test_real_mnist_benchmark_split():
     assert train.cardinality().numpy() == 8000
 
 
-@pytest.mark.parametrize("name,shape", [("binarized_mnist", (28, 28, 1)), ("cifar10", (32, 32, 3))])
-def test_tfds_sources_with_mock_data(name, shape):
+@pytest.mark.parametrize("name,size,shape", [("binarized_mnist", None, (28, 28, 1)),
+                                             ("cifar10", None, (32, 32, 3)),
+                                             ("mnist", (14, 12), (14, 12, 1))])
+def test_tfds_sources_with_mock_data(name, size, shape):
     with tfds.testing.mock_data(num_examples=4, policy=tfds.testing.MockPolicy.USE_CODE):
-        images = as_array(data.load(f"tfds:{name}", "train", num_values=2 if name == "cifar10" else None))
+        images = as_array(data.load(f"tfds:{name}", "train", image_size=size,
+                                    num_values=2 if name == "cifar10" else None))
     assert images.shape == (4,) + shape and np.all(images == np.round(images))
+    assert 0 <= images.min() and images.max() <= 255
     if name == "cifar10":  # requantized; mock binarized_mnist holds random bytes, not 0/1
         assert set(np.unique(images)) <= {0.0, 1.0}
 
@@ -74,5 +156,9 @@ def test_bad_sources_and_splits():
         data.load("digits", "train[a:b]")
     with pytest.raises(ValueError, match="digits has splits"):
         data.load("digits", "validation")
+    with pytest.raises(ValueError, match="split must look like"):
+        data.load("digits", "train[:x%]")
     with pytest.raises(ValueError, match="binarize must be"):
         data.load("digits", binarize="yes")
+    with pytest.raises(ValueError, match="image_size must be"):
+        data.load("digits", image_size=8)
