@@ -1,0 +1,189 @@
+"""tfar.export: the SavedModel that TF Serving loads gives the in-memory results.
+
+Every exported model is read back in a fresh process that does not import tfar
+(`export_reader.py`), through TF Serving's TF1 session loader and `tf.saved_model.load`.
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+import checks
+import tfar
+import tfar.export
+from tfar.export import saved_model
+
+READER = os.path.join(os.path.dirname(__file__), "export_reader.py")
+SEED = (5, 7)
+
+MODELS = {  # name: (constructor, train before export)
+    "MADE_ensemble": (lambda: tfar.MADE(event_shape=(2, 3), num_values=3, hidden_units=(8,),
+                                        ordering="random", num_masks=2, seed=1), True),
+    "MADE_conditional": (lambda: tfar.MADE(event_shape=(4,), num_values=2, hidden_units=(8,),
+                                           conditional_shape=(3,)), True),
+    "NADE": (lambda: tfar.NADE(event_shape=(4,), num_values=2, hidden_units=5), True),
+    "FVSBN_int32": (lambda: tfar.FVSBN(event_shape=(2, 2), num_values=3, dtype=tf.int32), False),
+}
+
+
+def conditions(rows, seed=0):
+    return np.random.default_rng(seed).normal(size=(rows, 3)).astype(np.float32)
+
+
+def requests_for(d):
+    """Inputs of every signature, and the in-memory distribution's answers to them."""
+    images = d.sample(8, seed=(1, 1), **(
+        {} if d.conditional_shape is None else {"conditional_input": conditions(8, 1)})).numpy()
+    mask = np.arange(images[0].size).reshape(images.shape[1:]) < images[0].size // 2
+    mask = np.broadcast_to(mask, images.shape)
+    requests = {
+        "log_prob": {"images": images},
+        "serving_default": {"images": images},
+        "sample": {"num_samples": np.int32(12), "seed": np.array(SEED, np.int32)},
+        "complete": {"images": images, "observed_mask": mask, "seed": np.array(SEED, np.int32)},
+    }
+    if d.conditional_shape is not None:
+        for name, rows in [("log_prob", 8), ("serving_default", 8), ("sample", 3),
+                           ("complete", 8)]:
+            requests[name]["conditional_input"] = conditions(rows)
+    c = {name: ({} if "conditional_input" not in inputs
+                else {"conditional_input": inputs["conditional_input"]})
+         for name, inputs in requests.items()}
+    log_prob = d.log_prob(images, **c["log_prob"]).numpy()
+    expected = {
+        "log_prob/log_prob": log_prob,
+        "serving_default/log_prob": log_prob,
+        "sample/samples": d.sample(12, seed=SEED, **c["sample"]).numpy(),
+        "complete/images": d.complete(images, mask, seed=SEED, **c["complete"]).numpy(),
+    }
+    return requests, expected
+
+
+def read_back(export_dir, requests, tmp_path):
+    """Runs `export_reader.py` in a fresh process; returns its outputs."""
+    request_path, result_path = tmp_path / "request.npz", tmp_path / "result.npz"
+    np.savez(request_path, **{f"{signature}/{key}": value
+                              for signature, inputs in requests.items()
+                              for key, value in inputs.items()})
+    run = subprocess.run([sys.executable, READER, export_dir, str(request_path),
+                          str(result_path)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return dict(np.load(result_path))
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_loaded_signatures_equal_the_distribution(name, tmp_path):
+    make, train = MODELS[name]
+    d = make()
+    if train:
+        c = None if d.conditional_shape is None else conditions(64, 2)
+        checks.train_a_few_steps(d, steps=10, conditional_input=c)
+    path = tfar.export.export(d, tmp_path / "models")
+    assert path == os.path.join(tmp_path / "models", "1")
+    requests, expected = requests_for(d)
+
+    results = read_back(path, requests, tmp_path)
+
+    assert int(results["v2/num_variables"]) == len(d.variables)
+    for loader in ("v1", "v2"):
+        for key, value in expected.items():
+            got = results[f"{loader}/{key}"]
+            assert got.dtype == value.dtype and got.shape == value.shape, (loader, key)
+            if key.endswith("/log_prob"):
+                np.testing.assert_allclose(got, value, rtol=0, atol=1e-5, err_msg=f"{loader} {key}")
+            else:  # a stateless seed gives exactly the in-memory draws
+                np.testing.assert_array_equal(got, value, err_msg=f"{loader} {key}")
+    observed = requests["complete"]["observed_mask"]
+    np.testing.assert_array_equal(expected["complete/images"][observed],
+                                  requests["complete"]["images"][observed])
+
+
+def signature_keys(cli_output):
+    """{signature: (input keys, output keys)} from `saved_model_cli show --all`."""
+    listing = cli_output.split("Concrete Functions:")[0]
+    signatures = {}
+    for block in re.split(r"^signature_def\['", listing, flags=re.M)[1:]:
+        name = block.split("'", 1)[0]
+        signatures[name] = (set(re.findall(r"inputs\['(\w+)'\]", block)),
+                            set(re.findall(r"outputs\['(\w+)'\]", block)))
+    return signatures
+
+
+def test_saved_model_cli_lists_the_signatures(tmp_path):
+    d = tfar.MADE(event_shape=(4,), num_values=2, hidden_units=(8,), conditional_shape=(3,))
+    path = tfar.export.export(d, tmp_path)
+    cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    run = subprocess.run([cli, "show", "--dir", path, "--all"], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert run.returncode == 0, run.stderr[-3000:]
+    signatures = signature_keys(run.stdout)
+    c = {"conditional_input"}
+    assert signatures["serving_default"] == ({"images"} | c, {"log_prob"})
+    assert signatures["log_prob"] == ({"images"} | c, {"log_prob"})
+    assert signatures["sample"] == ({"num_samples", "seed"} | c, {"samples"})
+    assert signatures["complete"] == ({"images", "observed_mask", "seed"} | c, {"images"})
+
+
+def test_versions_count_up_and_are_never_overwritten(tmp_path):
+    d = tfar.FVSBN(event_shape=(3,))
+    base = tmp_path / "models"
+    assert tfar.export.export(d, base) == os.path.join(base, "1")
+    for ignored in ("tmp", "v9", ".tmp-3-abc"):   # not integer names: TF Serving skips them
+        (base / ignored).mkdir()
+    (base / "notes.txt").write_text("")
+    assert tfar.export.export(d, base) == os.path.join(base, "2")
+    assert tfar.export.export(d, base, version=5) == os.path.join(base, "5")
+    assert tfar.export.export(d, str(base)) == os.path.join(base, "6")
+    before = sorted(os.listdir(base))
+    with pytest.raises(FileExistsError, match="exists already"):
+        tfar.export.export(d, base, version=2)
+    assert sorted(os.listdir(base)) == before
+    assert tf.saved_model.contains_saved_model(os.path.join(base, "6"))
+
+
+def test_a_failed_write_leaves_no_version(tmp_path, monkeypatch):
+    class Crashing:
+        def write_out(self, path, verbose):
+            (tmp_path / "models").joinpath(os.path.basename(path), "partial").write_text("")
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(saved_model, "_build_archive", lambda *args: Crashing())
+    with pytest.raises(RuntimeError, match="disk full"):
+        tfar.export.export(tfar.FVSBN(event_shape=(3,)), tmp_path / "models")
+    assert os.listdir(tmp_path / "models") == []
+
+
+def test_exports_any_tfp_distribution_through_its_public_api(tmp_path):
+    d = tfp.distributions.Independent(tfp.distributions.Bernoulli(logits=[0.3, -1.0, 2.0]), 1)
+    loaded = tf.saved_model.load(tfar.export.export(d, tmp_path))
+    x = np.array([[0, 1, 1], [1, 0, 0]], np.int32)
+    np.testing.assert_allclose(loaded.signatures["log_prob"](images=x)["log_prob"],
+                               d.log_prob(x), atol=1e-6)
+    samples = loaded.signatures["sample"](num_samples=tf.constant(5), seed=tf.constant(SEED))
+    np.testing.assert_array_equal(samples["samples"], d.sample(5, seed=SEED))
+    assert "complete" not in loaded.signatures
+
+
+@pytest.mark.parametrize("version", [0, -1, "3", 1.5, True])
+def test_rejects_a_bad_version(version, tmp_path):
+    with pytest.raises(ValueError, match="version must be a positive int"):
+        tfar.export.export(tfar.FVSBN(event_shape=(3,)), tmp_path / "models", version=version)
+    assert not (tmp_path / "models").exists()
+
+
+def test_rejects_bad_distributions_and_directories(tmp_path):
+    d = tfar.FVSBN(event_shape=(3,))
+    with pytest.raises(ValueError, match="must be a tfp.distributions.Distribution"):
+        tfar.export.export(d.network, tmp_path)
+    with pytest.raises(ValueError, match=r"batch_shape \(\)"):
+        tfar.export.export(tfp.distributions.Bernoulli(logits=[0.0, 1.0]), tmp_path)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="is a file"):
+        tfar.export.export(d, tmp_path / "file")
+    assert os.listdir(tmp_path) == ["file"]

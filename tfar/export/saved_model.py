@@ -1,0 +1,189 @@
+"""SavedModel export of a tfar distribution for TF Serving.
+
+`export(d, "models/mnist")` writes `models/mnist/<version>/`, the layout TF Serving
+watches (it serves the largest integer-named subdirectory), through
+`keras.export.ExportArchive`, so the SavedModel loads in TF Serving's TF1 session loader
+as well as with `tf.saved_model.load`. Signatures (B: batch, N: samples, C: conditional
+batch; `event_shape` and `dtype` are the distribution's):
+
+  serving_default, log_prob   images [B, *event_shape] (+ conditional_input [B, *cond])
+                              -> log_prob float32 [B], nats
+  sample                      num_samples int32 [], seed int32 [2] (+ conditional_input
+                              [C, *cond], N a multiple of C, sample i conditioned on row
+                              i mod C) -> samples [N, *event_shape]
+  complete                    images [B, *event_shape], observed_mask bool
+                              [B, *event_shape], seed int32 [2] (+ conditional_input
+                              [B, *cond]) -> images [B, *event_shape]
+
+`conditional_input` is an input of every signature exactly when the distribution has a
+`conditional_shape`. The seed is a stateless seed: a signature gives the same samples as
+`d.sample(num_samples, seed=seed)` in memory with the same weights.
+"""
+
+import numbers
+import os
+import re
+import shutil
+import uuid
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+import keras
+
+_VERSION_NAME = re.compile(r"[0-9]+")
+
+
+def export(distribution, export_dir, version=None):
+    """Writes `distribution` as a TF Serving SavedModel in `export_dir/<version>/`.
+
+    The SavedModel is written to a temporary sibling directory (a name TF Serving ignores)
+    and renamed to `<version>` at the end, so a crash never leaves a half-written version
+    that TF Serving would load. See the module docstring for the signatures.
+
+    Args:
+      distribution: a `tfp.distributions.Distribution` with a fully defined event shape
+        and batch shape `()`, e.g. `tfar.MADE(...)`; one with a non-None
+        `conditional_shape` gets a `conditional_input` input in every signature.
+      export_dir: the model's base directory (created if missing).
+      version: a positive int, or None for 1 + the largest integer-named entry of
+        `export_dir` (1 when there is none).
+
+    Returns:
+      str: the written directory, `export_dir/<version>`.
+
+    Raises:
+      ValueError: a bad `distribution`, `export_dir` or `version`.
+      FileExistsError: `export_dir/<version>` exists already (it is never overwritten).
+    """
+    event_shape, conditional_shape = _check_distribution(distribution)
+    if version is not None:
+        version = _check_version(version)
+    export_dir = os.fspath(export_dir)
+    if os.path.exists(export_dir) and not os.path.isdir(export_dir):
+        raise ValueError(f"export_dir must be a directory; {export_dir!r} is a file.")
+    os.makedirs(export_dir, exist_ok=True)
+    if version is None:
+        version = _next_version(export_dir)
+    final_dir = os.path.join(export_dir, str(version))
+    _refuse_existing(final_dir)
+
+    archive = _build_archive(distribution, event_shape, conditional_shape)
+    # Not an integer name, so TF Serving ignores it; os.mkdir honours the umask (the
+    # server may run as another user), unlike tempfile.mkdtemp's 0700.
+    temp_dir = os.path.join(export_dir, f".tmp-{version}-{uuid.uuid4().hex}")
+    os.mkdir(temp_dir)
+    try:
+        archive.write_out(temp_dir, verbose=False)
+        _refuse_existing(final_dir)  # another exporter may have taken it meanwhile
+        try:
+            os.rename(temp_dir, final_dir)  # atomic: the same file system
+        except OSError as error:  # e.g. an empty directory created since the check
+            raise FileExistsError(f"Could not move the export to {final_dir!r}: {error}; "
+                                  "pass another version=.") from error
+    finally:
+        shutil.rmtree(temp_dir, ignore_errors=True)  # only left on failure
+    return final_dir
+
+
+def _build_archive(distribution, event_shape, conditional_shape):
+    """A `keras.export.ExportArchive` with one endpoint per signature."""
+    archive = keras.export.ExportArchive()
+    # The network is deliberately not passed to `archive.track()`, which the Keras docs
+    # need only for lookup-table resources (tfar networks hold none) and for listing
+    # variables on the reloaded object. At `write_out`, Keras walks each tracked object's
+    # children to find such resources, and TF's `AutoTrackable._trackable_children`
+    # traces every `tf.function` attribute it meets, among them a subclassed Keras
+    # Model's `_default_save_signature`: `serving_default(inputs)`, which calls
+    # `network(inputs)` with a spec made from `build(input_shape)` alone, so without
+    # `conditional_input`. A conditional network fails in that trace (a ValueError from
+    # reshaping None in `call`, not the "missing a required argument" TypeError the walk
+    # tolerates) and the save aborts. No tracking is lost: `write_out` saves every
+    # variable the endpoints capture, i.e. the network's, which is what TF Serving loads,
+    # and the collections below (public API; they fill the lists `track` would fill) make
+    # them listable after `tf.saved_model.load`.
+    for collection in ("variables", "trainable_variables", "non_trainable_variables"):
+        archive.add_variable_collection(collection, list(getattr(distribution, collection)))
+
+    dtype = distribution.dtype
+    images = tf.TensorSpec([None] + event_shape, dtype, name="images")
+    seed = tf.TensorSpec([2], tf.int32, name="seed")
+    num_samples = tf.TensorSpec([], tf.int32, name="num_samples")
+    conditional = (None if conditional_shape is None else
+                   tf.TensorSpec([None] + conditional_shape, tf.float32,
+                                 name="conditional_input"))
+
+    # The argument names are the signature's input keys, the returned dict's keys its
+    # output keys. `log_prob` comes first: `write_out` also serves the first endpoint as
+    # "serving_default".
+    if conditional is None:
+        def log_prob(images):
+            return {"log_prob": distribution.log_prob(images)}
+
+        def sample(num_samples, seed):
+            return {"samples": distribution.sample(num_samples, seed=seed)}
+
+        def complete(images, observed_mask, seed):
+            return {"images": distribution.complete(images, observed_mask, seed=seed)}
+    else:
+        def log_prob(images, conditional_input):
+            return {"log_prob": distribution.log_prob(images,
+                                                      conditional_input=conditional_input)}
+
+        def sample(num_samples, seed, conditional_input):
+            return {"samples": distribution.sample(num_samples, seed=seed,
+                                                   conditional_input=conditional_input)}
+
+        def complete(images, observed_mask, seed, conditional_input):
+            return {"images": distribution.complete(images, observed_mask, seed=seed,
+                                                    conditional_input=conditional_input)}
+
+    extra = [] if conditional is None else [conditional]
+    archive.add_endpoint("log_prob", log_prob, input_signature=[images] + extra)
+    archive.add_endpoint("sample", sample, input_signature=[num_samples, seed] + extra)
+    if callable(getattr(distribution, "complete", None)):
+        mask = tf.TensorSpec([None] + event_shape, tf.bool, name="observed_mask")
+        archive.add_endpoint("complete", complete,
+                             input_signature=[images, mask, seed] + extra)
+    return archive
+
+
+def _check_distribution(distribution):
+    """Returns (event_shape, conditional_shape) as lists (the latter may be None)."""
+    if not isinstance(distribution, tfp.distributions.Distribution):
+        raise ValueError("distribution must be a tfp.distributions.Distribution (e.g. "
+                         f"tfar.MADE(...)); got {type(distribution).__name__}.")
+    if not distribution.event_shape.is_fully_defined():
+        raise ValueError(f"{distribution.name}: export needs a fully defined event_shape; "
+                         f"got {distribution.event_shape}.")
+    if distribution.batch_shape.rank != 0:
+        raise ValueError(f"{distribution.name}: export needs batch_shape (); got "
+                         f"{distribution.batch_shape} (export one distribution per model).")
+    conditional_shape = getattr(distribution, "conditional_shape", None)
+    if conditional_shape is not None:
+        conditional_shape = tf.TensorShape(conditional_shape)
+        if not conditional_shape.is_fully_defined():
+            raise ValueError(f"{distribution.name}: export needs a fully defined "
+                             f"conditional_shape; got {conditional_shape}.")
+        conditional_shape = conditional_shape.as_list()
+    return distribution.event_shape.as_list(), conditional_shape
+
+
+def _check_version(version):
+    if isinstance(version, bool) or not isinstance(version, numbers.Integral) or version < 1:
+        raise ValueError(f"version must be a positive int or None (the next free one); "
+                         f"got {version!r}.")
+    return int(version)
+
+
+def _next_version(export_dir):
+    """1 + the largest integer-named entry of export_dir, 1 when there is none."""
+    versions = [int(name) for name in os.listdir(export_dir) if _VERSION_NAME.fullmatch(name)]
+    return max(versions, default=0) + 1
+
+
+def _refuse_existing(version_dir):
+    if os.path.lexists(version_dir):
+        raise FileExistsError(
+            f"{version_dir!r} exists already; export never overwrites a version (TF Serving "
+            "may be serving it). Pass another version=, or None for the next free one.")
