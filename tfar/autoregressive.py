@@ -139,9 +139,10 @@ class AutoregressiveDistribution(tfd.Distribution):
           conditional_input: float [B, *conditional_shape] or None.
 
         Returns:
-          float [M, B, D, params_size]: the params of p_m(x_d | x_<d in order m).
+          float32 [M, B, D, params_size]: the params of p_m(x_d | x_<d in order m)
+          (cast up from a mixed-precision network's float16/bfloat16).
         """
-        return self._network(x, conditional_input=conditional_input)
+        return tf.cast(self._network(x, conditional_input=conditional_input), COMPUTE_DTYPE)
 
     def _training_log_prob(self, x, conditional_input, seed):
         """[B] log-probs used as the training objective (default: the exact ones).

@@ -15,8 +15,8 @@ import tensorflow_probability as tfp
 
 import keras
 
-from tfar.autoregressive import (AutoregressiveDistribution, build_network, check_event_shape,
-                                 conditional_size, head_for)
+from tfar.autoregressive import (COMPUTE_DTYPE, AutoregressiveDistribution, build_network,
+                                 check_event_shape, conditional_size, head_for)
 from tfar.layers.encoding import encode_values, encoding_size
 from tfar.layers.masked import MaskedDense, made_degrees
 
@@ -179,7 +179,8 @@ class MADE(AutoregressiveDistribution):
         return tf.reshape(self._masked_log_prob(x, c, mask_index), batch_shape)
 
     def _masked_log_prob(self, x, c, mask_index):
-        params = tf.squeeze(self._network(x, conditional_input=c, mask_index=mask_index), 0)
+        params = tf.cast(tf.squeeze(self._network(x, conditional_input=c, mask_index=mask_index),
+                                    0), COMPUTE_DTYPE)
         return tf.reduce_sum(self._likelihood.log_prob(params, x), axis=-1)
 
     def _training_log_prob(self, x, conditional_input, seed):

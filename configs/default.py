@@ -1,0 +1,56 @@
+"""The default run: NADE on scikit-learn's 8×8 digits (17 gray levels, a 17-way softmax per
+pixel), about a minute on 2 CPU cores. The other configs start from this one.
+
+  python train_main.py                                   # this config
+  python train_main.py --config.train.steps=500          # any field can be overridden
+"""
+
+import ml_collections
+
+
+def get_config():
+    config = ml_collections.ConfigDict()
+
+    config.data = ml_collections.ConfigDict()
+    config.data.source = "digits"        # tfar.data.load sources: digits, idx:<dir>, tfds:<name>, …
+    config.data.train_split = "train"
+    config.data.test_split = "test"
+    config.data.num_values = None        # None: the source's levels (17 for digits)
+    config.data.binarize = ""            # "", "fixed" or "dynamic"
+    config.data.data_dir = None          # tfds data_dir
+    config.data.image_size = None        # (H, W) to resize to; None keeps the source's size
+    config.data.shuffle_buffer = 10_000
+    config.data.num_classes = 10         # labels, for model.conditioning="class"
+
+    config.model = ml_collections.ConfigDict()
+    config.model.name = "nade"           # nade, made, fvsbn; other fields: its keywords
+    config.model.conditioning = ""       # "" or "class" (one-hot label as conditional_input)
+    config.model.hidden_units = 200
+
+    config.train = ml_collections.ConfigDict()
+    config.train.seed = 0
+    config.train.batch_size = 64         # global: split across replicas
+    config.train.steps = 3000
+    config.train.steps_per_loop = 100    # steps per tf.function call
+    config.train.learning_rate = 1e-3
+    config.train.schedule = "cosine"     # constant, cosine (with warmup), exponential
+    config.train.warmup_steps = 100
+    config.train.decay_steps = 10_000    # exponential schedule
+    config.train.decay_rate = 0.5
+    config.train.beta_1 = 0.9
+    config.train.beta_2 = 0.999
+    config.train.grad_clip_norm = 0.0    # 0: no clipping
+    config.train.ema_decay = 0.0         # 0: no Polyak averaging of weights
+    config.train.mixed_precision = ""    # "", "mixed_float16" (GPU), "mixed_bfloat16"
+    config.train.log_every = 500
+    config.train.checkpoint_every = 1000
+    config.train.keep_checkpoints = 3
+
+    config.eval = ml_collections.ConfigDict()
+    config.eval.batch_size = 500
+    config.eval.num_samples = 64
+    config.eval.sample_columns = 8
+
+    config.export = ml_collections.ConfigDict()
+    config.export.enabled = True
+    return config

@@ -1,0 +1,116 @@
+"""train_and_evaluate in-process: outputs, EMA, mixed precision, bad input, checkpoints."""
+
+import json
+import os
+import re
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from tfar.training import builders, input_pipeline, train_and_evaluate
+from tfar.training.checkpoints import CheckpointError
+from tiny import tiny_config
+
+
+def test_outputs_and_rerun_after_finish(tmp_path):
+    workdir = str(tmp_path / "run")
+    metrics = train_and_evaluate(tiny_config(), workdir)
+    assert metrics["step"] == 40 and np.isfinite(metrics["test_nll_nats"])
+    assert metrics["test_images"] == 360
+    assert metrics["test_bits_per_dim"] == pytest.approx(
+        metrics["test_nll_nats"] / (64 * np.log(2)))
+    written = json.load(open(os.path.join(workdir, "metrics.json")))
+    assert written["step"] == 40 and written["dataset"]["source"] == "digits"
+    assert written["config"]["model"]["hidden_units"] == 8 and written["wall_time_s"] > 0
+    assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == [
+        "checkpoint", "ckpt-20.data-00000-of-00001", "ckpt-20.index",
+        "ckpt-40.data-00000-of-00001", "ckpt-40.index"]
+    assert os.listdir(os.path.join(workdir, "export")) == ["40"]
+    assert os.path.exists(os.path.join(workdir, "export", "40", "saved_model.pb"))
+    assert any(f.startswith("events.out.tfevents") for f in os.listdir(os.path.join(workdir, "tensorboard")))
+    with Image.open(os.path.join(workdir, "samples.png")) as image:
+        assert image.mode == "L" and image.size[0] > 8 * 64  # 8 columns of 64-pixel digits
+    # Rerunning a finished run trains nothing and reproduces the evaluation.
+    again = train_and_evaluate(tiny_config(), workdir)
+    assert again["step"] == 40 and again["restored_from"].endswith("ckpt-40")
+    assert again["test_nll_nats"] == pytest.approx(metrics["test_nll_nats"], rel=1e-6)
+
+
+def test_ema_weights_are_evaluated_and_exported(tmp_path):
+    """With ema_decay, metrics and export use the optimizer's moving average; the
+    checkpoint keeps the last weights (and the average, to resume)."""
+    config = tiny_config(ema_decay=0.9)
+    metrics = train_and_evaluate(config, str(tmp_path))
+    test = np.concatenate([x for x, _ in input_pipeline.test_batches(config.data, 500, 0)])
+    exported = tf.saved_model.load(metrics["export"]).signatures["log_prob"]
+    exported_nll = -np.mean(exported(images=tf.constant(test))["log_prob"].numpy())
+    assert exported_nll == pytest.approx(metrics["test_nll_nats"], rel=1e-5)
+    last = builders.build_distribution(dict(config.model.to_dict(), seed=0), (8, 8, 1), 17)
+    tf.train.Checkpoint(network=last.network).restore(
+        os.path.join(str(tmp_path), "checkpoints", "ckpt-40")).expect_partial()
+    last_nll = -np.mean(last.log_prob(test).numpy())
+    assert abs(last_nll - exported_nll) > 1e-2
+
+
+def test_mixed_bfloat16_trains_and_restores_the_policy(tmp_path):
+    import keras
+    before = keras.config.dtype_policy().name
+    metrics = train_and_evaluate(tiny_config(mixed_precision="mixed_bfloat16"), str(tmp_path))
+    assert np.isfinite(metrics["test_nll_nats"]) and metrics["test_nll_nats"] < 140
+    assert keras.config.dtype_policy().name == before
+
+
+def test_bad_workdir(tmp_path):
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    with pytest.raises(ValueError, match="is a file"):
+        train_and_evaluate(tiny_config(), str(afile))
+    with pytest.raises(ValueError, match="not writable"):
+        train_and_evaluate(tiny_config(), str(afile / "below"))
+
+
+def test_bad_model_and_data_config(tmp_path):
+    config = tiny_config()
+    config.model.name = "pixelsnail"
+    with pytest.raises(ValueError, match="Unknown model 'pixelsnail'"):
+        train_and_evaluate(config, str(tmp_path))
+    with pytest.raises(ValueError, match="does not take"):
+        builders.build_distribution({"name": "made", "hidden_unit": 5}, (2, 2, 1), 2)
+    config = tiny_config()
+    config.data.source = f"idx:{tmp_path}"
+    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte"):
+        train_and_evaluate(config, str(tmp_path / "run"))
+
+
+def test_nan_loss_stops_naming_the_step_and_keeps_the_good_checkpoint(tmp_path):
+    workdir = str(tmp_path)
+    with pytest.raises(FloatingPointError, match=r"is nan at step \d+") as error:
+        train_and_evaluate(tiny_config(learning_rate=3e38, checkpoint_every=1,
+                                       steps_per_loop=1, warmup_steps=0), workdir)
+    nan_step = int(re.search(r"at step (\d+)", str(error.value)).group(1))
+    latest = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+    assert nan_step >= 2 and latest.endswith(f"ckpt-{nan_step - 1}")
+    assert f"last good checkpoint is {latest}" in str(error.value)
+    reader = tf.train.load_checkpoint(latest)
+    weights = [reader.get_tensor(name) for name, _ in tf.train.list_variables(latest)
+               if name.startswith("network/")]
+    assert weights and all(np.all(np.isfinite(w)) for w in weights)
+    assert not os.path.exists(os.path.join(workdir, "metrics.json"))
+
+
+def test_truncated_checkpoint_names_the_file_and_restore_from_an_older_one(tmp_path):
+    workdir = str(tmp_path)
+    train_and_evaluate(tiny_config(steps=40), workdir)
+    data = os.path.join(workdir, "checkpoints", "ckpt-40.data-00000-of-00001")
+    with open(data, "r+b") as f:
+        f.truncate(os.path.getsize(data) // 2)
+    config = tiny_config(steps=60)
+    with pytest.raises(CheckpointError, match=r"ckpt-40.*ckpt-20"):
+        train_and_evaluate(config, workdir)
+    metrics = train_and_evaluate(config, workdir,
+                                 restore_from=os.path.join(workdir, "checkpoints", "ckpt-20"))
+    assert metrics["step"] == 60 and metrics["restored_from"].endswith("ckpt-20")
+    with pytest.raises(CheckpointError, match="No checkpoint at"):
+        train_and_evaluate(config, workdir, restore_from=os.path.join(workdir, "nope"))

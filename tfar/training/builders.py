@@ -1,0 +1,84 @@
+"""Distribution and optimizer from a config (`configs/*.py`, an `ml_collections.ConfigDict`).
+
+`config.model.name` picks the model class; every other field of `config.model` is passed
+to its constructor as a keyword (so `--config.model.hidden_units=(1000,1000)` works for
+any keyword the class takes). `config.model.conditioning="class"` makes a class-
+conditional model: the one-hot label is its `conditional_input`.
+"""
+
+import inspect
+
+import keras
+
+import tfar
+
+MODELS = {"fvsbn": tfar.FVSBN, "made": tfar.MADE, "nade": tfar.NADE}
+SCHEDULES = ("constant", "cosine", "exponential")
+_NOT_KWARGS = ("name", "conditioning")
+
+
+def build_distribution(model_config, event_shape, num_values, num_classes=None):
+    """The `tfar` distribution that `model_config` describes.
+
+    Args:
+      model_config: a ConfigDict with `name` (a key of `MODELS`), optional
+        `conditioning` ("" or "class") and the model's constructor keywords.
+      event_shape: the images' [H, W, C].
+      num_values: values per dimension of the data.
+      num_classes: the number of labels, for `conditioning="class"`.
+    """
+    config = dict(model_config)
+    name = config.get("name")
+    if name not in MODELS:
+        raise ValueError(f"Unknown model {name!r}; expected one of {sorted(MODELS)}.")
+    model_class = MODELS[name]
+    kwargs = {k: v for k, v in config.items() if k not in _NOT_KWARGS}
+    accepted = set(inspect.signature(model_class.__init__).parameters) - {"self"}
+    unknown = sorted(set(kwargs) - accepted)
+    if unknown:
+        raise ValueError(f"config.model has keys {unknown} that {model_class.__name__} does "
+                         f"not take; it takes {sorted(accepted - {'event_shape', 'num_values'})}.")
+    conditioning = config.get("conditioning", "")
+    if conditioning == "class":
+        if not num_classes:
+            raise ValueError("conditioning='class' needs a dataset with labels (num_classes).")
+        kwargs["conditional_shape"] = (int(num_classes),)
+    elif conditioning:
+        raise ValueError(f"config.model.conditioning must be '' or 'class'; got {conditioning!r}.")
+    for key, value in kwargs.items():  # ConfigDict gives lists where constructors take tuples
+        if isinstance(value, list):
+            kwargs[key] = tuple(value)
+    return model_class(event_shape=tuple(event_shape), num_values=num_values, **kwargs)
+
+
+def learning_rate_schedule(train_config):
+    """A constant, cosine (with linear warmup) or exponential learning rate."""
+    rate, steps, warmup = train_config.learning_rate, train_config.steps, train_config.warmup_steps
+    if train_config.schedule == "constant":
+        return rate
+    if train_config.schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(
+            0.0 if warmup else rate, decay_steps=max(steps - warmup, 1),
+            warmup_target=rate if warmup else None, warmup_steps=warmup)
+    if train_config.schedule == "exponential":
+        return keras.optimizers.schedules.ExponentialDecay(
+            rate, decay_steps=train_config.decay_steps, decay_rate=train_config.decay_rate)
+    raise ValueError(f"Unknown schedule {train_config.schedule!r}; expected one of {SCHEDULES}.")
+
+
+def build_optimizer(train_config):
+    """Adam with the config's schedule, optional global-norm clipping and EMA of weights.
+
+    `ema_decay` > 0 keeps a Polyak average of the weights in the optimizer (Keras'
+    `use_ema`); the trainer swaps it in for evaluation, sampling and export. Under a
+    float16 policy the optimizer is wrapped in a `LossScaleOptimizer`.
+    """
+    optimizer = keras.optimizers.Adam(
+        learning_rate_schedule(train_config),
+        beta_1=train_config.beta_1, beta_2=train_config.beta_2,
+        global_clipnorm=train_config.grad_clip_norm or None,
+        use_ema=train_config.ema_decay > 0,
+        ema_momentum=train_config.ema_decay or 0.99)
+    if keras.config.dtype_policy().name == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer

@@ -1,0 +1,81 @@
+"""Checkpoints of a run: network, optimizer (step, moments, EMA) in `workdir/checkpoints`.
+
+A thin layer over `tf.train.CheckpointManager` that restores the latest (or a chosen)
+checkpoint with an error that names the file and lists the older ones when it cannot be
+read, and that lets non-chief workers of a multi-worker run take part in saving (every
+worker must call save) without writing into the chief's directory.
+"""
+
+import os
+import shutil
+
+import tensorflow as tf
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint exists but cannot be restored."""
+
+
+class Checkpoints:
+    """Saves every `save` call, keeps the last `max_to_keep`, restores on start.
+
+    Args:
+      directory: where the chief keeps checkpoints (`ckpt-<step>.index`, `.data-*`).
+      checkpoint: the `tf.train.Checkpoint` of the run's objects.
+      max_to_keep: how many to keep.
+      chief: False on non-chief workers: they save to a scratch directory removed after
+        each save.
+      task: the task name of a non-chief worker (names the scratch directory).
+    """
+
+    def __init__(self, directory, checkpoint, max_to_keep=3, chief=True, task=""):
+        self.directory = directory
+        self.chief = chief
+        self.checkpoint = checkpoint
+        target = directory if chief else os.path.join(directory, f"scratch_{task or 'worker'}")
+        self.manager = tf.train.CheckpointManager(checkpoint, target, max_to_keep=max_to_keep)
+
+    @property
+    def latest(self):
+        return self.manager.latest_checkpoint
+
+    def restore(self, restore_from=None):
+        """Restores `restore_from` (a checkpoint prefix) or else the latest checkpoint.
+
+        Returns:
+          The prefix restored, or None when there is nothing to restore.
+
+        Raises:
+          CheckpointError: the checkpoint is missing, truncated, corrupt or does not
+            match the objects of this run (e.g. a different model config).
+        """
+        path = restore_from or tf.train.latest_checkpoint(self.directory)
+        if not path:
+            return None
+        if not tf.io.gfile.exists(path + ".index"):
+            raise CheckpointError(f"No checkpoint at {path!r} (expected {path}.index). "
+                                  f"Checkpoints in {self.directory}: {self.available()}.")
+        try:
+            self.checkpoint.restore(path).assert_existing_objects_matched()
+        except (tf.errors.OpError, AssertionError, ValueError, IndexError) as error:
+            detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise CheckpointError(
+                f"Cannot restore checkpoint {path} (files {path}.index and "
+                f"{path}.data-*): {type(error).__name__}: {detail}. It may be truncated, corrupt "
+                f"or written by a different config. Checkpoints in {self.directory}: "
+                f"{self.available()}; rerun with --restore_from=<one of them> to continue from "
+                "an older one.") from error
+        return path
+
+    def available(self):
+        """The checkpoint prefixes in the directory, oldest first."""
+        state = tf.train.get_checkpoint_state(self.directory)
+        return list(state.all_model_checkpoint_paths) if state else []
+
+    def save(self, step):
+        """Writes checkpoint `ckpt-<step>`; returns its prefix (the chief's) or None."""
+        path = self.manager.save(checkpoint_number=int(step))
+        if not self.chief:
+            shutil.rmtree(self.manager.directory, ignore_errors=True)
+            return None
+        return path
