@@ -6,6 +6,7 @@ pixel), about a minute on 2 CPU cores. The other configs start from this one.
 """
 
 import ml_collections
+from ml_collections.config_dict import placeholder
 
 
 def get_config():
@@ -13,12 +14,14 @@ def get_config():
 
     config.data = ml_collections.ConfigDict()
     config.data.source = "digits"        # tfar.data.load sources: digits, idx:<dir>, tfds:<name>, …
-    config.data.train_split = "train"
-    config.data.test_split = "test"
-    config.data.num_values = None        # None: the source's levels (17 for digits)
-    config.data.binarize = ""            # "", "fixed" or "dynamic"
-    config.data.data_dir = None          # tfds data_dir
-    config.data.image_size = None        # (H, W) to resize to; None keeps the source's size
+    # None: the source's train and test splits; an idx: folder holding only the t10k files
+    # (../shared/data/mnist) splits them as test[:8000] / test[8000:] (data/README.md).
+    config.data.train_split = placeholder(str)   # e.g. "train[:90%]"
+    config.data.test_split = placeholder(str)    # e.g. "train[90%:]" for validation
+    config.data.num_values = placeholder(int)    # None: the source's levels (17 for digits)
+    config.data.binarize = ""                    # "", "fixed" or "dynamic"
+    config.data.data_dir = placeholder(str)      # tfds data_dir
+    config.data.image_size = placeholder(tuple)  # (H, W) to resize to; None: keep
     config.data.shuffle_buffer = 10_000
     config.data.num_classes = 10         # labels, for model.conditioning="class"
 

@@ -29,7 +29,8 @@ def test_outputs_and_rerun_after_finish(tmp_path):
         "ckpt-40.data-00000-of-00001", "ckpt-40.index"]
     assert os.listdir(os.path.join(workdir, "export")) == ["40"]
     assert os.path.exists(os.path.join(workdir, "export", "40", "saved_model.pb"))
-    assert any(f.startswith("events.out.tfevents") for f in os.listdir(os.path.join(workdir, "tensorboard")))
+    assert any(f.startswith("events.out.tfevents")
+               for f in os.listdir(os.path.join(workdir, "tensorboard")))
     with Image.open(os.path.join(workdir, "samples.png")) as image:
         assert image.mode == "L" and image.size[0] > 8 * 64  # 8 columns of 64-pixel digits
     # Rerunning a finished run trains nothing and reproduces the evaluation.
@@ -43,7 +44,8 @@ def test_ema_weights_are_evaluated_and_exported(tmp_path):
     checkpoint keeps the last weights (and the average, to resume)."""
     config = tiny_config(ema_decay=0.9)
     metrics = train_and_evaluate(config, str(tmp_path))
-    test = np.concatenate([x for x, _ in input_pipeline.test_batches(config.data, 500, 0)])
+    data = input_pipeline.with_splits(config.data)
+    test = np.concatenate([x for x, _ in input_pipeline.test_batches(data, 500, 0)])
     exported = tf.saved_model.load(metrics["export"]).signatures["log_prob"]
     exported_nll = -np.mean(exported(images=tf.constant(test))["log_prob"].numpy())
     assert exported_nll == pytest.approx(metrics["test_nll_nats"], rel=1e-5)
@@ -80,7 +82,7 @@ def test_bad_model_and_data_config(tmp_path):
         builders.build_distribution({"name": "made", "hidden_unit": 5}, (2, 2, 1), 2)
     config = tiny_config()
     config.data.source = f"idx:{tmp_path}"
-    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte"):
+    with pytest.raises(FileNotFoundError, match="t10k-images-idx3-ubyte"):
         train_and_evaluate(config, str(tmp_path / "run"))
 
 

@@ -4,10 +4,39 @@ The training stream is a pure function of (seed, step), so a run resumed at step
 exactly the batches an uninterrupted run sees from step s on.
 """
 
+import os
+
 import numpy as np
 import tensorflow as tf
+from absl import logging
 
 import tfar.data
+
+
+# Where a source has only a test set (the MNIST copy of ../shared/data), the benchmark split.
+TEST_ONLY_SPLITS = ("test[:8000]", "test[8000:]")
+
+
+def with_splits(data_config):
+    """A copy of `data_config` whose train/test splits are filled in: the config's, or
+    else the source's "train" and "test".
+
+    An `idx:` folder that holds only the t10k files (no train-images file) has no train
+    split; it is then split as `TEST_ONLY_SPLITS`, the first 8,000 images for training and
+    the last 2,000 for testing (the split of ../shared/data/README.md), with a log line.
+    """
+    data_config = data_config.copy_and_resolve_references()
+    train, test = data_config.train_split, data_config.test_split
+    source = data_config.source
+    if not (train and test) and source.startswith("idx:") and not any(
+            os.path.exists(os.path.join(source[len("idx:"):], name))
+            for name in ("train-images-idx3-ubyte", "train-images-idx3-ubyte.gz")):
+        logging.info("%s holds no train-images file: training on %s and testing on %s.",
+                     source, *TEST_ONLY_SPLITS)
+        train, test = train or TEST_ONLY_SPLITS[0], test or TEST_ONLY_SPLITS[1]
+    with data_config.unlocked():
+        data_config.train_split, data_config.test_split = train or "train", test or "test"
+    return data_config
 
 
 def _load(data_config, split, seed=None):
@@ -41,14 +70,15 @@ class TrainBatches:
     """
 
     def __init__(self, data_config, global_batch_size, seed):
-        self._data = _load(data_config, data_config.train_split, seed)
+        split = data_config.train_split
+        self._data = _load(data_config, split, seed)
         self._size = _cardinality(self._data)
         self._buffer = min(self._size, data_config.shuffle_buffer)
         self._batch_size, self._seed = global_batch_size, seed
         self.steps_per_epoch = self._size // global_batch_size
         if self.steps_per_epoch == 0:
             raise ValueError(f"The global batch size {global_batch_size} is larger than the "
-                             f"{self._size} images of split {data_config.train_split!r}.")
+                             f"{self._size} images of split {split!r}.")
 
     def epoch(self, e, skip=0):
         """Epoch `e` from its batch `skip` on: (images [B, H, W, C], labels [B]) batches."""

@@ -96,7 +96,8 @@ def train_and_evaluate(config, workdir, strategy="default", tpu_address="", rest
 def _run(config, workdir, strategy, chief, restore_from, start_time):
     train_config = config.train
     keras.utils.set_random_seed(train_config.seed)
-    event_shape, num_values = input_pipeline.describe(config.data)
+    data_config = input_pipeline.with_splits(config.data)
+    event_shape, num_values = input_pipeline.describe(data_config)
     conditioning = config.model.get("conditioning", "")
     num_classes = config.data.num_classes if conditioning else None
 
@@ -123,7 +124,7 @@ def _run(config, workdir, strategy, chief, restore_from, start_time):
         logging.info("Resumed from checkpoint %s at step %d.", restored, step)
     total = train_config.steps
     logging.info("%s on %s %s: event shape %s, %d values, %d parameters, %d replica(s).",
-                 type(distribution).__name__, config.data.source, config.data.train_split,
+                 type(distribution).__name__, config.data.source, data_config.train_split,
                  event_shape, num_values, sum(int(np.prod(v.shape)) for v in variables),
                  strategy.num_replicas_in_sync)
 
@@ -156,7 +157,7 @@ def _run(config, workdir, strategy, chief, restore_from, start_time):
               else tf.summary.create_noop_writer())
     last_losses = []
     if step < total:
-        batches = input_pipeline.TrainBatches(config.data, train_config.batch_size,
+        batches = input_pipeline.TrainBatches(data_config, train_config.batch_size,
                                               train_config.seed)
         progress = keras.utils.Progbar(total, stateful_metrics=["loss", "steps/s"],
                                        verbose=1 if chief and sys.stdout.isatty() else 0)
@@ -199,7 +200,7 @@ def _run(config, workdir, strategy, chief, restore_from, start_time):
     if train_config.ema_decay > 0:
         optimizer.finalize_variable_values(variables)  # evaluate/sample/export the EMA weights
     metrics = evaluation.evaluate(distribution,
-                                  input_pipeline.test_batches(config.data, config.eval.batch_size,
+                                  input_pipeline.test_batches(data_config, config.eval.batch_size,
                                                                  train_config.seed),
                                   conditional_fn if conditioning else None)
     logging.info("Test NLL at step %d: %.4f nats per image, %.4f bits/dim (%d images).", step,
@@ -235,8 +236,9 @@ def _run(config, workdir, strategy, chief, restore_from, start_time):
         "train_loss": float(np.mean(last_losses)) if last_losses else None,
         "ema": train_config.ema_decay > 0,
         "wall_time_s": time.time() - start_time,
-        "dataset": {"source": config.data.source, "train_split": config.data.train_split,
-                    "test_split": config.data.test_split,
+        "dataset": {"source": config.data.source,
+                    "train_split": data_config.train_split,
+                    "test_split": data_config.test_split,
                     "binarization": config.data.binarize or "none", "num_values": num_values,
                     "event_shape": list(event_shape)},
         "model": type(distribution).__name__,

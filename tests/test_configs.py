@@ -1,0 +1,32 @@
+"""Every configs/*.py loads, names a real model and builds it on its dataset's image shape."""
+
+import glob
+import importlib
+import os
+
+import pytest
+
+from tfar.training import builders
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIGS = sorted(os.path.splitext(os.path.basename(p))[0]
+                 for p in glob.glob(os.path.join(ROOT, "configs", "*.py")))
+SHAPES = {"digits": ((8, 8, 1), 17), "tfds:mnist": ((28, 28, 1), 256),
+          "tfds:binarized_mnist": ((28, 28, 1), 2)}
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_config_builds_its_model(name):
+    config = importlib.import_module(f"configs.{name}").get_config()
+    shape, levels = SHAPES[config.data.source]
+    num_values = config.data.num_values or (2 if config.data.binarize else levels)
+    distribution = builders.build_distribution(
+        dict(config.model.to_dict(), seed=config.train.seed), shape, num_values)
+    assert distribution.event_shape.as_list() == list(shape)
+    assert config.train.steps > 0 and config.train.batch_size > 0
+    builders.learning_rate_schedule(config.train)  # a known schedule
+    assert config.model.name in builders.MODELS
+
+
+def test_every_config_is_tested():
+    assert {"default", "made_mnist", "nade_mnist", "fvsbn_mnist"} <= set(CONFIGS)
