@@ -1,14 +1,7 @@
-"""NADE on binarized MNIST (tfds:binarized_mnist: Larochelle & Murray's fixed stochastic
-binarization, 50,000 train / 10,000 validation / 10,000 test), the papers' benchmark;
-the model as in configs/nade_mnist.py. Published test NLLs: ../shared/REFERENCES.md."""
+"""NADE of configs/nade_mnist.py on tfds:binarized_mnist (`default.on_binarized_mnist`)."""
 
-from configs import nade_mnist
+from configs import default, nade_mnist
 
 
 def get_config():
-    config = nade_mnist.get_config()
-    config.data.source = "tfds:binarized_mnist"
-    config.data.binarize = ""          # already binary
-    config.train.steps = 50_000        # 100 epochs of batch 100
-    config.train.checkpoint_every = 5000
-    return config
+    return default.on_binarized_mnist(nade_mnist.get_config())
