@@ -18,6 +18,7 @@ def test_outputs_and_rerun_after_finish(tmp_path):
     workdir = str(tmp_path / "run")
     metrics = train_and_evaluate(tiny_config(), workdir)
     assert metrics["step"] == 40 and np.isfinite(metrics["test_nll_nats"])
+    assert metrics["train_images_per_second"] > 0
     assert metrics["test_images"] == 360
     assert metrics["test_bits_per_dim"] == pytest.approx(
         metrics["test_nll_nats"] / (64 * np.log(2)))
@@ -56,10 +57,12 @@ def test_ema_weights_are_evaluated_and_exported(tmp_path):
     assert abs(last_nll - exported_nll) > 1e-2
 
 
-def test_mixed_bfloat16_trains_and_restores_the_policy(tmp_path):
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_trains_and_restores_the_policy(tmp_path, policy):
     import keras
     before = keras.config.dtype_policy().name
-    metrics = train_and_evaluate(tiny_config(mixed_precision="mixed_bfloat16"), str(tmp_path))
+    metrics = train_and_evaluate(tiny_config(mixed_precision=policy, ema_decay=0.9),
+                                 str(tmp_path))
     assert np.isfinite(metrics["test_nll_nats"]) and metrics["test_nll_nats"] < 140
     assert keras.config.dtype_policy().name == before
 

@@ -155,7 +155,7 @@ def _run(config, workdir, strategy, chief, restore_from, start_time):
 
     writer = (tf.summary.create_file_writer(os.path.join(workdir, "tensorboard")) if chief
               else tf.summary.create_noop_writer())
-    last_losses = []
+    last_losses, timed_seconds, timed_steps, first_loop = [], 0.0, 0, True
     if step < total:
         batches = input_pipeline.TrainBatches(data_config, train_config.batch_size,
                                               train_config.seed)
@@ -180,6 +180,9 @@ def _run(config, workdir, strategy, chief, restore_from, start_time):
                         else "No checkpoint was written yet") + ". Lower "
                     "config.train.learning_rate or set config.train.grad_clip_norm and rerun "
                     "(it resumes from the last checkpoint), or pass --restore_from=<an older one>.")
+            if not first_loop:  # the first loop also traces the step: not timed
+                timed_steps, timed_seconds = timed_steps + n, timed_seconds + seconds
+            first_loop = False
             step += n
             last_losses = (last_losses + losses.tolist())[-max(train_config.log_every, 1):]
             progress.update(step, [("loss", float(np.mean(losses))), ("steps/s", n / seconds)])
@@ -235,6 +238,9 @@ def _run(config, workdir, strategy, chief, restore_from, start_time):
         "test_images": metrics["num_images"],
         "train_loss": float(np.mean(last_losses)) if last_losses else None,
         "ema": train_config.ema_decay > 0,
+        "train_images_per_second": (timed_steps * train_config.batch_size / timed_seconds
+                                    if timed_steps else None),
+        "peak_gpu_memory_bytes": _peak_gpu_memory(),
         "wall_time_s": time.time() - start_time,
         "dataset": {"source": config.data.source,
                     "train_split": data_config.train_split,
@@ -249,6 +255,13 @@ def _run(config, workdir, strategy, chief, restore_from, start_time):
     }
     _write_json(result, os.path.join(workdir, "metrics.json"))
     return result
+
+
+def _peak_gpu_memory():
+    """Peak bytes allocated on the first GPU by this process, None without a GPU."""
+    if not tf.config.list_logical_devices("GPU"):
+        return None
+    return int(tf.config.experimental.get_memory_info("GPU:0")["peak"])
 
 
 def _draw_samples(distribution, config, num_classes):
