@@ -20,8 +20,8 @@ def test_config_builds_its_model(name):
     config = importlib.import_module(f"configs.{name}").get_config()
     shape, levels = SHAPES[config.data.source]
     num_values = config.data.num_values or (2 if config.data.binarize else levels)
-    distribution = builders.build_distribution(
-        dict(config.model.to_dict(), seed=config.train.seed), shape, num_values)
+    distribution = builders.build_distribution(config.model, shape, num_values,
+                                               seed=config.train.seed)
     assert distribution.event_shape.as_list() == list(shape)
     assert config.train.steps > 0 and config.train.batch_size > 0
     builders.learning_rate_schedule(config.train)  # a known schedule

@@ -37,3 +37,162 @@ def test_bernoulli_gradients_finite_at_extreme_logits():
         lp = likelihoods.Bernoulli().log_prob(logits, tf.constant([1.0, 0.0]))
     assert np.all(np.isfinite(tape.gradient(lp, logits).numpy()))
     np.testing.assert_allclose(lp.numpy(), [-200.0, -200.0])
+
+
+# --- DiscretizedLogisticMixture (PixelCNN++) ----------------------------------------------
+
+def _all_values(num_values, num_channels):
+    """Every pixel value configuration, [V^C, C] float32, R varying slowest."""
+    grids = np.meshgrid(*[np.arange(num_values)] * num_channels, indexing="ij")
+    return np.stack([g.ravel() for g in grids], -1).astype(np.float32)
+
+
+def _mixture_params(head, seed, log_scale=None):
+    """Random params [P]; log-scales set to `log_scale` everywhere when given."""
+    params = np.asarray(tf.random.stateless_normal([head.params_size], seed=seed)) * 2.0
+    if log_scale is not None:
+        k, c = head.num_components, head.num_channels
+        params[k + c * k:k + 2 * c * k] = log_scale
+    return params
+
+
+@pytest.mark.parametrize("num_values,num_channels", [(4, 1), (4, 3), (256, 1), (2, 1)])
+def test_logistic_mixture_normalized(num_values, num_channels):
+    head = likelihoods.DiscretizedLogisticMixture(num_values, num_channels, num_components=3)
+    # Random log-scales, very wide ones (interior bins on the narrow-bin fallback when
+    # V = 256), ones at the clamp boundary and below it.
+    params = np.stack([_mixture_params(head, (seed, 7), log_scale)
+                       for seed in range(3) for log_scale in (None, 4.0, 1.0, -7.0, -12.0)])
+    values = _all_values(num_values, num_channels)
+    log_probs = head.log_prob(params[:, None, :], values[None])              # [15, V^C]
+    assert log_probs.shape == (len(params), num_values ** num_channels)
+    np.testing.assert_allclose(tf.reduce_logsumexp(log_probs, -1).numpy(), 0.0, atol=1e-4)
+
+
+@pytest.mark.parametrize("num_values,num_channels", [(256, 3), (256, 1), (2, 1)])
+def test_logistic_mixture_finite_at_extremes(num_values, num_channels):
+    head = likelihoods.DiscretizedLogisticMixture(num_values, num_channels, num_components=2)
+    k, c = head.num_components, head.num_channels
+    rows = []
+    for mean in (-1e30, -1e6, -1.0, 0.0, 1.0, 1e6, 1e30):
+        for log_scale in (-1e30, -50.0, -7.0, 0.0, 50.0, 80.0, 88.0, 95.0, 1e4, 1e30):
+            for other in (-1e4, 0.0, 1e4):                     # logits and coupling coefficients
+                row = np.full(head.params_size, other, np.float32)
+                row[k:k + c * k] = mean
+                row[k + c * k:k + 2 * c * k] = log_scale
+                rows.append(row)
+    params = tf.constant(np.repeat(np.stack(rows), 3, axis=0))
+    edges = np.array([0, num_values - 1, num_values // 2], np.float32)
+    x = tf.constant(np.tile(edges, len(rows))[:, None].repeat(c, -1))           # [N, C]
+    with tf.GradientTape() as tape:
+        tape.watch(params)
+        log_probs = head.log_prob(params, x)
+    grads = tape.gradient(log_probs, params)
+    assert np.all(np.isfinite(log_probs.numpy())) and np.all(log_probs.numpy() <= 1e-6)
+    assert np.all(np.isfinite(grads.numpy()))
+    draws = head.sample(params, seed=tf.constant([5, 6])).numpy()
+    assert draws.shape == (len(params), c)
+    assert np.all(np.isfinite(draws)) and draws.min() >= 0 and draws.max() <= num_values - 1
+    np.testing.assert_array_equal(draws, np.round(draws))
+
+
+def test_logistic_mixture_samples_match_log_prob():
+    head = likelihoods.DiscretizedLogisticMixture(4, num_channels=3, num_components=3)
+    # Fixed random params, means and scales moderate so that every one of the 64 cells
+    # expects at least 5 draws (checked below).
+    z = tf.random.stateless_normal([head.params_size], seed=(11, 12)).numpy()
+    scale = np.repeat([1.0, 0.5, 0.3, 1.0], [3, 9, 9, 9])       # logits, m, ℓ, coefficients
+    shift = np.repeat([0.0, 0.0, -0.5, 0.0], [3, 9, 9, 9])
+    params = tf.constant((z * scale + shift).astype(np.float32))
+    n = 20000
+    draws = head.sample(tf.tile(params[None], [n, 1]), seed=tf.constant([3, 4])).numpy()
+    assert draws.shape == (n, 3)
+    cells = (draws[:, 0] * 16 + draws[:, 1] * 4 + draws[:, 2]).astype(int)
+    counts = np.bincount(cells, minlength=64)
+    probs = np.exp(head.log_prob(params, _all_values(4, 3)).numpy().astype(np.float64))
+    expected = probs / probs.sum() * n
+    assert expected.min() > 5, expected.min()
+    assert scipy.stats.chisquare(counts, expected).pvalue > 1e-3
+
+    again = head.sample(tf.tile(params[None], [n, 1]), seed=tf.constant([3, 4])).numpy()
+    np.testing.assert_array_equal(draws, again)
+    traced = tf.function(head.sample)(tf.tile(params[None], [n, 1]), tf.constant([3, 4]))
+    np.testing.assert_array_equal(draws, traced.numpy())
+    other = head.sample(tf.tile(params[None], [n, 1]), seed=tf.constant([3, 5])).numpy()
+    assert np.mean(np.any(draws != other, axis=-1)) > 0.5
+
+
+def test_logistic_mixture_green_mean_moves_with_red_by_alpha():
+    # One component; β = γ = 0, so p(g | r) ∝ p(r, g, b) for any fixed b.
+    head = likelihoods.DiscretizedLogisticMixture(256, num_channels=3, num_components=1)
+    mean_g, alpha_raw = 0.1, 0.7
+    params = np.zeros(head.params_size, np.float32)          # [π | m R G B | ℓ R G B | a b c]
+    params[1:4] = [0.3, mean_g, -0.2]
+    params[4:7] = -4.0                                        # s ≈ 0.018, bins h ≈ 0.0039
+    params[7] = alpha_raw
+    g = np.arange(256, dtype=np.float32)
+    y_g = 2.0 * g / 255 - 1.0
+    for r in (0, 64, 200, 255):
+        x = np.stack([np.full(256, r), g, np.full(256, 128)], -1).astype(np.float32)
+        p_g = tf.nn.softmax(head.log_prob(params, x)).numpy().astype(np.float64)
+        expected = mean_g + np.tanh(alpha_raw) * (2.0 * r / 255 - 1.0)
+        np.testing.assert_allclose(np.sum(p_g * y_g), expected, atol=1e-4)
+
+
+def _logistic_bin_log_prob(x, mean, log_scale, num_values):
+    """log P(bin x) of one discretized logistic, by hand from the CDF in extended precision
+    (far tails reach e^-3000); the CDF of the mirrored bin above the mean, so the
+    difference never cancels."""
+    one = np.longdouble(1)
+    h = one / (num_values - 1)
+    y = 2 * one * x / (num_values - 1) - 1
+    s = np.exp(np.longdouble(max(log_scale, -7.0)))
+    cdf = lambda t: one / (1 + np.exp(-(t - np.longdouble(mean)) / s))
+    upper = one if x == num_values - 1 else cdf(y + h)
+    lower = 0 * one if x == 0 else cdf(y - h)
+    if y > mean:                                    # the same bin mirrored about the mean
+        upper = one if x == 0 else cdf(2 * np.longdouble(mean) - y + h)
+        lower = 0 * one if x == num_values - 1 else cdf(2 * np.longdouble(mean) - y - h)
+    return float(np.log(upper - lower))
+
+
+@pytest.mark.parametrize("log_scale_offset", [0.0, -6.0, 3.5])
+def test_logistic_mixture_rgb_log_prob_is_the_formula(log_scale_offset):
+    head = likelihoods.DiscretizedLogisticMixture(16, num_channels=3, num_components=1)
+    params = _mixture_params(head, (21, 22)) * 0.5
+    params[4:7] += log_scale_offset                          # also the clamp, the fallback
+    _, m_r, m_g, m_b, l_r, l_g, l_b, a, b, c = params.astype(np.float64)
+    alpha, beta, gamma = np.tanh([a, b, c])
+    values = np.array([[0, 0, 0], [15, 15, 15], [3, 9, 12], [0, 7, 15], [8, 8, 8], [15, 0, 4]],
+                      np.float32)
+    rescale = lambda v: 2.0 * v / 15 - 1.0
+    expected = [_logistic_bin_log_prob(r, m_r, l_r, 16)
+                + _logistic_bin_log_prob(g, m_g + alpha * rescale(r), l_g, 16)
+                + _logistic_bin_log_prob(bl, m_b + beta * rescale(r) + gamma * rescale(g), l_b, 16)
+                for r, g, bl in values]
+    np.testing.assert_allclose(head.log_prob(params, values).numpy(), expected,
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_values_per_step_params_size_and_get():
+    assert likelihoods.Bernoulli().values_per_step == 1
+    assert likelihoods.Categorical(256).values_per_step == 1
+    rgb = likelihoods.get("logistic_mixture", 256, num_channels=3, num_components=5)
+    assert (rgb.name, rgb.values_per_step, rgb.params_size) == ("logistic_mixture", 3, 50)
+    gray = likelihoods.get("logistic_mixture", 256)
+    assert (gray.values_per_step, gray.params_size, gray.num_components) == (1, 15, 5)
+    assert likelihoods.DiscretizedLogisticMixture(8, 2, 4).params_size == 4 * (1 + 2 * 2)
+    assert likelihoods.get("categorical", 5).values_per_step == 1
+    with pytest.raises(ValueError, match="num_values must be >= 2"):
+        likelihoods.get("logistic_mixture", 1)
+    with pytest.raises(ValueError, match="num_values >= 2"):
+        likelihoods.DiscretizedLogisticMixture(1)
+    with pytest.raises(ValueError, match="num_channels must be >= 1"):
+        likelihoods.get("logistic_mixture", 256, num_channels=0)
+    with pytest.raises(ValueError, match="num_components must be >= 1"):
+        likelihoods.get("logistic_mixture", 256, num_components=0)
+    with pytest.raises(ValueError, match="takes no options"):
+        likelihoods.get("categorical", 256, num_channels=3)
+    assert likelihoods.get(rgb, 256, num_channels=3) is rgb
+    with pytest.raises(ValueError, match="num_channels=3, not 1"):
+        likelihoods.get(rgb, 256, num_channels=1)

@@ -11,8 +11,10 @@ Every model is a `tfp.distributions.Distribution` over integer-valued vectors or
 from tfar import _backend  # noqa: F401  (sets KERAS_BACKEND first)
 from tfar.autoregressive import AutoregressiveDistribution
 from tfar.models.fvsbn import FVSBN
+from tfar.models.gated_pixelcnn import GatedPixelCNN
 from tfar.models.made import MADE
 from tfar.models.nade import NADE
+from tfar.models.pixelcnn import PixelCNN
 
-__all__ = ["AutoregressiveDistribution", "FVSBN", "MADE", "NADE"]
+__all__ = ["AutoregressiveDistribution", "FVSBN", "GatedPixelCNN", "MADE", "NADE", "PixelCNN"]
 __version__ = "0.1.0"

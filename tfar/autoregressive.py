@@ -65,7 +65,8 @@ class AutoregressiveDistribution(tfd.Distribution):
         self._num_dims = int(np.prod(self._static_event_shape.as_list()))
         self._num_values = int(num_values)
         self._likelihood = likelihood
-        self._step_size = int(getattr(likelihood, "values_per_step", 1))
+        self._step_size = int(likelihood.values_per_step)
+        self._pixel_head = bool(likelihood.pixel_head)
         if self._num_dims % self._step_size:
             raise ValueError(f"The {likelihood.name} head models {self._step_size} values per "
                              f"step, which does not divide the {self._num_dims} dimensions.")
@@ -256,9 +257,9 @@ class AutoregressiveDistribution(tfd.Distribution):
         return tf.reduce_logsumexp(joint, axis=0) - math.log(self.num_components)
 
     def _steps(self, x):
-        """x [..., D] as the head sees it: [..., D] when a step is one value, else
-        [..., S, C]."""
-        if self._step_size == 1:
+        """x [..., D] as the head sees it: [..., D] for a per-dimension head, [..., S, C]
+        for a pixel head."""
+        if not self._pixel_head:
             return x
         return tf.reshape(x, tf.concat([tf.shape(x)[:-1], [self._num_steps, self._step_size]], 0))
 
@@ -345,7 +346,7 @@ class AutoregressiveDistribution(tfd.Distribution):
         log_probs = self._likelihood.log_prob(self._component_params(x, c),
                                               self._steps(x)[None])                 # [M, n, S]
         observed_steps = self._steps(observed)
-        if self._step_size > 1:
+        if self._pixel_head:
             observed_steps = tf.reduce_all(observed_steps, axis=-1)
         logits = tf.reduce_sum(tf.where(observed_steps[None], log_probs, 0.0), axis=-1)  # [M, n]
         return tf.random.stateless_categorical(tf.transpose(logits), 1, seed=seed,
@@ -357,7 +358,7 @@ class AutoregressiveDistribution(tfd.Distribution):
         All samplers share this step, so they make the same draws from the same seed.
         """
         values = self._likelihood.sample(params, seed)                      # [n] or [n, C]
-        if self._step_size == 1:
+        if not self._pixel_head:
             write = tf.equal(tf.range(self._num_dims)[None], steps[:, None]) & ~observed
             return tf.where(write, values[:, None], x)
         dims = steps[:, None] * self._step_size + tf.range(self._step_size)   # [n, C]

@@ -5,12 +5,18 @@ distribution of that dimension's integer value in `[0, num_values)`:
 
 - `Bernoulli`   (num_values = 2, one logit): binarized images (NADE, MADE, PixelCNN papers).
 - `Categorical` (any num_values, one logit per value): the 256-way softmax of PixelRNN §5.
+- `DiscretizedLogisticMixture` (any num_values, one whole pixel of C channels per step):
+  the PixelCNN++ head (Salimans et al., 2017, §2.1–2.2), R, G and B coupled.
 
-A head with parameters shared across channels (the discretized logistic mixture of
-PixelCNN++, where one pixel's R, G and B are coupled) subclasses `Likelihood` the same
-way; `AutoregressiveDistribution` only ever calls `params_size`, `log_prob` and `sample`.
+`values_per_step` says how many values one set of params models: 1 for the per-dimension
+heads (values [...]), C for the mixture (values [..., C], one pixel; `pixel_head` is True,
+also when C = 1). `AutoregressiveDistribution` only ever calls `values_per_step`,
+`pixel_head`, `params_size`, `log_prob` and `sample`.
 """
 
+import math
+
+import numpy as np
 import tensorflow as tf
 
 
@@ -18,6 +24,7 @@ class Likelihood:
     """Interface of a per-dimension head.
 
     Shapes: `params` [..., params_size] and values [...] -> log-probs [...]; samples [...].
+    A `pixel_head` takes and draws the values of a pixel, [..., C] (C = `values_per_step`).
     """
 
     def __init__(self, num_values):
@@ -25,6 +32,8 @@ class Likelihood:
 
     name = "likelihood"
     params_size = None
+    values_per_step = 1
+    pixel_head = False
 
     def log_prob(self, params, x):
         """log p(x | params) in nats, elementwise over the leading dims."""
@@ -81,17 +90,191 @@ class Categorical(Likelihood):
         return tf.cast(tf.reshape(draws, tf.shape(params)[:-1]), params.dtype)
 
 
-HEADS = {"bernoulli": Bernoulli, "categorical": Categorical}
+class DiscretizedLogisticMixture(Likelihood):
+    """A mixture of K discretized logistics over one pixel's C channels (PixelCNN++ §2.1–2.2).
+
+    Salimans, Karpathy, Chen, Kingma, "PixelCNN++", ICLR 2017. Values x_c in {0, …, V−1} are
+    rescaled to y_c = 2·x_c/(V−1) − 1 in [−1, 1]; value x_c owns the bin [y_c − h, y_c + h]
+    with h = 1/(V−1), except that the edge bins take the whole tails: x_c = 0 owns
+    (−∞, −1 + h], x_c = V−1 owns [1 − h, ∞). With σ the logistic sigmoid:
+
+        p(x) = Σ_k π_k Π_c P(x_c | k, x_<c),       π = softmax(logits)
+        P(x_c | k, x_<c) = σ((y_c + h − μ_kc)/s_kc) − σ((y_c − h − μ_kc)/s_kc)
+
+    (the first term is 1 for x_c = V−1, the second 0 for x_c = 0), log s_kc = max(ℓ_kc, −7).
+    For C = 3 (RGB, §2.2) the means are linear in the earlier channels of the same pixel,
+    with coefficients squashed by tanh:
+
+        μ_kR = m_kR,   μ_kG = m_kG + α_k·y_R,   μ_kB = m_kB + β_k·y_R + γ_k·y_G,
+        (α_k, β_k, γ_k) = tanh(t_k0, t_k1, t_k2);
+
+    other C have no coupling (C = 1 is the grayscale head). Computed in log space:
+    the edge tails as −softplus, an interior bin as
+    log σ(u) + log σ(−l) + log(1 − e^{−(u−l)}) (u, l its standardized edges; exactly
+    log(σ(u) − σ(l)), without the cancellation when both are near 0 or 1), and, when the
+    bin is so narrow against s (2h/s < 1e-3) that the difference underflows, PixelCNN++'s
+    fallback log pdf(bin centre) + log(2h) (relative error < 5e-8 there).
+
+    Params layout (P = params_size numbers per pixel, K components, C channels, c-major):
+
+        [0, K)                     logits of π_k
+        [K + c·K + k]              m_kc        means          (C·K numbers)
+        [K + C·K + c·K + k]        ℓ_kc        log-scales     (C·K numbers)
+        [K + 2·C·K + j·K + k]      t_kj        coupling, j = 0 (α), 1 (β), 2 (γ)  (C = 3 only:
+                                               3·K numbers)
+
+    so P = K·(1 + 3C) = 10K for C = 3 (PixelCNN++'s 10 per component), else K·(1 + 2C).
+
+    Shapes: `log_prob(params [..., P], x [..., C]) -> [...]` nats (leading dims broadcast);
+    `sample(params [..., P], seed) -> [..., C]` floats in {0, …, V−1}: the component by
+    Gumbel-max, then each channel in order by the logistic inverse CDF around its coupled
+    mean, rounded to the nearest bin and clipped; later channels couple on the *binned*
+    value (y of the drawn integer), as log_prob does, so draws follow exp(log_prob) exactly.
+    `seed` is a stateless seed [2], split once into the component and the value draws.
+    """
+
+    name = "logistic_mixture"
+    min_log_scale = -7.0
+    # Below this bin width in units of the scale (2h/s), an interior bin uses the density at
+    # its centre times its width: relative error <= (2h/s)^2 / 24, about 4e-8.
+    _min_standardized_width = 1e-3
+
+    def __init__(self, num_values, num_channels=1, num_components=5):
+        if int(num_values) < 2:
+            raise ValueError(f"The logistic mixture head needs num_values >= 2; got {num_values}.")
+        if int(num_channels) < 1:
+            raise ValueError(f"num_channels must be >= 1; got {num_channels}.")
+        if int(num_components) < 1:
+            raise ValueError(f"num_components must be >= 1; got {num_components}.")
+        super().__init__(num_values)
+        self.num_channels = int(num_channels)
+        self.num_components = int(num_components)
+        self.values_per_step = self.num_channels
+        self.pixel_head = True
+        self.coupled = self.num_channels == 3
+        per_component = 1 + (3 if self.coupled else 2) * self.num_channels
+        self.params_size = self.num_components * per_component
+
+    def _unpack(self, params):
+        """params [..., P] -> logits [..., K], means, log-scales [..., C, K], coeffs [..., 3, K]."""
+        if params.shape.rank is not None and params.shape[-1] not in (None, self.params_size):
+            raise ValueError(f"The {self.name} head takes params [..., {self.params_size}]; "
+                             f"got shape {params.shape}.")
+        k, c = self.num_components, self.num_channels
+        lead = tf.shape(params)[:-1]
+
+        def block(start, rows):
+            return tf.reshape(params[..., start:start + rows * k], tf.concat([lead, [rows, k]], 0))
+
+        means = block(k, c)
+        log_scales = tf.maximum(block(k + c * k, c), self.min_log_scale)
+        coeffs = tf.tanh(block(k + 2 * c * k, 3)) if self.coupled else None
+        return params[..., :k], means, log_scales, coeffs
+
+    def _mean(self, c, means, coeffs, ys):
+        """μ of channel c: means [..., C, K'], coeffs [..., 3, K'], ys [y_0, …] each [..., 1]."""
+        mean = means[..., c, :]
+        if coeffs is not None and c == 1:
+            mean = mean + coeffs[..., 0, :] * ys[0]
+        if coeffs is not None and c == 2:
+            mean = mean + coeffs[..., 1, :] * ys[0] + coeffs[..., 2, :] * ys[1]
+        return mean
+
+    def _rescale(self, x):
+        return 2.0 * x / (self.num_values - 1) - 1.0
+
+    def _log_bin_prob(self, x, mean, log_scale):
+        """log P(bin x | μ, log s), elementwise: x integer-valued floats; any broadcast shapes."""
+        half = 1.0 / (self.num_values - 1)
+        inv_scale = tf.exp(-log_scale)
+        centered = self._rescale(x) - mean
+        upper = inv_scale * (centered + half)
+        lower = inv_scale * (centered - half)
+        log_cdf_upper = -tf.nn.softplus(-upper)                 # log σ(upper)
+        log_sf_lower = -tf.nn.softplus(lower)                   # log (1 − σ(lower))
+        width = (2.0 * half) * inv_scale                        # upper − lower, > 0
+        wide = width > self._min_standardized_width
+        safe_width = tf.where(wide, width, tf.ones_like(width))
+        exact = log_cdf_upper + log_sf_lower + tf.math.log(-tf.math.expm1(-safe_width))
+        centre = inv_scale * centered
+        narrow = (centre - 2.0 * tf.nn.softplus(centre) - log_scale) + math.log(2.0 * half)
+        interior = tf.where(wide, exact, narrow)
+        return tf.where(x <= 0, log_cdf_upper,
+                        tf.where(x >= self.num_values - 1, log_sf_lower, interior))
+
+    def log_prob(self, params, x):
+        params = tf.convert_to_tensor(params)
+        x = tf.cast(x, params.dtype)
+        if x.shape.rank is not None and x.shape[-1] not in (None, self.num_channels):
+            raise ValueError(f"The {self.name} head takes values [..., {self.num_channels}]; "
+                             f"got shape {x.shape}.")
+        logits, means, log_scales, coeffs = self._unpack(params)
+        x = x[..., None]                                                   # [..., C, 1]
+        ys = [self._rescale(x[..., c, :]) for c in range(self.num_channels)]
+        log_probs = 0.0
+        for c in range(self.num_channels):
+            mean = self._mean(c, means, coeffs, ys)                        # [..., K]
+            log_probs += self._log_bin_prob(x[..., c, :], mean, log_scales[..., c, :])
+        return tf.reduce_logsumexp(tf.nn.log_softmax(logits) + log_probs, axis=-1)
+
+    def sample(self, params, seed):
+        params = tf.convert_to_tensor(params)
+        logits, means, log_scales, coeffs = self._unpack(params)
+        component_seed, value_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        tiny = np.finfo(params.dtype.as_numpy_dtype).tiny
+        gumbel_u = tf.random.stateless_uniform(tf.shape(logits), component_seed, minval=tiny,
+                                               maxval=1.0, dtype=params.dtype)
+        component = tf.argmax(logits - tf.math.log(-tf.math.log(gumbel_u)), axis=-1)
+        chosen = tf.one_hot(component, self.num_components, on_value=True, off_value=False)
+
+        def pick(t):                                           # [..., R, K] -> [..., R, 1]
+            return tf.reduce_sum(tf.where(chosen[..., None, :], t, tf.zeros_like(t)),
+                                 axis=-1, keepdims=True)
+
+        means, log_scales = pick(means), pick(log_scales)
+        coeffs = None if coeffs is None else pick(coeffs)
+        u = tf.random.stateless_uniform(tf.shape(means)[:-1], value_seed, minval=tiny,
+                                        maxval=1.0, dtype=params.dtype)    # [..., C]
+        noise = tf.math.log(u) - tf.math.log1p(-u)             # standard logistic
+        top = self.num_values - 1
+        values, ys = [], []
+        for c in range(self.num_channels):
+            mean = self._mean(c, means, coeffs, ys)                        # [..., 1]
+            y = mean + tf.math.multiply_no_nan(tf.exp(log_scales[..., c, :]),
+                                               noise[..., c:c + 1])
+            y = tf.clip_by_value(y, -2.0, 2.0)                             # beyond both edges
+            value = tf.clip_by_value(tf.round((y + 1.0) * (top / 2.0)), 0.0, top)
+            value = tf.abs(value)                                          # −0 → 0
+            values.append(value)
+            ys.append(self._rescale(value))                    # couple on the binned value
+        return tf.concat(values, axis=-1)
 
 
-def get(likelihood, num_values):
-    """The head for a name ("bernoulli", "categorical") or None (Bernoulli iff 2 values)."""
+HEADS = {"bernoulli": Bernoulli, "categorical": Categorical,
+         "logistic_mixture": DiscretizedLogisticMixture}
+
+
+def get(likelihood, num_values, **kwargs):
+    """The head for a name ("bernoulli", "categorical", "logistic_mixture") or None.
+
+    None means Bernoulli iff num_values == 2, else Categorical. `kwargs` (`num_channels`,
+    `num_components`) go to the logistic mixture; the other heads take none. A head
+    instance is returned as is, after checking that it agrees with num_values and kwargs.
+    """
+    if int(num_values) < 2:
+        raise ValueError(f"num_values must be >= 2; got {num_values}.")
     if likelihood is None:
         likelihood = "bernoulli" if num_values == 2 else "categorical"
     if isinstance(likelihood, Likelihood):
         if likelihood.num_values != num_values:
             raise ValueError(f"The head models {likelihood.num_values} values, not {num_values}.")
+        for key, value in kwargs.items():
+            if getattr(likelihood, key, None) != value:
+                raise ValueError(f"The {likelihood.name} head has {key}="
+                                 f"{getattr(likelihood, key, None)!r}, not {value!r}.")
         return likelihood
     if likelihood not in HEADS:
         raise ValueError(f"likelihood must be one of {sorted(HEADS)}; got {likelihood!r}.")
-    return HEADS[likelihood](num_values)
+    if kwargs and likelihood != DiscretizedLogisticMixture.name:
+        raise ValueError(f"The {likelihood} head takes no options; got {sorted(kwargs)}.")
+    return HEADS[likelihood](num_values, **kwargs)

@@ -1,4 +1,4 @@
-"""Masked layers and the MADE mask construction.
+"""Masked layers: MADE's masked dense layers and PixelCNN's masked convolutions.
 
 Germain, Gregor, Murray, Larochelle, "MADE: Masked Autoencoder for Distribution
 Estimation", ICML 2015, §4 (masks from degrees), §4.2 (order- and connectivity-agnostic
@@ -18,6 +18,9 @@ order (x1, x2, x3) and one hidden layer of degrees (1, 2, 1, 2):
 
 so o_d depends on x_<d only. A layer may hold M mask sets at once (stacked degrees of
 shape [M, n]); it then uses one of them (`mask_index`) or all of them side by side.
+
+`MaskedConv2D` is the masked convolution of van den Oord et al., "Pixel Recurrent Neural
+Networks", ICML 2016, §3.4 (see its docstring for the masks).
 """
 
 import numpy as np
@@ -207,6 +210,116 @@ class MaskedDense(keras.layers.Layer):
             output_degrees=self.output_degrees.tolist(),
             strict=self.strict,
             activation=keras.activations.serialize(self.activation),
+            use_bias=self.use_bias,
+            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+            bias_initializer=keras.initializers.serialize(self.bias_initializer),
+        )
+        return config
+
+
+MASK_TYPES = ("A", "B")
+
+
+def channel_groups(num_channels, groups):
+    """Group of each of `num_channels` features: contiguous blocks, [0 … 0, 1 … 1, …]."""
+    return np.arange(num_channels) * groups // num_channels
+
+
+def conv_mask(kernel_size, in_channels, out_channels, mask_type, groups=1):
+    """The [kh, kw, in, out] 0/1 mask of a `MaskedConv2D` (see its docstring)."""
+    kh, kw = kernel_size
+    mask = np.zeros((kh, kw, in_channels, out_channels), np.float32)
+    mask[:kh // 2] = 1.0                                  # rows above
+    mask[kh // 2, :kw // 2] = 1.0                         # left of the centre
+    g_in = channel_groups(in_channels, groups)[:, None]
+    g_out = channel_groups(out_channels, groups)[None, :]
+    mask[kh // 2, kw // 2] = (g_in < g_out) if mask_type == "A" else (g_in <= g_out)
+    return mask
+
+
+@keras.saving.register_keras_serializable(package="tfar")
+class MaskedConv2D(keras.layers.Layer):
+    """A 2-D convolution that sees only earlier pixels, and earlier channel groups of the
+    current pixel (PixelRNN §3.4). Inputs [B, H, W, n_in] -> [B, H, W, filters].
+
+    The kernel is multiplied by a fixed mask inside `call`. For a 3×3 kernel ("1" = the
+    weight is used, "c" = the centre, where channel groups decide):
+
+        rows above:   1 1 1
+        centre row:   1 c 0      (weights right of the centre and below are zero)
+        rows below:   0 0 0
+
+    With `groups` = G (G = 3 for RGB: R, G, B), input and output features are split into G
+    contiguous blocks; at the centre, output group j sees input groups i < j (mask "A",
+    the first layer: a sub-pixel never sees itself) or i <= j (mask "B", every later
+    layer, so a feature of group j keeps seeing what group j may see). For G = 3:
+
+        mask A centre:        out R  out G  out B         mask B centre:  out R  out G  out B
+                      in R      0      1      1                   in R    1      1      1
+                      in G      0      0      1                   in G    0      1      1
+                      in B      0      0      0                   in B    0      0      1
+
+    so the R outputs of a pixel depend on earlier pixels only, G also on its R, and B on
+    its R and G. With G = 1, mask A hides the whole current pixel and mask B shows it.
+
+    Args:
+      filters: output features (a multiple of `groups`).
+      kernel_size: int or (kh, kw), each odd (the centre must be a pixel); (1, k) gives
+        the horizontal stack of the Gated PixelCNN.
+      mask_type: "A" or "B".
+      groups: number of channel groups G (1: no channel masking).
+      activation, use_bias, kernel_initializer, bias_initializer: as `keras.layers.Conv2D`.
+    """
+
+    def __init__(self, filters, kernel_size, mask_type="B", groups=1, activation=None,
+                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 **kwargs):
+        super().__init__(**kwargs)
+        kernel_size = ((int(kernel_size),) * 2 if np.ndim(kernel_size) == 0
+                       else tuple(int(k) for k in kernel_size))
+        if len(kernel_size) != 2 or any(k < 1 or k % 2 == 0 for k in kernel_size):
+            raise ValueError(f"kernel_size must be odd (the centre is the current pixel); got "
+                             f"{kernel_size}.")
+        if mask_type not in MASK_TYPES:
+            raise ValueError(f"mask_type must be 'A' or 'B'; got {mask_type!r}.")
+        if groups < 1 or filters % groups:
+            raise ValueError(f"filters ({filters}) must be a multiple of the {groups} channel "
+                             "groups (one block of features per sub-pixel).")
+        self.filters, self.kernel_size = int(filters), kernel_size
+        self.mask_type, self.groups = mask_type, int(groups)
+        self.activation = keras.activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+
+    def build(self, input_shape):
+        n_in = int(input_shape[-1])
+        if n_in % self.groups:
+            raise ValueError(f"{self.name}: {n_in} input features do not split into "
+                             f"{self.groups} channel groups.")
+        self.mask = conv_mask(self.kernel_size, n_in, self.filters, self.mask_type, self.groups)
+        self.kernel = self.add_weight(name="kernel", shape=self.kernel_size + (n_in, self.filters),
+                                      initializer=self.kernel_initializer)
+        self.bias = (self.add_weight(name="bias", shape=(self.filters,),
+                                     initializer=self.bias_initializer)
+                     if self.use_bias else None)
+
+    def call(self, inputs):
+        kernel = tf.convert_to_tensor(self.kernel)
+        outputs = tf.nn.conv2d(inputs, kernel * tf.constant(self.mask, dtype=kernel.dtype),
+                               strides=1, padding="SAME")
+        if self.bias is not None:
+            outputs = tf.nn.bias_add(outputs, self.bias)
+        return self.activation(outputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.filters,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            filters=self.filters, kernel_size=self.kernel_size, mask_type=self.mask_type,
+            groups=self.groups, activation=keras.activations.serialize(self.activation),
             use_bias=self.use_bias,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
             bias_initializer=keras.initializers.serialize(self.bias_initializer),

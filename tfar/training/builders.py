@@ -12,20 +12,23 @@ import keras
 
 import tfar
 
-MODELS = {"fvsbn": tfar.FVSBN, "made": tfar.MADE, "nade": tfar.NADE}
+MODELS = {"fvsbn": tfar.FVSBN, "made": tfar.MADE, "nade": tfar.NADE,
+          "pixelcnn": tfar.PixelCNN, "gated_pixelcnn": tfar.GatedPixelCNN}
 SCHEDULES = ("constant", "cosine", "exponential")
 _NOT_KWARGS = ("name", "conditioning")
 
 
-def build_distribution(model_config, event_shape, num_values, num_classes=None):
+def build_distribution(model_config, event_shape, num_values, num_classes=None, seed=None):
     """The `tfar` distribution that `model_config` describes.
 
     Args:
-      model_config: a ConfigDict with `name` (a key of `MODELS`), optional
+      model_config: a dict or ConfigDict with `name` (a key of `MODELS`), optional
         `conditioning` ("" or "class") and the model's constructor keywords.
       event_shape: the images' [H, W, C].
       num_values: values per dimension of the data.
       num_classes: the number of labels, for `conditioning="class"`.
+      seed: the model's `seed` (masks, orders) unless the config sets one, so a resumed
+        run rebuilds the same masks.
     """
     config = dict(model_config)
     name = config.get("name")
@@ -34,10 +37,13 @@ def build_distribution(model_config, event_shape, num_values, num_classes=None):
     model_class = MODELS[name]
     kwargs = {k: v for k, v in config.items() if k not in _NOT_KWARGS}
     accepted = set(inspect.signature(model_class.__init__).parameters) - {"self"}
+    shape_keyword = "image_shape" if "image_shape" in accepted else "event_shape"
     unknown = sorted(set(kwargs) - accepted)
     if unknown:
         raise ValueError(f"config.model has keys {unknown} that {model_class.__name__} does "
-                         f"not take; it takes {sorted(accepted - {'event_shape', 'num_values'})}.")
+                         f"not take; it takes {sorted(accepted - {shape_keyword, 'num_values'})}.")
+    if "seed" in accepted and kwargs.get("seed") is None:
+        kwargs["seed"] = seed
     conditioning = config.get("conditioning", "")
     if conditioning == "class":
         if not num_classes:
@@ -48,7 +54,7 @@ def build_distribution(model_config, event_shape, num_values, num_classes=None):
     for key, value in kwargs.items():  # ConfigDict gives lists where constructors take tuples
         if isinstance(value, list):
             kwargs[key] = tuple(value)
-    return model_class(event_shape=tuple(event_shape), num_values=num_values, **kwargs)
+    return model_class(**{shape_keyword: tuple(event_shape)}, num_values=num_values, **kwargs)
 
 
 def learning_rate_schedule(train_config):

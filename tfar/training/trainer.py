@@ -105,10 +105,8 @@ def _run(config, workdir, strategy, chief, restore_from, start_time):
         return tf.one_hot(labels, num_classes) if conditioning else None
 
     with strategy.scope():
-        model_config = config.model.to_dict()
-        model_config.setdefault("seed", train_config.seed)  # masks/orders must be rebuilt alike
-        distribution = builders.build_distribution(model_config, event_shape, num_values,
-                                                   num_classes)
+        distribution = builders.build_distribution(config.model, event_shape, num_values,
+                                                   num_classes, seed=train_config.seed)
         optimizer = builders.build_optimizer(train_config)
         variables = distribution.network.trainable_variables
         optimizer.build(variables)

@@ -1,0 +1,150 @@
+"""PixelCNN and Gated PixelCNN: normalization, causality (and the blind spot), sampling,
+conditioning, bad input, config round trip."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import checks
+import tfar
+from tfar.models.gated_pixelcnn import GatedPixelCNNNetwork
+from tfar.models.pixelcnn import PixelCNNNetwork
+
+MODELS = [tfar.PixelCNN, tfar.GatedPixelCNN]
+SMALL = dict(num_layers=2, num_filters=6, first_kernel_size=3)
+HEADS = [("categorical", 4, 1), ("categorical", 2, 3), ("bernoulli", 2, 1), ("bernoulli", 2, 3),
+         ("logistic_mixture", 4, 1), ("logistic_mixture", 2, 3)]
+
+
+def condition_for(d):
+    if d.conditional_shape is None:
+        return None
+    return np.linspace(-1.0, 1.0, int(np.prod(d.conditional_shape)), dtype=np.float32).reshape(
+        d.conditional_shape)
+
+
+def step_jacobian(d, batch=16):
+    """J[s, d'] = Σ |∂ params of step s / ∂ input value d'| at random inputs: [S, D]."""
+    num_dims = int(np.prod(d.event_shape))
+    c = (None if d.conditional_shape is None else tf.random.stateless_normal(
+        [batch] + d.conditional_shape.as_list(), seed=(0, 1)))
+    return checks.input_jacobian(lambda f: d.network(f[..., 0], conditional_input=c),
+                                 num_dims, 1, batch=batch)[0]
+
+
+def assert_image_causal(d, no_blind_spot):
+    """Step s (a sub-pixel, or a whole pixel for the mixture) sees no dimension of its own
+    step or later; with `no_blind_spot`, it sees every earlier one."""
+    jac = step_jacobian(d)
+    per_step = d.likelihood.values_per_step
+    for s in range(jac.shape[0]):
+        first_own = s * per_step
+        assert np.all(jac[s, first_own:] == 0.0), (
+            f"step {s} depends on dims {np.flatnonzero(jac[s, first_own:]) + first_own}")
+        if no_blind_spot:
+            assert np.all(jac[s, :first_own] > 0.0), (
+                f"step {s} is blind to earlier dims {np.flatnonzero(jac[s, :first_own] == 0)}")
+    return jac
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+@pytest.mark.parametrize("likelihood,num_values,channels", HEADS,
+                         ids=[f"{h}-{v}values-{c}channels" for h, v, c in HEADS])
+@pytest.mark.parametrize("conditional", [False, True], ids=["unconditional", "conditional"])
+def test_normalized(model, likelihood, num_values, channels, conditional):
+    d = model(image_shape=(2, 2, channels), num_values=num_values, likelihood=likelihood,
+              num_mixtures=2, conditional_shape=(3,) if conditional else None, **SMALL)
+    checks.assert_normalized(d, condition_for(d))
+
+
+def test_normalized_with_a_spatial_condition():
+    d = tfar.GatedPixelCNN(image_shape=(2, 2, 1), num_values=3,
+                           spatial_conditional_shape=(1, 1, 2), **SMALL)
+    checks.assert_normalized(d, np.array([[[0.5, -2.0]]], np.float32))
+
+
+@pytest.mark.parametrize("likelihood,num_values", [("categorical", 4), ("logistic_mixture", 4)])
+@pytest.mark.parametrize("shape", [(5, 5, 1), (4, 4, 3)], ids=["5x5x1", "4x4x3"])
+def test_gated_causal_without_blind_spot(shape, likelihood, num_values):
+    # Four layers reach every earlier pixel of these images: none may be missed.
+    d = tfar.GatedPixelCNN(image_shape=shape, num_values=num_values, likelihood=likelihood,
+                           num_layers=4, num_filters=6, first_kernel_size=3,
+                           conditional_shape=(2,))
+    assert_image_causal(d, no_blind_spot=True)
+
+
+@pytest.mark.parametrize("shape", [(5, 5, 1), (4, 4, 3)], ids=["5x5x1", "4x4x3"])
+def test_pixelcnn_causal_with_its_blind_spot(shape):
+    d = tfar.PixelCNN(image_shape=shape, num_values=4, num_layers=4, num_filters=6,
+                      first_kernel_size=3)
+    jac = assert_image_causal(d, no_blind_spot=False)
+    channels = shape[-1]
+    # PixelRNN §3.4 / Gated PixelCNN §2.1: stacked 3×3 masks never reach the pixels above
+    # and to the right beyond the first row: pixel (1, 0) does not see (0, 2).
+    own, above_right = (1 * shape[1] + 0) * channels, (0 * shape[1] + 2) * channels
+    assert np.all(jac[own, above_right:above_right + channels] == 0.0)
+    # …although it is earlier in the raster order and the gated model sees it.
+    gated = tfar.GatedPixelCNN(image_shape=shape, num_values=4, num_layers=4, num_filters=6,
+                               first_kernel_size=3)
+    assert np.all(step_jacobian(gated)[own, above_right:above_right + channels] > 0.0)
+
+
+def test_spatial_condition_does_not_leak():
+    d = tfar.GatedPixelCNN(image_shape=(4, 4, 1), num_values=4, num_layers=4, num_filters=6,
+                           first_kernel_size=3, spatial_conditional_shape=(2, 2, 3))
+    assert_image_causal(d, no_blind_spot=True)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+@pytest.mark.parametrize("likelihood,num_values,channels",
+                         [("categorical", 3, 1), ("logistic_mixture", 2, 3)])
+def test_samples_match_log_prob(model, likelihood, num_values, channels):
+    d = model(image_shape=(2, 2, channels) if channels == 1 else (1, 2, channels),
+              num_values=num_values, likelihood=likelihood, num_mixtures=2, **SMALL)
+    checks.train_a_few_steps(d, steps=30)
+    checks.assert_samples_match(d, num_samples=20000)
+    checks.assert_seeded(d)
+
+
+def test_conditional_samples_follow_the_condition():
+    d = tfar.GatedPixelCNN(image_shape=(2, 2, 1), num_values=2, conditional_shape=(2,), **SMALL)
+    one, other = np.array([1.0, 0.0], np.float32), np.array([0.0, 1.0], np.float32)
+    checks.assert_samples_match(d, num_samples=8000, conditional_input=one)
+    checks.assert_seeded(d, conditional_input=np.stack([one, other] * 16))
+
+
+@pytest.mark.parametrize("network_class,model", [(PixelCNNNetwork, tfar.PixelCNN),
+                                                 (GatedPixelCNNNetwork, tfar.GatedPixelCNN)])
+def test_network_config_round_trip(network_class, model):
+    d = model(image_shape=(3, 3, 3), num_values=4, conditional_shape=(2,), **SMALL)
+    clone = network_class.from_config(d.network.get_config())
+    x = tf.random.stateless_uniform([2, 27], seed=(1, 2), maxval=4)
+    c = tf.ones([2, 2])
+    clone(x, conditional_input=c)
+    clone.set_weights(d.network.get_weights())
+    np.testing.assert_allclose(clone(x, conditional_input=c), d.network(x, conditional_input=c),
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_bad_construction(model):
+    with pytest.raises(ValueError, match="odd"):
+        model(image_shape=(4, 4, 1), num_values=2, kernel_size=4, num_layers=2, num_filters=6)
+    with pytest.raises(ValueError, match="num_values=2"):
+        model(image_shape=(4, 4, 1), num_values=4, likelihood="bernoulli", **SMALL)
+    with pytest.raises(ValueError, match="multiple of"):
+        model(image_shape=(4, 4, 3), num_values=4, num_layers=2, num_filters=4)
+    with pytest.raises(ValueError, match="height, width, channels"):
+        model(image_shape=(16,), num_values=2, **SMALL)
+    d = model(image_shape=(2, 2, 1), num_values=2, conditional_shape=(3,), **SMALL)
+    with pytest.raises(ValueError, match="conditional"):
+        d.log_prob(np.zeros([1, 2, 2, 1], np.float32), conditional_input=np.zeros([1, 4]))
+
+
+def test_gated_bad_conditions():
+    with pytest.raises(ValueError, match="not both"):
+        tfar.GatedPixelCNN(image_shape=(4, 4, 1), num_values=2, conditional_shape=(3,),
+                           spatial_conditional_shape=(2, 2, 1), **SMALL)
+    with pytest.raises(ValueError, match="must divide"):
+        tfar.GatedPixelCNN(image_shape=(4, 4, 1), num_values=2,
+                           spatial_conditional_shape=(3, 3, 1), **SMALL)

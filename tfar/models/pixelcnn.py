@@ -1,0 +1,187 @@
+"""PixelCNN: a stack of masked convolutions over the image.
+
+van den Oord, Kalchbrenner, Kavukcuoglu, "Pixel Recurrent Neural Networks", ICML 2016,
+§3.4 (masked convolutions, masks A and B, RGB sub-pixel channel groups), §3.5 and
+Figure 5 (residual blocks), §5.1 (the discrete softmax over 256 values). A 7×7 mask-A
+convolution reads the image; residual blocks (ReLU, 1×1, ReLU, 3×3 mask B, ReLU, 1×1)
+follow; two 1×1 ReLU layers give the per-sub-pixel parameters.
+
+Stacked 3×3 masks leave a blind spot above-right of each pixel (a test shows it);
+`tfar.GatedPixelCNN` removes it. Heads: "bernoulli", "categorical" (one softmax per
+sub-pixel, R then G then B, conditioned through the channel groups of the masks) and
+"logistic_mixture" (PixelCNN++: one mixture per pixel; its R, G, B are coupled in the head,
+so the network masks whole pixels).
+"""
+
+import numpy as np
+import tensorflow as tf
+
+import keras
+
+from tfar.autoregressive import (AutoregressiveDistribution, build_network, check_event_shape,
+                                 conditional_size)
+from tfar import likelihoods
+from tfar.layers.masked import MaskedConv2D
+
+
+class ImageNetwork(keras.Model):
+    """What every image network shares: flat values [B, D] in, params [1, B, S, P] out.
+
+    Inputs are rescaled to [-1, 1] images [B, H, W, C]; the output features at each pixel
+    are reshaped to one row of P params per step (per sub-pixel, or per pixel for a head
+    with `values_per_step` = C). `groups` is C for per-sub-pixel heads (channel masks) and
+    1 otherwise.
+    """
+
+    def __init__(self, image_shape, num_values, params_size, values_per_step=1,
+                 conditional_size=None, **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape = tuple(int(s) for s in image_shape)
+        self.num_dims = int(np.prod(self.image_shape))
+        self.num_values, self.params_size = int(num_values), int(params_size)
+        self.values_per_step = int(values_per_step)
+        self.conditional_size = None if conditional_size is None else int(conditional_size)
+        channels = self.image_shape[-1]
+        self.groups = channels if self.values_per_step == 1 else 1
+        self.output_features = (channels if self.values_per_step == 1 else 1) * self.params_size
+
+    def images(self, inputs):
+        """[B, D] values in [0, V) -> [B, H, W, C] in [-1, 1]."""
+        x = tf.reshape(inputs, (-1,) + self.image_shape)
+        return x * (2.0 / (self.num_values - 1)) - 1.0
+
+    def params(self, features):
+        """[B, H, W, output_features] -> [1, B, S, P]."""
+        return tf.reshape(features, [1, tf.shape(features)[0], -1, self.params_size])
+
+    def image_config(self):
+        return dict(image_shape=self.image_shape, num_values=self.num_values,
+                    params_size=self.params_size, values_per_step=self.values_per_step,
+                    conditional_size=self.conditional_size)
+
+
+@keras.saving.register_keras_serializable(package="tfar")
+class PixelCNNNetwork(ImageNetwork):
+    """PixelCNN's network: values [B, D] (+ condition [B, K]) -> params [1, B, S, P].
+
+    Args:
+      image_shape: (H, W, C).
+      num_values, params_size, values_per_step, conditional_size: see `ImageNetwork`.
+      num_layers: residual blocks after the input layer.
+      num_filters: h; the residual stream has 2h features (PixelRNN Figure 5).
+      first_kernel_size, kernel_size: the mask-A input convolution (7) and the blocks' (3).
+      output_filters: features of the hidden 1×1 output layer.
+    """
+
+    def __init__(self, image_shape, num_values, params_size, values_per_step=1,
+                 conditional_size=None, num_layers=7, num_filters=64, first_kernel_size=7,
+                 kernel_size=3, output_filters=None, **kwargs):
+        super().__init__(image_shape, num_values, params_size, values_per_step,
+                         conditional_size, **kwargs)
+        self.num_layers, self.num_filters = int(num_layers), int(num_filters)
+        self.first_kernel_size, self.kernel_size = int(first_kernel_size), int(kernel_size)
+        self.output_filters = int(output_filters or 2 * num_filters)
+        g, h = self.groups, self.num_filters
+        self.input_layer = MaskedConv2D(2 * h, first_kernel_size, "A", g, name="input")
+        self.blocks = [[MaskedConv2D(h, 1, "B", g, name=f"block_{i}_in"),
+                        MaskedConv2D(h, kernel_size, "B", g, name=f"block_{i}_conv"),
+                        MaskedConv2D(2 * h, 1, "B", g, name=f"block_{i}_out")]
+                       for i in range(self.num_layers)]
+        self.output_hidden = MaskedConv2D(self.output_filters, 1, "B", g, name="output_hidden")
+        self.output_layer = MaskedConv2D(self.output_features, 1, "B", g, name="output")
+        self.conditional_layers = (
+            None if conditional_size is None else
+            [keras.layers.Dense(2 * h, use_bias=False, name=f"conditional_{i}")
+             for i in range(self.num_layers + 1)])
+
+    def call(self, inputs, conditional_input=None):
+        x = self.input_layer(self.images(inputs))
+        bias = self._conditional_biases(conditional_input)
+        if bias:
+            x = x + bias[0]
+        for i, (into, conv, out) in enumerate(self.blocks):
+            y = out(tf.nn.relu(conv(tf.nn.relu(into(tf.nn.relu(x))))))
+            x = x + (y + bias[i + 1] if bias else y)
+        y = self.output_layer(tf.nn.relu(self.output_hidden(tf.nn.relu(x))))
+        return self.params(y)
+
+    def _conditional_biases(self, conditional_input):
+        if self.conditional_layers is None:
+            return []
+        c = tf.reshape(conditional_input, [-1, self.conditional_size])
+        return [layer(c)[:, None, None, :] for layer in self.conditional_layers]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(self.image_config(), num_layers=self.num_layers,
+                      num_filters=self.num_filters, first_kernel_size=self.first_kernel_size,
+                      kernel_size=self.kernel_size, output_filters=self.output_filters)
+        return config
+
+
+def image_head(likelihood, num_values, num_channels, num_mixtures):
+    """The head of an image model: "bernoulli", "categorical" or "logistic_mixture"."""
+    if int(num_values) < 2:
+        raise ValueError(f"num_values must be >= 2; got {num_values}.")
+    if likelihood == "logistic_mixture":
+        return likelihoods.get(likelihood, int(num_values), num_channels=num_channels,
+                               num_components=num_mixtures)
+    return likelihoods.get(likelihood, int(num_values))
+
+
+class ImageDistribution(AutoregressiveDistribution):
+    """The raster-order distribution of an image network (shared by the PixelCNNs)."""
+
+    def __init__(self, network, image_shape, num_values, head, conditional_shape, dtype,
+                 validate_args, parameters, name):
+        steps = network.num_dims // head.values_per_step
+        super().__init__(network, image_shape, num_values, head,
+                         orderings=np.arange(steps)[None], conditional_shape=conditional_shape,
+                         dtype=dtype, validate_args=validate_args, parameters=parameters,
+                         name=name)
+
+
+class PixelCNN(ImageDistribution):
+    """PixelCNN (PixelRNN paper §3.4–3.5) over images [H, W, C] of integers in [0, V).
+
+        d = tfar.PixelCNN(image_shape=(28, 28, 1), num_values=256, num_layers=7,
+                          num_filters=64, likelihood="categorical")
+
+    Args:
+      image_shape: (H, W, C).
+      num_values: V.
+      num_layers, num_filters, first_kernel_size, kernel_size, output_filters: see
+        `PixelCNNNetwork`.
+      likelihood: "bernoulli" (V = 2), "categorical" (default) or "logistic_mixture".
+      num_mixtures: components of the logistic mixture.
+      conditional_shape: shape of a vector condition (e.g. (10,) one-hot classes), added
+        linearly to every block; None for none.
+      network: a built `PixelCNNNetwork` to wrap instead of building one.
+      dtype, validate_args, name: as `tfar.AutoregressiveDistribution`.
+    """
+
+    def __init__(self, image_shape, num_values=256, num_layers=7, num_filters=64,
+                 first_kernel_size=7, kernel_size=3, output_filters=None,
+                 likelihood="categorical", num_mixtures=5, conditional_shape=None,
+                 network=None, dtype=tf.float32, validate_args=False, name="PixelCNN"):
+        parameters = dict(locals())
+        image_shape = check_image_shape(image_shape)
+        head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
+        if network is None:
+            network = build_network(PixelCNNNetwork(
+                image_shape, num_values, head.params_size, head.values_per_step,
+                conditional_size(conditional_shape), num_layers=num_layers,
+                num_filters=num_filters, first_kernel_size=first_kernel_size,
+                kernel_size=kernel_size, output_filters=output_filters,
+                name=f"{name}_network"), conditional_shape)
+        parameters["network"] = network
+        super().__init__(network, image_shape, num_values, head, conditional_shape, dtype,
+                         validate_args, parameters, name)
+
+
+def check_image_shape(image_shape):
+    """(H, W, C) as a tuple of ints, or a clear error."""
+    shape = check_event_shape(image_shape)
+    if len(shape) != 3:
+        raise ValueError(f"image_shape must be (height, width, channels); got {image_shape!r}.")
+    return shape
