@@ -29,6 +29,12 @@ MODELS = {  # name: (constructor, train before export)
                                            conditional_shape=(3,)), True),
     "NADE": (lambda: tfar.NADE(event_shape=(4,), num_values=2, hidden_units=5), True),
     "FVSBN_int32": (lambda: tfar.FVSBN(event_shape=(2, 2), num_values=3, dtype=tf.int32), False),
+    "PixelCNN_rgb_categorical_conditional": (lambda: tfar.PixelCNN(
+        image_shape=(2, 2, 3), num_values=4, num_layers=2, num_filters=6, first_kernel_size=3,
+        conditional_shape=(3,)), True),
+    "GatedPixelCNN_mixture_conditional": (lambda: tfar.GatedPixelCNN(
+        image_shape=(3, 3, 1), num_values=8, num_layers=2, num_filters=6, first_kernel_size=3,
+        likelihood="logistic_mixture", num_mixtures=2, conditional_shape=(3,)), True),
 }
 
 
