@@ -21,6 +21,7 @@ from absl import app, flags
 
 import tfar  # sets the Keras backend first
 import tfar.data
+from batches import shuffled_batches
 
 import keras
 import numpy as np
@@ -120,12 +121,7 @@ def train_interleaved(contenders, batches):
 def main(_):
     keras.utils.set_random_seed(FLAGS.seed)
     train, test = load_binarized_mnist(FLAGS.data_dir)
-    rng = np.random.default_rng(FLAGS.seed)
-    per_epoch = len(train) // FLAGS.batch_size
-    order = np.concatenate([rng.permutation(len(train))[: per_epoch * FLAGS.batch_size]
-                            for _ in range(FLAGS.steps // per_epoch + 1)])
-    batches = [tf.constant(train[order[i * FLAGS.batch_size:(i + 1) * FLAGS.batch_size]])
-               for i in range(FLAGS.steps)]
+    batches = shuffled_batches(train, FLAGS.batch_size, FLAGS.steps, FLAGS.seed)
 
     contenders = [tfar_contender("tfar MADE", 1), tfp_contender()]
     print(f"train {len(train)} / test {len(test)} binarized MNIST images; "

@@ -1,5 +1,7 @@
 """The benchmark scripts run end to end (tiny sizes; real MNIST when it is present)."""
 
+import json
+import math
 import os
 import subprocess
 import sys
@@ -30,3 +32,25 @@ def test_nade_log_prob_benchmark_has_no_loop():
     out = run(["benchmarks/nade_log_prob.py", "--num_dims=64", "--hidden_units=32",
                "--batch_size=8", "--repeats=3"])
     assert out.count("0 while loops") == 2 and "NADE / MADE time ratio:" in out
+
+
+@pytest.mark.skipif(not os.path.isdir(MNIST), reason="the MNIST test set is not beside the project")
+def test_pixelcnn_vs_tfp_reports_both_models(tmp_path):
+    output = tmp_path / "pixelcnn_vs_tfp.json"
+    out = run(["benchmarks/pixelcnn_vs_tfp.py", f"--data_dir={MNIST}", "--steps=4", "--chunk=2",
+               "--batch_size=4", "--num_filters=4", "--num_layers=2", "--num_mixtures=2",
+               "--num_samples=1", f"--output={output}"])
+    for line in ("tfar/TFP throughput ratio:", "tfar/TFP test bits/dim ratio:",
+                 "tfar/TFP sampling time ratio:"):
+        assert line in out
+    with open(output) as f:
+        report = json.load(f)
+    assert report["tfp_layout"] == {"num_hierarchies": 1, "num_resnet": 1, "gated_layers": 2}
+    for name in ("tfar GatedPixelCNN", "TFP PixelCNN"):
+        row = report["results"][name]
+        assert math.isfinite(row["test_bits_per_dim"]) and 0 < row["test_bits_per_dim"] < 8
+        assert row["params"] > 0 and row["images_per_second"] > 0 and row["sample_seconds"] > 0
+        assert row["last_loss_nats"] < row["first_loss_nats"]  # both models train
+        assert row["autoregressive_leak"] < 1e-3 and row["sample_finite"]
+    assert set(report["ratios"]) >= {"throughput_tfar_over_tfp", "bits_per_dim_tfar_over_tfp",
+                                     "sample_seconds_tfar_over_tfp"}

@@ -32,8 +32,9 @@ def gate(x, groups=1):
     """
     shape = tf.shape(x)
     features = x.shape[-1] // 2
-    blocks = tf.reshape(x, tf.concat([shape[:-1], [groups, 2, features // groups]], 0))
-    y = tf.tanh(blocks[..., 0, :]) * tf.sigmoid(blocks[..., 1, :])
+    blocks = tf.reshape(x, tf.concat([shape[:-1], [groups, 2 * features // groups]], 0))
+    f, g = tf.split(blocks, 2, axis=-1)  # split's gradient is a concat: fast (strided
+    y = tf.tanh(f) * tf.sigmoid(g)       # slices of a [..., 2, F/G] view were 7× slower)
     return tf.reshape(y, tf.concat([shape[:-1], [features]], 0))
 
 
@@ -52,21 +53,23 @@ class GatedPixelCNNBlock(keras.layers.Layer):
       groups: channel groups of the horizontal stack (3 for RGB sub-pixels, 1 otherwise).
       first: the input layer: its horizontal convolution uses mask "A" (a pixel never sees
         itself) and it has no residual connection.
+      last: the output layer: only its skip output is used, so it has no residual
+        convolution (h' is the gated horizontal activation).
       conditional_size: size of a vector condition h (a one-hot class or an embedding),
         mapped linearly into both stacks' gates (eq. 4, V^T h); None for none.
       spatial_features: channels of a spatial condition map s = m(h) already at the
         image's H × W (location-dependent, §2.3: V * s, a 1×1 convolution); None for none.
     """
 
-    def __init__(self, filters, kernel_size=3, groups=1, first=False, conditional_size=None,
-                 spatial_features=None, **kwargs):
+    def __init__(self, filters, kernel_size=3, groups=1, first=False, last=False,
+                 conditional_size=None, spatial_features=None, **kwargs):
         super().__init__(**kwargs)
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd; got {kernel_size}.")
         if filters % groups:
             raise ValueError(f"filters ({filters}) must be a multiple of groups ({groups}).")
         self.filters, self.kernel_size, self.groups = int(filters), int(kernel_size), int(groups)
-        self.first = bool(first)
+        self.first, self.last = bool(first), bool(last)
         self.conditional_size = None if conditional_size is None else int(conditional_size)
         self.spatial_features = None if spatial_features is None else int(spatial_features)
         k, f2 = self.kernel_size, 2 * self.filters
@@ -75,7 +78,7 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         self.horizontal = MaskedConv2D(f2, (1, k), mask_type="A" if first else "B",
                                        groups=groups, name="horizontal")
         self.skip = MaskedConv2D(self.filters, 1, groups=groups, name="skip")
-        self.residual = (None if first else
+        self.residual = (None if first or last else
                          MaskedConv2D(self.filters, 1, groups=groups, name="residual"))
         self.conditional = (None if conditional_size is None else
                             keras.layers.Dense(2 * f2, use_bias=False, name="conditional"))
@@ -117,6 +120,6 @@ class GatedPixelCNNBlock(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(filters=self.filters, kernel_size=self.kernel_size, groups=self.groups,
-                      first=self.first, conditional_size=self.conditional_size,
+                      first=self.first, last=self.last, conditional_size=self.conditional_size,
                       spatial_features=self.spatial_features)
         return config

@@ -13,7 +13,6 @@ embedding) enters every gate through a learned linear map (eq. 4); a spatial map
 convolution, s = m(h), and enters every gate through a 1×1 convolution (eq. 5).
 """
 
-import numpy as np
 import tensorflow as tf
 
 import keras
@@ -64,7 +63,7 @@ class GatedPixelCNNNetwork(ImageNetwork):
                 name="spatial_upsample")
         self.blocks = [GatedPixelCNNBlock(
             self.num_filters, self.first_kernel_size if i == 0 else self.kernel_size,
-            groups=self.groups, first=i == 0,
+            groups=self.groups, first=i == 0, last=i == self.num_layers - 1 and i > 0,
             conditional_size=None if spatial_features else conditional_size,
             spatial_features=spatial_features, name=f"gated_{i}")
             for i in range(self.num_layers)]
