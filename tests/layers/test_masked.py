@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 import keras
-from tfar.layers.masked import MaskedDense, input_order, made_degrees, mask_from_degrees
+from tfar.layers.masked import (MaskedConv2D, MaskedDense, input_order, made_degrees,
+                                mask_from_degrees)
 
 
 def test_docstring_example_masks():
@@ -72,3 +73,49 @@ def test_bad_arguments():
     layer = MaskedDense(2, [[1, 2]], [[1, 2]])
     with pytest.raises(ValueError, match="inputs have 3 features"):
         layer(tf.zeros([1, 3]))
+
+
+# ---------------------------------------------------------------- MaskedConv2D
+
+
+def test_conv_mask_centre_follows_rgb_groups():
+    from tfar.layers.masked import conv_mask
+    a = conv_mask((3, 3), 3, 6, "A", groups=3)   # out groups: R R G G B B
+    b = conv_mask((3, 3), 3, 6, "B", groups=3)
+    np.testing.assert_array_equal(a[1, 1], [[0, 0, 1, 1, 1, 1],    # in R -> out G, B
+                                            [0, 0, 0, 0, 1, 1],    # in G -> out B
+                                            [0, 0, 0, 0, 0, 0]])   # in B -> nothing
+    np.testing.assert_array_equal(b[1, 1], [[1, 1, 1, 1, 1, 1],
+                                            [0, 0, 1, 1, 1, 1],
+                                            [0, 0, 0, 0, 1, 1]])
+    for mask in (a, b):  # rows above all seen, left of the centre seen, the rest not
+        assert np.all(mask[0] == 1) and np.all(mask[1, 0] == 1)
+        assert np.all(mask[1, 2] == 0) and np.all(mask[2] == 0)
+    one_group = conv_mask((1, 5), 4, 4, "A")
+    assert np.all(one_group[0, :2] == 1) and np.all(one_group[0, 2:] == 0)
+
+
+def test_masked_conv_applies_the_mask_in_call_and_round_trips():
+    layer = MaskedConv2D(6, 3, mask_type="A", groups=3, kernel_initializer="ones")
+    x = tf.random.stateless_normal([2, 4, 4, 3], seed=(1, 2))
+    y = layer(x)
+    expected = tf.nn.conv2d(x, layer.kernel * layer.mask, 1, "SAME") + layer.bias
+    np.testing.assert_allclose(y, expected, atol=1e-5)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        red = tf.reduce_sum(layer(x)[:, 1, 1, :2])   # pixel (1, 1), the R outputs
+    grad = tape.gradient(red, x).numpy()
+    assert np.all(grad[:, 1, 1] == 0) and np.all(grad[:, 1, 2:] == 0) and np.all(grad[:, 2:] == 0)
+    clone = MaskedConv2D.from_config(layer.get_config())
+    clone.build(x.shape)
+    clone.set_weights(layer.get_weights())
+    np.testing.assert_allclose(clone(x), y, atol=1e-6)
+
+
+def test_masked_conv_bad_arguments():
+    with pytest.raises(ValueError, match="odd"):
+        MaskedConv2D(4, 2)
+    with pytest.raises(ValueError, match="'A' or 'B'"):
+        MaskedConv2D(4, 3, mask_type="C")
+    with pytest.raises(ValueError, match="multiple of the 3 channel groups"):
+        MaskedConv2D(4, 3, groups=3)
