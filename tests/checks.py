@@ -19,6 +19,14 @@ def all_configurations(d):
     return np.array(list(values), np.float32).reshape((-1,) + tuple(d.event_shape))
 
 
+def condition_for(d):
+    """A fixed, non-trivial conditional input for a conditional model (None otherwise)."""
+    if d.conditional_shape is None:
+        return None
+    size = int(np.prod(d.conditional_shape))
+    return np.linspace(-1.0, 1.0, size, dtype=np.float32).reshape(d.conditional_shape)
+
+
 def assert_normalized(d, conditional_input=None, atol=1e-4):
     """§1: logsumexp of log_prob over all configurations is 0 (to 1e-4)."""
     events = all_configurations(d)

@@ -394,11 +394,10 @@ def check_event_shape(event_shape):
     return shape
 
 
-def head_for(likelihood, num_values):
-    """The likelihood head for a constructor's `likelihood=` / `num_values=` arguments."""
-    if int(num_values) < 2:
-        raise ValueError(f"num_values must be >= 2; got {num_values}.")
-    return likelihoods.get(likelihood, int(num_values))
+def head_for(likelihood, num_values, **options):
+    """The likelihood head for a constructor's `likelihood=` / `num_values=` arguments
+    (`options` go to heads that take them, e.g. the logistic mixture's `num_channels`)."""
+    return likelihoods.get(likelihood, int(num_values), **options)
 
 
 def build_network(network, conditional_shape):

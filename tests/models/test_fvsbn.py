@@ -14,17 +14,11 @@ OPTIONS = [
     ("explicit-order-4values", dict(event_shape=(4,), num_values=4, ordering=[2, 0, 3, 1])),
 ]
 IDS = [o[0] for o in OPTIONS]
-CONDITION = np.array([0.2, 1.0, -1.0], np.float32)
-
-
-def condition_for(d):
-    return None if d.conditional_shape is None else CONDITION
-
 
 @pytest.mark.parametrize("kwargs", [o[1] for o in OPTIONS], ids=IDS)
 def test_normalized(kwargs):
     d = tfar.FVSBN(**kwargs)
-    checks.assert_normalized(d, condition_for(d))
+    checks.assert_normalized(d, checks.condition_for(d))
 
 
 @pytest.mark.parametrize("kwargs", [o[1] for o in OPTIONS], ids=IDS)
@@ -44,7 +38,7 @@ def test_weights_form_a_triangle():
 @pytest.mark.parametrize("kwargs", [OPTIONS[2][1], OPTIONS[3][1]], ids=["binary", "4values"])
 def test_samples_match_log_prob(kwargs):
     d = tfar.FVSBN(**({**kwargs, "event_shape": (3,)} if kwargs.get("num_values", 2) == 2 else kwargs))
-    c = condition_for(d)
+    c = checks.condition_for(d)
     checks.train_a_few_steps(d, conditional_input=c)
     checks.assert_samples_match(d, conditional_input=c)
     checks.assert_seeded(d, conditional_input=c)

@@ -35,14 +35,10 @@ def make(kwargs):
     return tfar.MADE(**kwargs)
 
 
-def condition_for(d):
-    return None if d.conditional_shape is None else CONDITION
-
-
 @pytest.mark.parametrize("kwargs", [o[1] for o in OPTIONS], ids=[o[0] for o in OPTIONS])
 def test_normalized(kwargs):
     d = make(kwargs)
-    checks.assert_normalized(d, condition_for(d))
+    checks.assert_normalized(d, checks.condition_for(d))
 
 
 @pytest.mark.parametrize("kwargs", [o[1] for o in OPTIONS], ids=[o[0] for o in OPTIONS])
@@ -64,7 +60,7 @@ def test_causal_from_construction(kwargs):
 @pytest.mark.parametrize("kwargs", [OPTIONS[2][1], OPTIONS[5][1]], ids=["single", "ensemble"])
 def test_samples_match_log_prob(kwargs):
     d = make({**kwargs, "event_shape": (3,)} if kwargs.get("num_values", 2) == 2 else kwargs)
-    c = condition_for(d)
+    c = checks.condition_for(d)
     checks.train_a_few_steps(d, conditional_input=c)
     checks.assert_samples_match(d, conditional_input=c)
     checks.assert_seeded(d, conditional_input=c)

@@ -27,14 +27,10 @@ OPTIONS = [
 IDS = [o[0] for o in OPTIONS]
 
 
-def condition_for(d):
-    return None if d.conditional_shape is None else CONDITION
-
-
 @pytest.mark.parametrize("kwargs", [o[1] for o in OPTIONS], ids=IDS)
 def test_normalized(kwargs):
     d = tfar.NADE(**kwargs)
-    checks.assert_normalized(d, condition_for(d))
+    checks.assert_normalized(d, checks.condition_for(d))
 
 
 @pytest.mark.parametrize("kwargs", [o[1] for o in OPTIONS], ids=IDS)
@@ -62,7 +58,7 @@ def test_causal_under_per_example_training_orders():
 @pytest.mark.parametrize("kwargs", [OPTIONS[2][1], OPTIONS[5][1]], ids=["single", "ensemble"])
 def test_samples_match_log_prob(kwargs, method):
     d = tfar.NADE(**({**kwargs, "event_shape": (3,)} if kwargs.get("num_values", 2) == 2 else kwargs))
-    c = condition_for(d)
+    c = checks.condition_for(d)
     checks.train_a_few_steps(d, conditional_input=c)
     checks.assert_samples_match(d, method=method, conditional_input=c)
     checks.assert_seeded(d, method=method, conditional_input=c)
@@ -71,7 +67,7 @@ def test_samples_match_log_prob(kwargs, method):
 @pytest.mark.parametrize("kwargs", [o[1] for o in OPTIONS], ids=IDS)
 def test_cached_sampler_equals_naive(kwargs):
     d = tfar.NADE(**kwargs)
-    c = condition_for(d)
+    c = checks.condition_for(d)
     cached = d.sample(64, seed=(5, 6), method="cached", conditional_input=c)
     naive = d.sample(64, seed=(5, 6), method="naive", conditional_input=c)
     np.testing.assert_array_equal(cached.numpy(), naive.numpy())

@@ -16,13 +16,6 @@ HEADS = [("categorical", 4, 1), ("categorical", 2, 3), ("bernoulli", 2, 1), ("be
          ("logistic_mixture", 4, 1), ("logistic_mixture", 2, 3)]
 
 
-def condition_for(d):
-    if d.conditional_shape is None:
-        return None
-    return np.linspace(-1.0, 1.0, int(np.prod(d.conditional_shape)), dtype=np.float32).reshape(
-        d.conditional_shape)
-
-
 def step_jacobian(d, batch=16):
     """J[s, d'] = Σ |∂ params of step s / ∂ input value d'| at random inputs: [S, D]."""
     num_dims = int(np.prod(d.event_shape))
@@ -54,7 +47,7 @@ def assert_image_causal(d, no_blind_spot):
 def test_normalized(model, likelihood, num_values, channels, conditional):
     d = model(image_shape=(2, 2, channels), num_values=num_values, likelihood=likelihood,
               num_mixtures=2, conditional_shape=(3,) if conditional else None, **SMALL)
-    checks.assert_normalized(d, condition_for(d))
+    checks.assert_normalized(d, checks.condition_for(d))
 
 
 def test_normalized_with_a_spatial_condition():

@@ -19,8 +19,7 @@ import tensorflow as tf
 import keras
 
 from tfar.autoregressive import (AutoregressiveDistribution, build_network, check_event_shape,
-                                 conditional_size)
-from tfar import likelihoods
+                                 conditional_size, head_for)
 from tfar.layers.masked import MaskedConv2D
 
 
@@ -121,12 +120,9 @@ class PixelCNNNetwork(ImageNetwork):
 
 def image_head(likelihood, num_values, num_channels, num_mixtures):
     """The head of an image model: "bernoulli", "categorical" or "logistic_mixture"."""
-    if int(num_values) < 2:
-        raise ValueError(f"num_values must be >= 2; got {num_values}.")
-    if likelihood == "logistic_mixture":
-        return likelihoods.get(likelihood, int(num_values), num_channels=num_channels,
-                               num_components=num_mixtures)
-    return likelihoods.get(likelihood, int(num_values))
+    options = (dict(num_channels=num_channels, num_components=num_mixtures)
+               if likelihood == "logistic_mixture" else {})
+    return head_for(likelihood, num_values, **options)
 
 
 class ImageDistribution(AutoregressiveDistribution):
