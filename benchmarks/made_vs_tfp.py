@@ -39,6 +39,8 @@ flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate.")
 flags.DEFINE_integer("seed", 0, "Seed for weights, batch order and mask draws.")
 flags.DEFINE_integer("num_masks", 1, "If > 1, also train a tfar MADE with this many "
                      "connectivity-agnostic mask sets and report its ensemble NLL.")
+flags.DEFINE_string("column_blocks", "auto", "tfar MADE's column_blocks: 'auto' or an int "
+                    "(1: one dense masked kernel per layer, as TFP stores it).")
 flags.DEFINE_string("output", None, "Optional JSON file for the results.")
 
 
@@ -85,7 +87,9 @@ class Contender:
 def tfar_contender(name, num_masks):
     d = tfar.MADE(event_shape=(784,), num_values=2, hidden_units=(FLAGS.hidden_units,),
                   hidden_degrees="random" if num_masks > 1 else "equal",
-                  num_masks=num_masks, seed=FLAGS.seed)
+                  num_masks=num_masks, seed=FLAGS.seed,
+                  column_blocks=(FLAGS.column_blocks if FLAGS.column_blocks == "auto"
+                                 else int(FLAGS.column_blocks)))
     contender = Contender(name, d.trainable_variables,
                           lambda x, step: d.training_loss(x, seed=tf.stack([FLAGS.seed, step])),
                           lambda x: -d.log_prob(x))
@@ -156,7 +160,7 @@ def main(_):
         with open(FLAGS.output, "w") as f:
             json.dump({"flags": {k: FLAGS[k].value for k in
                                  ("hidden_units", "batch_size", "steps", "learning_rate", "seed",
-                                  "num_masks")},
+                                  "num_masks", "column_blocks")},
                        "results": results, "ratios": ratios}, f, indent=2)
 
 

@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 
 import keras
-from tfar.layers.masked import (MaskedConv2D, MaskedDense, input_order, made_degrees,
-                                mask_from_degrees)
+from tfar.layers.masked import (MaskedConv2D, MaskedDense, auto_column_blocks, input_order,
+                                kernel_blocks, made_degrees, mask_from_degrees)
 
 
 def test_docstring_example_masks():
@@ -61,6 +61,69 @@ def test_config_round_trip_keeps_degrees():
     assert keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer)).units == 4
 
 
+def staircase_layer_degrees(ordering, num_masks=1, hidden_degrees="equal"):
+    return made_degrees(12, (20,), ordering, hidden_degrees, num_masks, seed=5)
+
+
+@pytest.mark.parametrize("ordering", ["left_to_right", "right_to_left"])
+def test_kernel_blocks_hold_every_connection_and_skip_the_zero_corner(ordering):
+    degrees = staircase_layer_degrees(ordering)
+    for mask in (mask_from_degrees(degrees[0], degrees[1], strict=False),
+                 mask_from_degrees(degrees[1], degrees[0], strict=True)):
+        blocks = kernel_blocks(mask, 4)
+        assert [b for _, b, _, _ in blocks][-1] == mask.shape[-1]
+        covered = np.zeros(mask.shape[1:], bool)
+        for a, b, lo, hi in blocks:
+            covered[lo:hi, a:b] = True
+            assert mask[:, lo, a:b].any() and mask[:, hi - 1, a:b].any()  # tight ranges
+        assert not mask[:, ~covered].any()                   # no connection left out
+        assert covered.mean() < 0.75                         # the zero corner is skipped
+
+
+@pytest.mark.parametrize("ordering,num_masks,hidden_degrees", [
+    ("left_to_right", 1, "equal"), ("right_to_left", 1, "equal"), ("random", 1, "equal"),
+    ("left_to_right", 3, "random")])
+def test_column_blocks_compute_what_one_dense_kernel_does(ordering, num_masks, hidden_degrees):
+    degrees = staircase_layer_degrees(ordering, num_masks, hidden_degrees)
+    dense = MaskedDense(20, degrees[0], degrees[1], activation="relu")
+    blocked = MaskedDense(20, degrees[0], degrees[1], activation="relu", column_blocks=3)
+    dense.build((None, 12))
+    blocked.build((None, 12))
+    kernel = np.random.default_rng(0).normal(size=(12, 20)).astype(np.float32)
+    dense.kernel.assign(kernel)
+    for (a, b, lo, hi), variable in zip(blocked.blocks, blocked.kernels):
+        variable.assign(kernel[lo:hi, a:b])
+    x = tf.random.normal([5, 12], seed=1)
+    np.testing.assert_allclose(blocked(x).numpy(), dense(x).numpy(), rtol=1e-5, atol=1e-5)
+    for m in range(num_masks):
+        np.testing.assert_allclose(blocked(x, mask_index=m).numpy(),
+                                   dense(x, mask_index=m).numpy(), rtol=1e-5, atol=1e-5)
+    masked = blocked.dense_kernel().numpy() * blocked.mask
+    np.testing.assert_allclose(masked, kernel * blocked.mask)
+
+
+def test_column_blocks_store_fewer_weights_and_apply_the_mask_in_call():
+    degrees = staircase_layer_degrees("left_to_right")
+    layer = MaskedDense(12, degrees[1], degrees[0], strict=True, column_blocks=4)
+    layer.build((None, 20))
+    assert sum(int(np.prod(k.shape)) for k in layer.kernels) < 0.75 * 20 * 12
+    for variable in layer.kernels:  # write into masked positions
+        variable.assign(np.ones(variable.shape, np.float32))
+    x = np.random.default_rng(2).normal(size=(3, 20)).astype(np.float32)
+    np.testing.assert_allclose(layer(x).numpy(), x @ layer.mask[0], rtol=1e-5, atol=1e-5)
+
+
+def test_auto_column_blocks_cut_staircases_only():
+    h = 400
+    for ordering, expect_blocks in (("left_to_right", True), ("random", False)):
+        degrees = made_degrees(300, (h,), ordering, seed=0)
+        mask = mask_from_degrees(degrees[0], degrees[1], strict=False)
+        assert (auto_column_blocks(mask) > 1) == expect_blocks
+        layer = MaskedDense(h, degrees[0], degrees[1], column_blocks="auto")
+        assert layer.column_blocks == auto_column_blocks(mask)
+        assert MaskedDense.from_config(layer.get_config()).blocks == layer.blocks
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="permutation of range"):
         input_order(3, [0, 0, 1])
@@ -70,6 +133,10 @@ def test_bad_arguments():
         made_degrees(3, (4,), hidden_degrees="wide")
     with pytest.raises(ValueError, match="output_degrees must have shape"):
         MaskedDense(3, [[1, 2]], [[1, 2]])
+    with pytest.raises(ValueError, match=r"column_blocks must be in \[1, 2\]"):
+        MaskedDense(2, [[1, 2]], [[1, 2]], column_blocks=3)
+    with pytest.raises(ValueError, match="an int or 'auto'; got 'many'"):
+        MaskedDense(2, [[1, 2]], [[1, 2]], column_blocks="many")
     layer = MaskedDense(2, [[1, 2]], [[1, 2]])
     with pytest.raises(ValueError, match="inputs have 3 features"):
         layer(tf.zeros([1, 3]))

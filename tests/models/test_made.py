@@ -11,7 +11,8 @@ from tfar.models.made import MADENetwork
 CONDITION = np.array([0.5, -1.0, 2.0], np.float32)
 
 # (id, constructor kwargs): every ordering option, num_masks > 1, 2 and 4 values,
-# vector and image events, conditional and not, direct connections, deeper nets.
+# vector and image events, conditional and not, direct connections, deeper nets, kernels
+# stored as column blocks.
 OPTIONS = [
     ("l2r-vector-binary", dict(event_shape=(10,), hidden_units=(16,))),
     ("r2l-image-4values", dict(event_shape=(2, 2, 1), num_values=4, hidden_units=(12,),
@@ -28,6 +29,14 @@ OPTIONS = [
                                           direct_connections=True)),
     ("binary-categorical-head", dict(event_shape=(5,), hidden_units=(8,), likelihood="categorical",
                                      direct_connections=True)),
+    ("l2r-column-blocks-conditional", dict(event_shape=(10,), hidden_units=(16,), column_blocks=3,
+                                           conditional_shape=(3,))),
+    ("r2l-column-blocks-4values-direct", dict(
+        event_shape=(2, 2, 1), num_values=4, hidden_units=(12, 9), ordering="right_to_left",
+        column_blocks=2, direct_connections=True)),
+    ("3masks-connectivity-column-blocks", dict(event_shape=(6,), hidden_units=(12,),
+                                               hidden_degrees="random", num_masks=3, seed=4,
+                                               column_blocks=3)),
 ]
 
 
@@ -97,16 +106,21 @@ def test_network_config_round_trip_keeps_drawn_masks():
     np.testing.assert_array_equal(wrapped.orderings, d.orderings)
 
 
-def test_keras_save_and_load(tmp_path):
-    d = make(OPTIONS[3][1])
+@pytest.mark.parametrize("index", [3, 8, 9], ids=[OPTIONS[i][0] for i in (3, 8, 9)])
+def test_keras_save_and_load(tmp_path, index):
+    d = make(OPTIONS[index][1])
     path = str(tmp_path / "made.keras")
     d.network.save(path)
     import keras
     loaded = keras.models.load_model(path)
+    assert [layer.blocks for layer in loaded.hidden_layers] == [
+        layer.blocks for layer in d.network.hidden_layers]
     x = checks.all_configurations(d)[:20]
-    wrapped = tfar.MADE(event_shape=(2, 3), conditional_shape=(3,), network=loaded)
-    np.testing.assert_allclose(wrapped.log_prob(x, conditional_input=CONDITION).numpy(),
-                               d.log_prob(x, conditional_input=CONDITION).numpy(), rtol=1e-6)
+    c = checks.condition_for(d)
+    wrapped = tfar.MADE(event_shape=d.event_shape, num_values=d.num_values,
+                        conditional_shape=d.conditional_shape, network=loaded)
+    np.testing.assert_allclose(wrapped.log_prob(x, conditional_input=c).numpy(),
+                               d.log_prob(x, conditional_input=c).numpy(), rtol=1e-6)
 
 
 def test_variables_are_the_networks():

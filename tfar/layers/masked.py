@@ -19,6 +19,10 @@ order (x1, x2, x3) and one hidden layer of degrees (1, 2, 1, 2):
 so o_d depends on x_<d only. A layer may hold M mask sets at once (stacked degrees of
 shape [M, n]); it then uses one of them (`mask_index`) or all of them side by side.
 
+A staircase mask (units in degree order, inputs in a left-to-right or right-to-left
+order) is mostly zeros in one corner; `MaskedDense(column_blocks=K)` stores and multiplies
+only the K column blocks' rows that hold connections (`kernel_blocks`).
+
 `MaskedConv2D` is the masked convolution of van den Oord et al., "Pixel Recurrent Neural
 Networks", ICML 2016, §3.4 (see its docstring for the masks).
 """
@@ -82,7 +86,11 @@ def made_degrees(num_dims, hidden_units, ordering="left_to_right",
 
     Returns:
       A list `[input_degrees, hidden_1, …, hidden_L]` of int arrays of shape [M, D],
-      [M, H_1], …, [M, H_L].
+      [M, H_1], …, [M, H_L]. With one mask set each hidden layer's degrees are in
+      increasing order (units are interchangeable, so this loses nothing): with
+      left-to-right or right-to-left orders the masks are then staircases that
+      `kernel_blocks` can cut. With M > 1, random degrees stay independent per unit and
+      mask set (§4.2); sorting each set would tie a unit's degree across sets.
     """
     if hidden_degrees not in HIDDEN_DEGREES:
         raise ValueError(f"hidden_degrees must be one of {HIDDEN_DEGREES}; got {hidden_degrees!r}.")
@@ -108,6 +116,8 @@ def made_degrees(num_dims, hidden_units, ordering="left_to_right",
                 layer = np.round(np.linspace(low, num_dims - 1, units)).astype(np.int64)
             else:
                 layer = rng.integers(low, num_dims, size=units)
+                if num_masks == 1:  # a relabelling of the units; M > 1 keeps them i.i.d.
+                    layer = np.sort(layer)
             degrees.append(layer)
         per_mask.append(degrees)
     return [np.stack([mask[i] for mask in per_mask]).astype(np.int64)
@@ -132,6 +142,49 @@ def mask_from_degrees(input_degrees, output_degrees, strict):
     return connected.astype(np.float32)
 
 
+def auto_column_blocks(mask, units_per_block=100, max_blocks=8, min_saving=0.2):
+    """The `column_blocks` of a layer with masks [M, n_in, n_out] under "auto".
+
+    About `units_per_block` units per block, at most `max_blocks`; one block when the
+    blocks would store less than `min_saving` fewer weights than the dense kernel (a mask
+    that is no staircase, e.g. a random order).
+    """
+    n_in, n_out = mask.shape[-2:]
+    num_blocks = int(np.clip(n_out // units_per_block, 1, max_blocks))
+    stored = sum((hi - lo) * (b - a) for a, b, lo, hi in kernel_blocks(mask, num_blocks))
+    return num_blocks if stored <= (1.0 - min_saving) * n_in * n_out else 1
+
+
+def kernel_blocks(mask, num_blocks):
+    """Splits a layer's units into column blocks and finds the inputs each block can see.
+
+    Args:
+      mask: [M, n_in, n_out] 0/1 masks (`mask_from_degrees`).
+      num_blocks: K, the number of contiguous, near-equal column blocks.
+
+    Returns:
+      K tuples `(a, b, lo, hi)`: units a:b read only inputs lo:hi under every mask set
+      (rows outside lo:hi are zero in all M masks). A block no mask connects to anything
+      keeps one input row, which its mask zeroes.
+
+    With units in degree order (MADE's `made_degrees` sorts them) and inputs in the
+    model's order (left-to-right or right-to-left), a mask is a staircase: the block of
+    units a:b needs a prefix (or suffix) of the inputs, so K blocks multiply about
+    (K + 1) / 2K of the full kernel.
+    """
+    n_out = mask.shape[-1]
+    if not 1 <= num_blocks <= n_out:
+        raise ValueError(f"column_blocks must be in [1, {n_out}] (the layer's units); "
+                         f"got {num_blocks}.")
+    bounds = np.linspace(0, n_out, num_blocks + 1).round().astype(int)
+    blocks = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        rows = np.flatnonzero(mask[:, :, a:b].any(axis=(0, 2)))
+        lo, hi = (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, 1)
+        blocks.append((int(a), int(b), lo, hi))
+    return blocks
+
+
 @keras.saving.register_keras_serializable(package="tfar")
 class MaskedDense(keras.layers.Layer):
     """A dense layer whose kernel is multiplied by fixed MADE masks inside `call`.
@@ -143,17 +196,25 @@ class MaskedDense(keras.layers.Layer):
     The mask is applied as `kernel * mask` on every call (never as a constraint or by
     overwriting weights), so the layer is autoregressive from construction on.
 
+    With `column_blocks` = K > 1 the kernel is stored as K column blocks (`kernel_blocks`),
+    each holding only the input rows its masks can reach: the all-zero corner of a
+    staircase mask is neither stored, multiplied, nor updated by the optimizer. The
+    function the layer computes is the same as with K = 1 (`dense_kernel` assembles the
+    full [n_in, units] kernel).
+
     Args:
       units: number of outputs.
       input_degrees: int array-like [M, n_in] (or [n_in]): degrees of the inputs.
       output_degrees: int array-like [M, units] (or [units]): degrees of the outputs.
       strict: see `mask_from_degrees`.
+      column_blocks: K, the number of column blocks of the kernel (1: one dense kernel), or
+        "auto" (`auto_column_blocks`).
       activation, use_bias, kernel_initializer, bias_initializer: as `keras.layers.Dense`.
     """
 
-    def __init__(self, units, input_degrees, output_degrees, strict=False, activation=None,
-                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 **kwargs):
+    def __init__(self, units, input_degrees, output_degrees, strict=False, column_blocks=1,
+                 activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         self.units = int(units)
         self.input_degrees = np.atleast_2d(np.asarray(input_degrees, dtype=np.int64))
@@ -170,6 +231,14 @@ class MaskedDense(keras.layers.Layer):
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.num_masks = self.input_degrees.shape[0]
         self.mask = mask_from_degrees(self.input_degrees, self.output_degrees, self.strict)
+        if isinstance(column_blocks, str) and column_blocks != "auto":
+            raise ValueError(f"column_blocks must be an int or 'auto'; got {column_blocks!r}.")
+        self.column_blocks = (auto_column_blocks(self.mask) if column_blocks == "auto"
+                              else int(column_blocks))
+        n_in = self.input_degrees.shape[1]
+        self.blocks = kernel_blocks(self.mask, self.column_blocks)  # validates the count
+        if self.column_blocks == 1:  # one block keeps the whole dense kernel
+            self.blocks = [(0, self.units, 0, n_in)]
 
     def build(self, input_shape):
         n_in = input_shape[-1]
@@ -178,26 +247,51 @@ class MaskedDense(keras.layers.Layer):
                 f"{self.name}: inputs have {n_in} features but input_degrees describe "
                 f"{self.input_degrees.shape[1]}."
             )
-        self.kernel = self.add_weight(name="kernel", shape=(n_in, self.units),
-                                      initializer=self.kernel_initializer)
+        if self.column_blocks == 1:
+            self.kernel = self.add_weight(name="kernel", shape=(n_in, self.units),
+                                          initializer=self.kernel_initializer)
+            self.kernels = [self.kernel]
+        else:  # each block initialized as its part of one [n_in, units] kernel would be
+            full = keras.ops.convert_to_numpy(
+                self.kernel_initializer((n_in, self.units), dtype=self.variable_dtype))
+            self.kernels = [
+                self.add_weight(name=f"kernel_{k}", shape=(hi - lo, b - a),
+                                initializer=keras.initializers.Constant(full[lo:hi, a:b]))
+                for k, (a, b, lo, hi) in enumerate(self.blocks)]
         self.bias = (self.add_weight(name="bias", shape=(self.units,),
                                      initializer=self.bias_initializer)
                      if self.use_bias else None)
 
     def call(self, inputs, mask_index=None):
-        kernel = tf.convert_to_tensor(self.kernel)
-        if self.num_masks == 1:
-            outputs = tf.matmul(inputs, kernel * tf.constant(self.mask[0], dtype=kernel.dtype))
-        elif mask_index is not None:
-            mask = tf.gather(tf.constant(self.mask, dtype=kernel.dtype), mask_index)
-            outputs = tf.matmul(inputs, kernel * mask)
-        else:
-            mask = tf.constant(self.mask, dtype=kernel.dtype)
-            pattern = "bi,mio->mbo" if len(inputs.shape) == 2 else "mbi,mio->mbo"
-            outputs = tf.einsum(pattern, inputs, kernel * mask)
+        n_in = self.input_degrees.shape[1]
+        parts = []
+        for (a, b, lo, hi), variable in zip(self.blocks, self.kernels):
+            kernel = tf.convert_to_tensor(variable)
+            x = inputs if (lo, hi) == (0, n_in) else inputs[..., lo:hi]
+            parts.append(self._masked_matmul(x, kernel, self.mask[:, lo:hi, a:b], mask_index))
+        outputs = parts[0] if len(parts) == 1 else tf.concat(parts, axis=-1)
         if self.bias is not None:  # bias_add, so grappler fuses MatMul+BiasAdd(+Relu)
             outputs = tf.nn.bias_add(outputs, self.bias)
         return self.activation(outputs)
+
+    def _masked_matmul(self, x, kernel, mask, mask_index):
+        """x [..., r] times one block of the kernel [r, c] under masks [M, r, c]."""
+        if self.num_masks == 1:
+            return tf.matmul(x, kernel * tf.constant(mask[0], dtype=kernel.dtype))
+        if mask_index is not None:
+            return tf.matmul(x, kernel * tf.gather(tf.constant(mask, dtype=kernel.dtype),
+                                                   mask_index))
+        pattern = "bi,mio->mbo" if len(x.shape) == 2 else "mbi,mio->mbo"
+        return tf.einsum(pattern, x, kernel * tf.constant(mask, dtype=kernel.dtype))
+
+    def dense_kernel(self):
+        """The kernel as one [n_in, units] tensor (zeros where no block stores weights);
+        the layer multiplies its inputs by `dense_kernel() * mask[m]`."""
+        if self.column_blocks == 1:
+            return tf.convert_to_tensor(self.kernel)
+        n_in = self.input_degrees.shape[1]
+        return tf.concat([tf.pad(tf.convert_to_tensor(kernel), [[lo, n_in - hi], [0, 0]])
+                          for (a, b, lo, hi), kernel in zip(self.blocks, self.kernels)], axis=1)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
@@ -209,6 +303,7 @@ class MaskedDense(keras.layers.Layer):
             input_degrees=self.input_degrees.tolist(),
             output_degrees=self.output_degrees.tolist(),
             strict=self.strict,
+            column_blocks=self.column_blocks,
             activation=keras.activations.serialize(self.activation),
             use_bias=self.use_bias,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),

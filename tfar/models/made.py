@@ -34,17 +34,20 @@ class MADENetwork(keras.Model):
       degrees: `[input_degrees, hidden_1, …]`, int arrays/lists [M, D], [M, H_l]
         (`tfar.layers.masked.made_degrees`): the masks actually drawn.
       direct_connections: add a masked linear input→output path (MADE §4.3).
+      column_blocks: column blocks of every masked kernel (`MaskedDense`; "auto" lets
+        each layer choose).
       activation: hidden activation.
       conditional_size: size of the flattened conditional input, connected unmasked to
         every hidden layer and to the output; None for an unconditional model.
     """
 
     def __init__(self, num_dims, num_values, params_size, degrees, direct_connections=False,
-                 activation="relu", conditional_size=None, **kwargs):
+                 column_blocks="auto", activation="relu", conditional_size=None, **kwargs):
         super().__init__(**kwargs)
         self.num_dims, self.num_values, self.params_size = int(num_dims), int(num_values), int(params_size)
         self.degrees = [np.atleast_2d(np.asarray(d, dtype=np.int64)) for d in degrees]
         self.direct_connections = bool(direct_connections)
+        self.column_blocks = column_blocks
         self.activation = activation
         self.conditional_size = None if conditional_size is None else int(conditional_size)
         self.num_masks = self.degrees[0].shape[0]
@@ -55,13 +58,15 @@ class MADENetwork(keras.Model):
         inner_activation = activation if self.conditional_size is None else None
         self.hidden_layers = [
             MaskedDense(d.shape[1], below, d, strict=False, activation=inner_activation,
-                        name=f"hidden_{i}")
+                        column_blocks=self.column_blocks, name=f"hidden_{i}")
             for i, (below, d) in enumerate(zip([input_degrees] + self.degrees[1:-1], self.degrees[1:]))]
         self.output_layer = MaskedDense(
             self.num_dims * self.params_size, ([input_degrees] + self.degrees[1:])[-1],
-            output_degrees, strict=True, name="output")
+            output_degrees, strict=True, column_blocks=self.column_blocks,
+            name="output")
         self.direct_layer = (MaskedDense(self.num_dims * self.params_size, input_degrees,
                                          output_degrees, strict=True, use_bias=False,
+                                         column_blocks=self.column_blocks,
                                          name="direct")
                              if self.direct_connections else None)
         self.conditional_layers = (
@@ -111,7 +116,8 @@ class MADENetwork(keras.Model):
                       params_size=self.params_size,
                       degrees=[d.tolist() for d in self.degrees],
                       direct_connections=self.direct_connections,
-                      activation=self.activation, conditional_size=self.conditional_size)
+                      column_blocks=self.column_blocks, activation=self.activation,
+                      conditional_size=self.conditional_size)
         return config
 
 
@@ -134,6 +140,9 @@ class MADE(AutoregressiveDistribution):
       hidden_degrees: "equal" or "random" (connectivity-agnostic when num_masks > 1).
       num_masks: number of mask sets M (MADE §4.2); log_prob averages them.
       direct_connections: masked linear input→output connections (§4.3).
+      column_blocks: how each masked kernel is stored and multiplied: "auto" cuts a
+        staircase mask (left-to-right / right-to-left orders) into column blocks that skip
+        its zero corner, about 100 units each; 1 keeps one dense kernel (`MaskedDense`).
       activation: hidden activation.
       likelihood: "bernoulli" or "categorical" (default: Bernoulli iff num_values == 2).
       conditional_shape: shape of a conditional input (e.g. (10,) for one-hot labels).
@@ -144,8 +153,8 @@ class MADE(AutoregressiveDistribution):
 
     def __init__(self, event_shape, num_values=2, hidden_units=(500,), ordering="left_to_right",
                  hidden_degrees="equal", num_masks=1, direct_connections=False,
-                 activation="relu", likelihood=None, conditional_shape=None, seed=None,
-                 network=None, dtype=tf.float32, validate_args=False, name="MADE"):
+                 column_blocks="auto", activation="relu", likelihood=None, conditional_shape=None,
+                 seed=None, network=None, dtype=tf.float32, validate_args=False, name="MADE"):
         parameters = dict(locals())
         event_shape = check_event_shape(event_shape)
         head = head_for(likelihood, num_values)
@@ -155,8 +164,8 @@ class MADE(AutoregressiveDistribution):
                                    num_masks, seed)
             network = MADENetwork(
                 num_dims, num_values, head.params_size, degrees,
-                direct_connections=direct_connections, activation=activation,
-                conditional_size=conditional_size(conditional_shape),
+                direct_connections=direct_connections, column_blocks=column_blocks,
+                activation=activation, conditional_size=conditional_size(conditional_shape),
                 name=f"{name}_network")
             build_network(network, conditional_shape)
         parameters["network"] = network
