@@ -54,3 +54,9 @@ def test_pixelcnn_vs_tfp_reports_both_models(tmp_path):
         assert row["autoregressive_leak"] < 1e-3 and row["sample_finite"]
     assert set(report["ratios"]) >= {"throughput_tfar_over_tfp", "bits_per_dim_tfar_over_tfp",
                                      "sample_seconds_tfar_over_tfp"}
+
+
+def test_made_large_reports_memory_beside_constant_masks():
+    out = run(["benchmarks/made_large.py", "--num_dims=20", "--hidden_units=30",
+               "--num_masks=3", "--batch_size=2"])
+    assert "3 masks" in out and "peak resident memory" in out and "ensemble log_prob" in out

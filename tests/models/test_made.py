@@ -134,3 +134,16 @@ def test_variables_are_the_networks():
 def test_equal_masks_rejected():
     with pytest.raises(ValueError, match="every mask set is the same"):
         tfar.MADE(event_shape=(4,), num_masks=2)
+
+
+def test_graph_holds_degrees_not_masks():
+    """Masks are formed in the graph from the degrees: no constant of a graph (nor of the
+    SavedModel made from it) grows like M · n_in · n_out."""
+    d = tfar.MADE(event_shape=(30,), hidden_units=(40,), hidden_degrees="random", num_masks=4,
+                  seed=0)
+    graph = tf.function(d.log_prob).get_concrete_function(
+        tf.TensorSpec([None, 30], tf.float32)).graph.as_graph_def()
+    nodes = list(graph.node) + [n for f in graph.library.function for n in f.node_def]
+    sizes = [int(np.prod([dim.size for dim in n.attr["value"].tensor.tensor_shape.dim]))
+             for n in nodes if n.op == "Const"]
+    assert max(sizes) <= 4 * 40  # the [M, units] degrees; a mask would be 4 * 30 * 40

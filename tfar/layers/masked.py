@@ -142,24 +142,27 @@ def mask_from_degrees(input_degrees, output_degrees, strict):
     return connected.astype(np.float32)
 
 
-def auto_column_blocks(mask, units_per_block=100, max_blocks=8, min_saving=0.2):
-    """The `column_blocks` of a layer with masks [M, n_in, n_out] under "auto".
+def auto_column_blocks(input_degrees, output_degrees, strict, units_per_block=100,
+                       max_blocks=8, min_saving=0.2):
+    """The `column_blocks` of a layer under "auto" (arguments as `kernel_blocks`).
 
     About `units_per_block` units per block, at most `max_blocks`; one block when the
     blocks would store less than `min_saving` fewer weights than the dense kernel (a mask
     that is no staircase, e.g. a random order).
     """
-    n_in, n_out = mask.shape[-2:]
+    n_in, n_out = np.shape(input_degrees)[-1], np.shape(output_degrees)[-1]
     num_blocks = int(np.clip(n_out // units_per_block, 1, max_blocks))
-    stored = sum((hi - lo) * (b - a) for a, b, lo, hi in kernel_blocks(mask, num_blocks))
+    blocks = kernel_blocks(input_degrees, output_degrees, strict, num_blocks)
+    stored = sum((hi - lo) * (b - a) for a, b, lo, hi in blocks)
     return num_blocks if stored <= (1.0 - min_saving) * n_in * n_out else 1
 
 
-def kernel_blocks(mask, num_blocks):
+def kernel_blocks(input_degrees, output_degrees, strict, num_blocks):
     """Splits a layer's units into column blocks and finds the inputs each block can see.
 
     Args:
-      mask: [M, n_in, n_out] 0/1 masks (`mask_from_degrees`).
+      input_degrees, output_degrees, strict: the layer's masks, as `mask_from_degrees`
+        takes them ([M, n_in] and [M, n_out]).
       num_blocks: K, the number of contiguous, near-equal column blocks.
 
     Returns:
@@ -170,16 +173,23 @@ def kernel_blocks(mask, num_blocks):
     With units in degree order (MADE's `made_degrees` sorts them) and inputs in the
     model's order (left-to-right or right-to-left), a mask is a staircase: the block of
     units a:b needs a prefix (or suffix) of the inputs, so K blocks multiply about
-    (K + 1) / 2K of the full kernel.
+    (K + 1) / 2K of the full kernel. Works from the degrees in O(M·(n_in + n_out)) per
+    block, never forming the [M, n_in, n_out] masks.
     """
-    n_out = mask.shape[-1]
+    input_degrees = np.atleast_2d(input_degrees)
+    output_degrees = np.atleast_2d(output_degrees)
+    n_out = output_degrees.shape[-1]
     if not 1 <= num_blocks <= n_out:
         raise ValueError(f"column_blocks must be in [1, {n_out}] (the layer's units); "
                          f"got {num_blocks}.")
     bounds = np.linspace(0, n_out, num_blocks + 1).round().astype(int)
     blocks = []
     for a, b in zip(bounds[:-1], bounds[1:]):
-        rows = np.flatnonzero(mask[:, :, a:b].any(axis=(0, 2)))
+        # input i reaches some unit of the block under mask m iff the block's highest
+        # degree does: a row of the block's mask (union over m) is nonzero.
+        top = output_degrees[:, a:b].max(axis=1, keepdims=True)            # [M, 1]
+        reached = top > input_degrees if strict else top >= input_degrees  # [M, n_in]
+        rows = np.flatnonzero(reached.any(axis=0))
         lo, hi = (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, 1)
         blocks.append((int(a), int(b), lo, hi))
     return blocks
@@ -230,13 +240,13 @@ class MaskedDense(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.num_masks = self.input_degrees.shape[0]
-        self.mask = mask_from_degrees(self.input_degrees, self.output_degrees, self.strict)
         if isinstance(column_blocks, str) and column_blocks != "auto":
             raise ValueError(f"column_blocks must be an int or 'auto'; got {column_blocks!r}.")
-        self.column_blocks = (auto_column_blocks(self.mask) if column_blocks == "auto"
+        degrees = (self.input_degrees, self.output_degrees, self.strict)
+        self.column_blocks = (auto_column_blocks(*degrees) if column_blocks == "auto"
                               else int(column_blocks))
         n_in = self.input_degrees.shape[1]
-        self.blocks = kernel_blocks(self.mask, self.column_blocks)  # validates the count
+        self.blocks = kernel_blocks(*degrees, self.column_blocks)  # validates the count
         if self.column_blocks == 1:  # one block keeps the whole dense kernel
             self.blocks = [(0, self.units, 0, n_in)]
 
@@ -268,21 +278,41 @@ class MaskedDense(keras.layers.Layer):
         for (a, b, lo, hi), variable in zip(self.blocks, self.kernels):
             kernel = tf.convert_to_tensor(variable)
             x = inputs if (lo, hi) == (0, n_in) else inputs[..., lo:hi]
-            parts.append(self._masked_matmul(x, kernel, self.mask[:, lo:hi, a:b], mask_index))
+            mask = self._block_mask(a, b, lo, hi, mask_index, kernel.dtype)
+            parts.append(self._masked_matmul(x, kernel * mask, mask_index))
         outputs = parts[0] if len(parts) == 1 else tf.concat(parts, axis=-1)
         if self.bias is not None:  # bias_add, so grappler fuses MatMul+BiasAdd(+Relu)
             outputs = tf.nn.bias_add(outputs, self.bias)
         return self.activation(outputs)
 
-    def _masked_matmul(self, x, kernel, mask, mask_index):
-        """x [..., r] times one block of the kernel [r, c] under masks [M, r, c]."""
+    @property
+    def mask(self):
+        """The [M, n_in, units] 0/1 masks, as numpy (for inspection: `call` forms only the
+        mask it uses, from the degrees)."""
+        return mask_from_degrees(self.input_degrees, self.output_degrees, self.strict)
+
+    def _block_mask(self, a, b, lo, hi, mask_index, dtype):
+        """The mask of block (a, b, lo, hi), made in the graph from the degrees: [r, c] for
+        one mask set, [M, r, c] for all of them (M > 1, no `mask_index`).
+
+        Comparing degrees keeps graphs and SavedModels O(n_in + units) in size, where a
+        constant mask would be O(M · n_in · units)."""
+        inputs = tf.constant(self.input_degrees[:, lo:hi], dtype=tf.int32)
+        outputs = tf.constant(self.output_degrees[:, a:b], dtype=tf.int32)
         if self.num_masks == 1:
-            return tf.matmul(x, kernel * tf.constant(mask[0], dtype=kernel.dtype))
-        if mask_index is not None:
-            return tf.matmul(x, kernel * tf.gather(tf.constant(mask, dtype=kernel.dtype),
-                                                   mask_index))
+            inputs, outputs = inputs[0], outputs[0]
+        elif mask_index is not None:
+            inputs, outputs = tf.gather(inputs, mask_index), tf.gather(outputs, mask_index)
+        inputs, outputs = inputs[..., :, None], outputs[..., None, :]
+        connected = outputs > inputs if self.strict else outputs >= inputs
+        return tf.cast(connected, dtype)
+
+    def _masked_matmul(self, x, masked_kernel, mask_index):
+        """x [..., r] times one masked block [r, c] (or [M, r, c] side by side)."""
+        if self.num_masks == 1 or mask_index is not None:
+            return tf.matmul(x, masked_kernel)
         pattern = "bi,mio->mbo" if len(x.shape) == 2 else "mbi,mio->mbo"
-        return tf.einsum(pattern, x, kernel * tf.constant(mask, dtype=kernel.dtype))
+        return tf.einsum(pattern, x, masked_kernel)
 
     def dense_kernel(self):
         """The kernel as one [n_in, units] tensor (zeros where no block stores weights);

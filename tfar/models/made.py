@@ -44,7 +44,8 @@ class MADENetwork(keras.Model):
     def __init__(self, num_dims, num_values, params_size, degrees, direct_connections=False,
                  column_blocks="auto", activation="relu", conditional_size=None, **kwargs):
         super().__init__(**kwargs)
-        self.num_dims, self.num_values, self.params_size = int(num_dims), int(num_values), int(params_size)
+        self.num_dims, self.num_values = int(num_dims), int(num_values)
+        self.params_size = int(params_size)
         self.degrees = [np.atleast_2d(np.asarray(d, dtype=np.int64)) for d in degrees]
         self.direct_connections = bool(direct_connections)
         self.column_blocks = column_blocks
@@ -59,7 +60,8 @@ class MADENetwork(keras.Model):
         self.hidden_layers = [
             MaskedDense(d.shape[1], below, d, strict=False, activation=inner_activation,
                         column_blocks=self.column_blocks, name=f"hidden_{i}")
-            for i, (below, d) in enumerate(zip([input_degrees] + self.degrees[1:-1], self.degrees[1:]))]
+            for i, (below, d) in enumerate(zip([input_degrees] + self.degrees[1:-1],
+                                               self.degrees[1:]))]
         self.output_layer = MaskedDense(
             self.num_dims * self.params_size, ([input_degrees] + self.degrees[1:])[-1],
             output_degrees, strict=True, column_blocks=self.column_blocks,
@@ -90,7 +92,10 @@ class MADENetwork(keras.Model):
 
     def call(self, inputs, conditional_input=None, mask_index=None, encoded=False):
         """inputs: values [B, D], or features [B, D, E] when `encoded` (e.g. to take
-        gradients with respect to the input); returns params [M', B, D, P]."""
+        gradients with respect to the input); returns params [M', B, D, P].
+
+        With M > 1 and no `mask_index`, the M mask sets run one after another (a
+        `tf.map_fn`), so memory holds one masked kernel at a time, not M."""
         if not encoded:
             inputs = encode_values(inputs, self.num_values)
         features = tf.reshape(inputs, [tf.shape(inputs)[0], -1])
@@ -98,6 +103,17 @@ class MADENetwork(keras.Model):
         if self.conditional_layers is not None:
             flat = tf.reshape(conditional_input, [tf.shape(inputs)[0], self.conditional_size])
             conditional_terms = [layer(flat) for layer in self.conditional_layers]
+        if mask_index is None and self.num_masks > 1:
+            outputs = tf.map_fn(
+                lambda m: self._masked_pass(features, conditional_terms, m),
+                tf.range(self.num_masks), fn_output_signature=self.output_layer.compute_dtype,
+                parallel_iterations=1)
+        else:
+            outputs = self._masked_pass(features, conditional_terms, mask_index)[None]
+        return tf.reshape(outputs, [-1, tf.shape(inputs)[0], self.num_dims, self.params_size])
+
+    def _masked_pass(self, features, conditional_terms, mask_index):
+        """features [B, D·E] -> outputs [B, D·P] under one mask set (None when M = 1)."""
         h = features
         for layer, term in zip(self.hidden_layers, conditional_terms):
             h = layer(h, mask_index=mask_index)
@@ -108,7 +124,7 @@ class MADENetwork(keras.Model):
             outputs = outputs + self.direct_layer(features, mask_index=mask_index)
         if conditional_terms[-1] is not None:
             outputs = outputs + conditional_terms[-1]
-        return tf.reshape(outputs, [-1, tf.shape(inputs)[0], self.num_dims, self.params_size])
+        return outputs
 
     def get_config(self):
         config = super().get_config()
