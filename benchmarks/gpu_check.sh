@@ -5,8 +5,11 @@
 # already hold TensorFlow with CUDA; tfar installs with --no-deps), then trains MADE and
 # NADE on MNIST (../shared/data/mnist when present, else the embedded digits) for a few
 # hundred steps under MirroredStrategy over every local GPU, in float32 and in
-# mixed_float16 (STEPS=600 each, 100 s limit per run), and prints images/s, peak GPU memory and the test NLL of each run.
-# Under 8 minutes on one H100.
+# mixed_float16 (STEPS=600 each, 100 s limit per run), and prints images/s, peak GPU
+# memory and the test NLL of each run. With MNIST present it then runs
+# benchmarks/made_vs_tfp.py twice on the GPU, with column_blocks "auto" and 1 (is cutting
+# the masked kernels into blocks still faster where small matmuls cost launches?).
+# Under 9 minutes on one H100.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -41,3 +44,11 @@ PYEND
 }
 run made_2x2000_batch1000 configs/made_mnist.py "--config.model.hidden_units=(2000,2000)" --config.train.batch_size=1000
 run nade_500_batch1000 configs/nade_mnist.py --config.train.batch_size=1000
+if [ "$SOURCE" != digits ]; then
+  for blocks in auto 1; do
+    echo "made_vs_tfp --column_blocks $blocks:"
+    timeout 100 "$PY" benchmarks/made_vs_tfp.py --data_dir ../shared/data/mnist --steps 1000 \
+      --column_blocks $blocks 2>&1 | grep -E "^(tfar MADE|TFP Auto|tfar/TFP)" \
+      || echo "made_vs_tfp --column_blocks $blocks FAILED"
+  done
+fi

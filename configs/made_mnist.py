@@ -18,7 +18,7 @@ def get_config():
     config.data.binarize = "fixed"
     config.model = ml_collections.ConfigDict(dict(
         name="made", conditioning="", hidden_units=(500,), ordering="left_to_right",
-        hidden_degrees="equal", num_masks=1))
+        hidden_degrees="equal", num_masks=1, column_blocks="auto"))
     config.train.batch_size = 100
     config.train.steps = 6000
     config.train.learning_rate = 1e-3

@@ -117,6 +117,16 @@ def test_column_blocks_store_fewer_weights_and_apply_the_mask_in_call():
     np.testing.assert_allclose(layer(x).numpy(), x @ layer.mask[0], rtol=1e-5, atol=1e-5)
 
 
+def test_column_blocks_build_inside_a_tf_function_and_in_keras_fit():
+    degrees = staircase_layer_degrees("left_to_right")
+    layer = MaskedDense(20, degrees[0], degrees[1], column_blocks=3)
+    assert tf.function(layer)(tf.ones([2, 12])).shape == (2, 20)  # built while tracing
+    model = keras.Sequential([MaskedDense(20, degrees[0], degrees[1], column_blocks=3)])
+    model.compile("adam", "mse")
+    history = model.fit(tf.ones([4, 12]), tf.ones([4, 20]), epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+
+
 def test_auto_column_blocks_cut_staircases_only():
     h = 400
     for ordering, expect_blocks in (("left_to_right", True), ("random", False)):

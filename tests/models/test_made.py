@@ -147,3 +147,14 @@ def test_graph_holds_degrees_not_masks():
     sizes = [int(np.prod([dim.size for dim in n.attr["value"].tensor.tensor_shape.dim]))
              for n in nodes if n.op == "Const"]
     assert max(sizes) <= 4 * 40  # the [M, units] degrees; a mask would be 4 * 30 * 40
+
+
+def test_configs_from_before_column_blocks_load_one_dense_kernel():
+    d = tfar.MADE(event_shape=(300,), hidden_units=(200,))
+    config = d.network.get_config()
+    assert config["column_blocks"] == "auto" and d.network.hidden_layers[0].column_blocks > 1
+    del config["column_blocks"]
+    old = MADENetwork.from_config(config)
+    assert [layer.column_blocks for layer in old.hidden_layers + [old.output_layer]] == [1, 1]
+    assert tfar.MADE(event_shape=(300,), hidden_units=(200,),
+                     column_blocks="2").network.hidden_layers[0].column_blocks == 2

@@ -32,6 +32,8 @@ import tensorflow as tf
 
 import keras
 
+from tfar.layers.tracking import ListsInCheckpoints
+
 ORDERINGS = ("left_to_right", "right_to_left", "random")
 HIDDEN_DEGREES = ("equal", "random")
 
@@ -196,7 +198,7 @@ def kernel_blocks(input_degrees, output_degrees, strict, num_blocks):
 
 
 @keras.saving.register_keras_serializable(package="tfar")
-class MaskedDense(keras.layers.Layer):
+class MaskedDense(ListsInCheckpoints, keras.layers.Layer):
     """A dense layer whose kernel is multiplied by fixed MADE masks inside `call`.
 
     Shapes: inputs [B, n_in] -> [B, units] when the layer holds one mask set or a
@@ -240,11 +242,15 @@ class MaskedDense(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.num_masks = self.input_degrees.shape[0]
-        if isinstance(column_blocks, str) and column_blocks != "auto":
-            raise ValueError(f"column_blocks must be an int or 'auto'; got {column_blocks!r}.")
         degrees = (self.input_degrees, self.output_degrees, self.strict)
-        self.column_blocks = (auto_column_blocks(*degrees) if column_blocks == "auto"
-                              else int(column_blocks))
+        if column_blocks == "auto":
+            self.column_blocks = auto_column_blocks(*degrees)
+        else:
+            try:  # an int, or its string from a command-line override
+                self.column_blocks = int(column_blocks)
+            except ValueError:
+                raise ValueError(f"column_blocks must be an int or 'auto'; got "
+                                 f"{column_blocks!r}.") from None
         n_in = self.input_degrees.shape[1]
         self.blocks = kernel_blocks(*degrees, self.column_blocks)  # validates the count
         if self.column_blocks == 1:  # one block keeps the whole dense kernel
@@ -261,12 +267,19 @@ class MaskedDense(keras.layers.Layer):
             self.kernel = self.add_weight(name="kernel", shape=(n_in, self.units),
                                           initializer=self.kernel_initializer)
             self.kernels = [self.kernel]
-        else:  # each block initialized as its part of one [n_in, units] kernel would be
-            full = keras.ops.convert_to_numpy(
-                self.kernel_initializer((n_in, self.units), dtype=self.variable_dtype))
+        else:  # each block starts as its part of one [n_in, units] draw of the initializer
+            full = []
+
+            def block_of_full_kernel(a, b, lo, hi):
+                def initializer(shape, dtype=None):  # called where Keras creates variables
+                    if not full:
+                        full.append(self.kernel_initializer((n_in, self.units), dtype=dtype))
+                    return full[0][lo:hi, a:b]
+                return initializer
+
             self.kernels = [
                 self.add_weight(name=f"kernel_{k}", shape=(hi - lo, b - a),
-                                initializer=keras.initializers.Constant(full[lo:hi, a:b]))
+                                initializer=block_of_full_kernel(a, b, lo, hi))
                 for k, (a, b, lo, hi) in enumerate(self.blocks)]
         self.bias = (self.add_weight(name="bias", shape=(self.units,),
                                      initializer=self.bias_initializer)

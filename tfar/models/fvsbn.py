@@ -28,6 +28,9 @@ class FVSBN(AutoregressiveDistribution):
       event_shape: (D,) or an image shape, flattened in row-major order.
       num_values: values per dimension (2: Bernoulli head by default).
       ordering: "left_to_right", "right_to_left", "random" or an explicit permutation.
+      column_blocks: how the triangle is stored and multiplied (`tfar.MADE`): "auto" cuts
+        it into column blocks without the zero corner for the left-to-right and
+        right-to-left orders; 1 keeps one dense masked kernel.
       likelihood: "bernoulli" or "categorical".
       conditional_shape: shape of a conditional input, added linearly to every logit.
       seed: int seed for a random ordering.
@@ -35,9 +38,9 @@ class FVSBN(AutoregressiveDistribution):
       dtype, validate_args, name: as `tfd.Distribution`.
     """
 
-    def __init__(self, event_shape, num_values=2, ordering="left_to_right", likelihood=None,
-                 conditional_shape=None, seed=None, network=None, dtype=tf.float32,
-                 validate_args=False, name="FVSBN"):
+    def __init__(self, event_shape, num_values=2, ordering="left_to_right", column_blocks="auto",
+                 likelihood=None, conditional_shape=None, seed=None, network=None,
+                 dtype=tf.float32, validate_args=False, name="FVSBN"):
         parameters = dict(locals())
         event_shape = check_event_shape(event_shape)
         head = head_for(likelihood, num_values)
@@ -45,7 +48,7 @@ class FVSBN(AutoregressiveDistribution):
             num_dims = int(np.prod(event_shape))
             network = MADENetwork(
                 num_dims, num_values, head.params_size,
-                made_degrees(num_dims, (), ordering, seed=seed),
+                made_degrees(num_dims, (), ordering, seed=seed), column_blocks=column_blocks,
                 conditional_size=conditional_size(conditional_shape),
                 name=f"{name}_network")
             build_network(network, conditional_shape)

@@ -19,10 +19,11 @@ from tfar.autoregressive import (COMPUTE_DTYPE, AutoregressiveDistribution, buil
                                  check_event_shape, conditional_size, head_for)
 from tfar.layers.encoding import encode_values, encoding_size
 from tfar.layers.masked import MaskedDense, made_degrees
+from tfar.layers.tracking import ListsInCheckpoints
 
 
 @keras.saving.register_keras_serializable(package="tfar")
-class MADENetwork(keras.Model):
+class MADENetwork(ListsInCheckpoints, keras.Model):
     """The masked MLP: values [B, D] (+ conditional [B, *cond]) -> params [M', B, D, P].
 
     M' = M (every mask set side by side) when `mask_index` is None, else 1.
@@ -125,6 +126,11 @@ class MADENetwork(keras.Model):
         if conditional_terms[-1] is not None:
             outputs = outputs + conditional_terms[-1]
         return outputs
+
+    @classmethod
+    def from_config(cls, config):
+        """Configs saved before `column_blocks` existed held one dense kernel per layer."""
+        return super().from_config({"column_blocks": 1, **config})
 
     def get_config(self):
         config = super().get_config()

@@ -21,9 +21,10 @@ import keras
 from tfar.autoregressive import (AutoregressiveDistribution, build_network, check_event_shape,
                                  conditional_size, head_for)
 from tfar.layers.masked import MaskedConv2D
+from tfar.layers.tracking import ListsInCheckpoints
 
 
-class ImageNetwork(keras.Model):
+class ImageNetwork(ListsInCheckpoints, keras.Model):
     """What every image network shares: flat values [B, D] in, params [1, B, S, P] out.
 
     Inputs are rescaled to [-1, 1] images [B, H, W, C]; the output features at each pixel
