@@ -197,6 +197,13 @@ def kernel_blocks(input_degrees, output_degrees, strict, num_blocks):
     return blocks
 
 
+def _columns(x, lo, hi):
+    """x[..., lo:hi] by `tf.slice`, whose gradient is one Pad (a strided slice's
+    StridedSliceGrad was a fifth of a blocked MADE's training step on CPU)."""
+    rank = len(x.shape)
+    return tf.slice(x, [0] * (rank - 1) + [lo], [-1] * (rank - 1) + [hi - lo])
+
+
 @keras.saving.register_keras_serializable(package="tfar")
 class MaskedDense(ListsInCheckpoints, keras.layers.Layer):
     """A dense layer whose kernel is multiplied by fixed MADE masks inside `call`.
@@ -290,7 +297,7 @@ class MaskedDense(ListsInCheckpoints, keras.layers.Layer):
         parts = []
         for (a, b, lo, hi), variable in zip(self.blocks, self.kernels):
             kernel = tf.convert_to_tensor(variable)
-            x = inputs if (lo, hi) == (0, n_in) else inputs[..., lo:hi]
+            x = inputs if (lo, hi) == (0, n_in) else _columns(inputs, lo, hi)
             mask = self._block_mask(a, b, lo, hi, mask_index, kernel.dtype)
             parts.append(self._masked_matmul(x, kernel * mask, mask_index))
         outputs = parts[0] if len(parts) == 1 else tf.concat(parts, axis=-1)
