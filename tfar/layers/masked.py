@@ -213,7 +213,9 @@ class MaskedDense(ListsInCheckpoints, keras.layers.Layer):
     sets side by side (`mask_index=None`, M > 1).
 
     The mask is applied as `kernel * mask` on every call (never as a constraint or by
-    overwriting weights), so the layer is autoregressive from construction on.
+    overwriting weights), so the layer is autoregressive from construction on. It is
+    formed in the graph by comparing the degrees, so no [M, n_in, units] array is ever
+    stored (the `mask` property computes it for inspection).
 
     With `column_blocks` = K > 1 the kernel is stored as K column blocks (`kernel_blocks`),
     each holding only the input rows its masks can reach: the all-zero corner of a
