@@ -290,6 +290,8 @@ class MaskedDense(ListsInCheckpoints, keras.layers.Layer):
                 self.add_weight(name=f"kernel_{k}", shape=(hi - lo, b - a),
                                 initializer=block_of_full_kernel(a, b, lo, hi))
                 for k, (a, b, lo, hi) in enumerate(self.blocks)]
+            for k, kernel in enumerate(self.kernels):  # attributes: a checkpoint restored
+                setattr(self, f"kernel_{k}", kernel)    # before build finds them too
         self.bias = (self.add_weight(name="bias", shape=(self.units,),
                                      initializer=self.bias_initializer)
                      if self.use_bias else None)

@@ -72,6 +72,11 @@ class GatedPixelCNNNetwork(ImageNetwork):
         self.output_layer = MaskedConv2D(self.output_features, 1, "B", self.groups,
                                          name="output")
 
+    def example_condition(self):
+        if self.spatial_conditional_shape is not None:
+            return tf.zeros((1,) + self.spatial_conditional_shape)
+        return super().example_condition()
+
     def call(self, inputs, conditional_input=None):
         v = h = self.images(inputs)
         condition = spatial = None

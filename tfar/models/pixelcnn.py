@@ -45,6 +45,15 @@ class ImageNetwork(ListsInCheckpoints, keras.Model):
         self.groups = channels if self.values_per_step == 1 else 1
         self.output_features = (channels if self.values_per_step == 1 else 1) * self.params_size
 
+    def build(self, input_shape):
+        """Creates every variable, the conditional ones included, by one call on zeros:
+        Keras calls this when it loads a `.keras` file (it knows only the input shape)."""
+        self.call(tf.zeros([1, self.num_dims]), conditional_input=self.example_condition())
+
+    def example_condition(self):
+        """A batch of one all-zero condition of this network's shape (None: unconditional)."""
+        return None if self.conditional_size is None else tf.zeros([1, self.conditional_size])
+
     def images(self, inputs):
         """[B, D] values in [0, V) -> [B, H, W, C] in [-1, 1]."""
         x = tf.reshape(inputs, (-1,) + self.image_shape)
