@@ -1,6 +1,7 @@
-"""A `tf.train.Checkpoint` of a network alone holds every weight of every model, so
-restoring it into a freshly built twin gives the same log-probabilities
-(`tfar.layers.tracking`: Keras 3 lists are otherwise invisible to TF checkpoints)."""
+"""Every model's network persists whole: a `tf.train.Checkpoint` of the network alone
+(`tfar.layers.tracking`: Keras 3 lists are otherwise invisible to TF checkpoints),
+restored after or before the twin's first call, and a `.keras` file, give back the same
+log-probabilities."""
 
 import numpy as np
 import pytest
@@ -54,3 +55,17 @@ def test_restore_before_build_fills_every_variable(name, tmp_path):
     kwargs = {} if c is None else {"conditional_input": np.broadcast_to(c, (16,) + c.shape)}
     np.testing.assert_array_equal(network(x, **kwargs).numpy(), d.network(x, **kwargs).numpy())
     status.assert_consumed()
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_keras_file_holds_every_variable(name, tmp_path):
+    import keras
+    d = MODELS[name]()
+    path = str(tmp_path / "network.keras")
+    d.network.save(path)
+    loaded = keras.models.load_model(path)
+    assert len(loaded.weights) == len(d.network.weights)
+    x = tf.constant(checks.all_configurations(d)[:16], tf.float32)
+    c = checks.condition_for(d)
+    kwargs = {} if c is None else {"conditional_input": np.broadcast_to(c, (16,) + c.shape)}
+    np.testing.assert_array_equal(loaded(x, **kwargs).numpy(), d.network(x, **kwargs).numpy())
