@@ -35,9 +35,10 @@ class AutoregressiveDistribution(tfd.Distribution):
     """Base class of tfar's models; see the module docstring.
 
     Subclasses call `__init__` with their built network (its call returns params
-    [M, B, S, P] for the S steps, see `_component_params`); they may override `_training_log_prob` (a stochastic training
-    objective, e.g. one random MADE mask per step) and add sampling methods named in
-    `_sampling_methods` as `_sample_loop_<method>`.
+    [M, B, S, P] for the S steps, see `_component_params`); they may override
+    `_training_log_prob` (a stochastic training objective, e.g. one random MADE mask per
+    step) and `_params_of_components` (each row under its own component), and add
+    sampling methods named in `_sampling_methods` as `_sample_loop_<method>`.
 
     Args:
       network: the Keras 3 model inside (already built, so its variables exist).
@@ -366,8 +367,12 @@ class AutoregressiveDistribution(tfd.Distribution):
         write = tf.reduce_any(hit > 0, axis=1) & ~observed
         return tf.where(write, tf.einsum("ncd,nc->nd", hit, values), x)
 
-    def _select_components(self, params, components):
-        """[M, n, S, P] -> [n, S, P], row b taken from component `components[b]`."""
+    def _params_of_components(self, x, c, components):
+        """[n, S, P]: the params of row b under component `components[b]`.
+
+        This default evaluates every component and keeps one per row; a model that can
+        run one component on a subset of rows overrides it (MADE)."""
+        params = self._component_params(x, c)                                   # [M, n, S, P]
         if self.num_components == 1:
             return params[0]
         index = tf.stack([components, tf.range(tf.shape(components)[0])], axis=-1)
@@ -377,7 +382,7 @@ class AutoregressiveDistribution(tfd.Distribution):
         """S full network passes, one per step (the reference sampler)."""
 
         def body(i, x):
-            params = self._select_components(self._component_params(x, c), components)
+            params = self._params_of_components(x, c, components)
             steps = orders[:, i]
             params = tf.gather(params, steps, batch_dims=1)                        # [n, P]
             return i + 1, self._sample_step(x, observed, steps, params, step_seeds[i])

@@ -158,3 +158,19 @@ def test_configs_from_before_column_blocks_load_one_dense_kernel():
     assert [layer.column_blocks for layer in old.hidden_layers + [old.output_layer]] == [1, 1]
     assert tfar.MADE(event_shape=(300,), hidden_units=(200,),
                      column_blocks="2").network.hidden_layers[0].column_blocks == 2
+
+
+@pytest.mark.parametrize("index", [4, 5], ids=[OPTIONS[i][0] for i in (4, 5)])
+def test_sampling_runs_each_mask_set_on_its_own_rows(index):
+    """Per-row mask sets (one pass in all) give the params that evaluating every set for
+    every row and keeping one would give."""
+    from tfar.autoregressive import AutoregressiveDistribution
+    d = make(OPTIONS[index][1])
+    x = tf.constant(checks.all_configurations(d)[:12], tf.float32)
+    c = checks.condition_for(d)
+    c = None if c is None else tf.constant(np.broadcast_to(c, (12,) + c.shape))
+    components = tf.constant(np.random.default_rng(0).integers(0, d.num_masks, 12), tf.int32)
+    np.testing.assert_allclose(
+        d._params_of_components(x, c, components).numpy(),
+        AutoregressiveDistribution._params_of_components(d, x, c, components).numpy(),
+        rtol=1e-6, atol=1e-6)

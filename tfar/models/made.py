@@ -214,6 +214,19 @@ class MADE(AutoregressiveDistribution):
                                     0), COMPUTE_DTYPE)
         return tf.reduce_sum(self._likelihood.log_prob(params, x), axis=-1)
 
+    def _params_of_components(self, x, c, components):
+        """Each mask set runs on the rows that drew it (one network pass in all, where
+        evaluating every set for every row would make M): [n, S, P]."""
+        if self.num_masks == 1:
+            return super()._params_of_components(x, c, components)
+        rows = tf.dynamic_partition(tf.range(tf.shape(x)[0]), components, self.num_masks)
+        params = []
+        for m, index in enumerate(rows):
+            part_c = None if c is None else tf.gather(c, index)
+            params.append(tf.cast(self._network(tf.gather(x, index), conditional_input=part_c,
+                                                mask_index=m)[0], COMPUTE_DTYPE))
+        return tf.dynamic_stitch(rows, params)
+
     def _training_log_prob(self, x, conditional_input, seed):
         """One mask set drawn per call (MADE §4.2); the exact log-prob when M = 1."""
         if self.num_masks == 1:
