@@ -88,8 +88,7 @@ def tfar_contender(name, num_masks):
     d = tfar.MADE(event_shape=(784,), num_values=2, hidden_units=(FLAGS.hidden_units,),
                   hidden_degrees="random" if num_masks > 1 else "equal",
                   num_masks=num_masks, seed=FLAGS.seed,
-                  column_blocks=(FLAGS.column_blocks if FLAGS.column_blocks == "auto"
-                                 else int(FLAGS.column_blocks)))
+                  column_blocks=FLAGS.column_blocks)
     contender = Contender(name, d.trainable_variables,
                           lambda x, step: d.training_loss(x, seed=tf.stack([FLAGS.seed, step])),
                           lambda x: -d.log_prob(x))

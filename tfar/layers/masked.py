@@ -32,7 +32,6 @@ import tensorflow as tf
 
 import keras
 
-from tfar.layers.tracking import ListsInCheckpoints
 
 ORDERINGS = ("left_to_right", "right_to_left", "random")
 HIDDEN_DEGREES = ("equal", "random")
@@ -205,7 +204,7 @@ def _columns(x, lo, hi):
 
 
 @keras.saving.register_keras_serializable(package="tfar")
-class MaskedDense(ListsInCheckpoints, keras.layers.Layer):
+class MaskedDense(keras.layers.Layer):
     """A dense layer whose kernel is multiplied by fixed MADE masks inside `call`.
 
     Shapes: inputs [B, n_in] -> [B, units] when the layer holds one mask set or a
@@ -272,26 +271,23 @@ class MaskedDense(ListsInCheckpoints, keras.layers.Layer):
                 f"{self.name}: inputs have {n_in} features but input_degrees describe "
                 f"{self.input_degrees.shape[1]}."
             )
-        if self.column_blocks == 1:
-            self.kernel = self.add_weight(name="kernel", shape=(n_in, self.units),
-                                          initializer=self.kernel_initializer)
-            self.kernels = [self.kernel]
-        else:  # each block starts as its part of one [n_in, units] draw of the initializer
-            full = []
+        full = []  # every block starts as its part of one [n_in, units] initializer draw
 
-            def block_of_full_kernel(a, b, lo, hi):
-                def initializer(shape, dtype=None):  # called where Keras creates variables
-                    if not full:
-                        full.append(self.kernel_initializer((n_in, self.units), dtype=dtype))
-                    return full[0][lo:hi, a:b]
-                return initializer
+        def block_of_full_kernel(a, b, lo, hi):
+            def initializer(shape, dtype=None):  # called where Keras creates variables
+                if not full:
+                    full.append(self.kernel_initializer((n_in, self.units), dtype=dtype))
+                return full[0][lo:hi, a:b]
+            return initializer
 
-            self.kernels = [
-                self.add_weight(name=f"kernel_{k}", shape=(hi - lo, b - a),
-                                initializer=block_of_full_kernel(a, b, lo, hi))
-                for k, (a, b, lo, hi) in enumerate(self.blocks)]
-            for k, kernel in enumerate(self.kernels):  # attributes: a checkpoint restored
-                setattr(self, f"kernel_{k}", kernel)    # before build finds them too
+        names = (["kernel"] if self.column_blocks == 1 else
+                 [f"kernel_{k}" for k in range(self.column_blocks)])
+        self.kernels = []
+        for name, (a, b, lo, hi) in zip(names, self.blocks):
+            kernel = self.add_weight(name=name, shape=(hi - lo, b - a),
+                                     initializer=block_of_full_kernel(a, b, lo, hi))
+            setattr(self, name, kernel)  # an attribute: checkpoints (restored before build too)
+            self.kernels.append(kernel)  # follow attributes, not Keras 3 lists
         self.bias = (self.add_weight(name="bias", shape=(self.units,),
                                      initializer=self.bias_initializer)
                      if self.use_bias else None)

@@ -209,10 +209,14 @@ class MADE(AutoregressiveDistribution):
         x, c, batch_shape = self._flatten(x, conditional_input)
         return tf.reshape(self._masked_log_prob(x, c, mask_index), batch_shape)
 
+    def _masked_params(self, x, c, mask_index):
+        """[B, D, P] params under one mask set."""
+        return tf.cast(self._network(x, conditional_input=c, mask_index=mask_index)[0],
+                       COMPUTE_DTYPE)
+
     def _masked_log_prob(self, x, c, mask_index):
-        params = tf.cast(tf.squeeze(self._network(x, conditional_input=c, mask_index=mask_index),
-                                    0), COMPUTE_DTYPE)
-        return tf.reduce_sum(self._likelihood.log_prob(params, x), axis=-1)
+        return tf.reduce_sum(self._likelihood.log_prob(self._masked_params(x, c, mask_index), x),
+                             axis=-1)
 
     def _params_of_components(self, x, c, components):
         """Each mask set runs on the rows that drew it (one network pass in all, where
@@ -220,11 +224,9 @@ class MADE(AutoregressiveDistribution):
         if self.num_masks == 1:
             return super()._params_of_components(x, c, components)
         rows = tf.dynamic_partition(tf.range(tf.shape(x)[0]), components, self.num_masks)
-        params = []
-        for m, index in enumerate(rows):
-            part_c = None if c is None else tf.gather(c, index)
-            params.append(tf.cast(self._network(tf.gather(x, index), conditional_input=part_c,
-                                                mask_index=m)[0], COMPUTE_DTYPE))
+        params = [self._masked_params(tf.gather(x, index),
+                                      None if c is None else tf.gather(c, index), m)
+                  for m, index in enumerate(rows)]
         return tf.dynamic_stitch(rows, params)
 
     def _training_log_prob(self, x, conditional_input, seed):
