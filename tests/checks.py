@@ -139,3 +139,29 @@ def assert_seeded(d, method=None, conditional_input=None):
     assert not np.array_equal(first, other), "different seeds gave the same samples"
     assert first.shape == (32,) + tuple(d.event_shape)
     assert set(np.unique(first)) <= set(range(d.num_values))
+
+
+def randomize_weights(d, seed=0, scale=0.5):
+    """Sets every network variable to N(0, scale²) noise (biases included), so that
+    fast-path tests do not run on freshly initialized weights (zero biases, symmetric)."""
+    rng = np.random.default_rng(seed)
+    for variable in d.network.variables:
+        variable.assign(rng.normal(scale=scale, size=variable.shape).astype(np.float32))
+
+
+def assert_cached_equals_naive(d, num_samples=6, conditional_input=None, seed=(5, 9),
+                               method="cached"):
+    """§4: the fast sampler's samples and top-half completions equal the naive loop's
+    (same weights, same stateless seed), integer values identical."""
+    kwargs = {} if conditional_input is None else {"conditional_input": conditional_input}
+    fast = d.sample(num_samples, seed=seed, method=method, **kwargs).numpy()
+    naive = d.sample(num_samples, seed=seed, method="naive", **kwargs).numpy()
+    np.testing.assert_array_equal(fast, naive, err_msg=f"{d.name}: {method} != naive samples")
+    observed = np.zeros(fast.shape, bool)
+    observed[:, :max(1, d.event_shape[0] // 2)] = True          # the top half of an image
+    images = d.sample(num_samples, seed=(seed[0] + 1, seed[1]), method="naive", **kwargs)
+    fast = d.complete(images, observed, seed=seed, method=method, **kwargs).numpy()
+    naive = d.complete(images, observed, seed=seed, method="naive", **kwargs).numpy()
+    np.testing.assert_array_equal(fast, naive, err_msg=f"{d.name}: {method} != naive completions")
+    np.testing.assert_array_equal(fast[observed], images.numpy()[observed])
+    return fast

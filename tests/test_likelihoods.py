@@ -51,14 +51,14 @@ def _mixture_params(head, seed, log_scale=None):
     """Random params [P]; log-scales set to `log_scale` everywhere when given."""
     params = np.asarray(tf.random.stateless_normal([head.params_size], seed=seed)) * 2.0
     if log_scale is not None:
-        k, c = head.num_components, head.num_channels
+        k, c = head.num_mixtures, head.num_channels
         params[k + c * k:k + 2 * c * k] = log_scale
     return params
 
 
 @pytest.mark.parametrize("num_values,num_channels", [(4, 1), (4, 3), (256, 1), (2, 1)])
 def test_logistic_mixture_normalized(num_values, num_channels):
-    head = likelihoods.DiscretizedLogisticMixture(num_values, num_channels, num_components=3)
+    head = likelihoods.DiscretizedLogisticMixture(num_values, num_channels, num_mixtures=3)
     # Random log-scales, very wide ones (interior bins on the narrow-bin fallback when
     # V = 256), ones at the clamp boundary and below it.
     params = np.stack([_mixture_params(head, (seed, 7), log_scale)
@@ -71,8 +71,8 @@ def test_logistic_mixture_normalized(num_values, num_channels):
 
 @pytest.mark.parametrize("num_values,num_channels", [(256, 3), (256, 1), (2, 1)])
 def test_logistic_mixture_finite_at_extremes(num_values, num_channels):
-    head = likelihoods.DiscretizedLogisticMixture(num_values, num_channels, num_components=2)
-    k, c = head.num_components, head.num_channels
+    head = likelihoods.DiscretizedLogisticMixture(num_values, num_channels, num_mixtures=2)
+    k, c = head.num_mixtures, head.num_channels
     rows = []
     for mean in (-1e30, -1e6, -1.0, 0.0, 1.0, 1e6, 1e30):
         for log_scale in (-1e30, -50.0, -7.0, 0.0, 50.0, 80.0, 88.0, 95.0, 1e4, 1e30):
@@ -97,7 +97,7 @@ def test_logistic_mixture_finite_at_extremes(num_values, num_channels):
 
 
 def test_logistic_mixture_samples_match_log_prob():
-    head = likelihoods.DiscretizedLogisticMixture(4, num_channels=3, num_components=3)
+    head = likelihoods.DiscretizedLogisticMixture(4, num_channels=3, num_mixtures=3)
     # Fixed random params, means and scales moderate so that every one of the 64 cells
     # expects at least 5 draws (checked below).
     z = tf.random.stateless_normal([head.params_size], seed=(11, 12)).numpy()
@@ -124,7 +124,7 @@ def test_logistic_mixture_samples_match_log_prob():
 
 def test_logistic_mixture_green_mean_moves_with_red_by_alpha():
     # One component; β = γ = 0, so p(g | r) ∝ p(r, g, b) for any fixed b.
-    head = likelihoods.DiscretizedLogisticMixture(256, num_channels=3, num_components=1)
+    head = likelihoods.DiscretizedLogisticMixture(256, num_channels=3, num_mixtures=1)
     mean_g, alpha_raw = 0.1, 0.7
     params = np.zeros(head.params_size, np.float32)          # [π | m R G B | ℓ R G B | a b c]
     params[1:4] = [0.3, mean_g, -0.2]
@@ -158,7 +158,7 @@ def _logistic_bin_log_prob(x, mean, log_scale, num_values):
 
 @pytest.mark.parametrize("log_scale_offset", [0.0, -6.0, 3.5])
 def test_logistic_mixture_rgb_log_prob_is_the_formula(log_scale_offset):
-    head = likelihoods.DiscretizedLogisticMixture(16, num_channels=3, num_components=1)
+    head = likelihoods.DiscretizedLogisticMixture(16, num_channels=3, num_mixtures=1)
     params = _mixture_params(head, (21, 22)) * 0.5
     params[4:7] += log_scale_offset                          # also the clamp, the fallback
     _, m_r, m_g, m_b, l_r, l_g, l_b, a, b, c = params.astype(np.float64)
@@ -174,23 +174,23 @@ def test_logistic_mixture_rgb_log_prob_is_the_formula(log_scale_offset):
                                rtol=1e-5, atol=1e-5)
 
 
-def test_values_per_step_params_size_and_get():
-    assert likelihoods.Bernoulli().values_per_step == 1
-    assert likelihoods.Categorical(256).values_per_step == 1
-    rgb = likelihoods.get("logistic_mixture", 256, num_channels=3, num_components=5)
-    assert (rgb.name, rgb.values_per_step, rgb.params_size) == ("logistic_mixture", 3, 50)
+def test_values_per_unit_params_size_and_get():
+    assert likelihoods.Bernoulli().values_per_unit == 1
+    assert likelihoods.Categorical(256).values_per_unit == 1
+    rgb = likelihoods.get("logistic_mixture", 256, num_channels=3, num_mixtures=5)
+    assert (rgb.name, rgb.values_per_unit, rgb.params_size) == ("logistic_mixture", 3, 50)
     gray = likelihoods.get("logistic_mixture", 256)
-    assert (gray.values_per_step, gray.params_size, gray.num_components) == (1, 15, 5)
+    assert (gray.values_per_unit, gray.params_size, gray.num_mixtures) == (1, 15, 5)
     assert likelihoods.DiscretizedLogisticMixture(8, 2, 4).params_size == 4 * (1 + 2 * 2)
-    assert likelihoods.get("categorical", 5).values_per_step == 1
+    assert likelihoods.get("categorical", 5).values_per_unit == 1
     with pytest.raises(ValueError, match="num_values must be >= 2"):
         likelihoods.get("logistic_mixture", 1)
     with pytest.raises(ValueError, match="num_values >= 2"):
         likelihoods.DiscretizedLogisticMixture(1)
     with pytest.raises(ValueError, match="num_channels must be >= 1"):
         likelihoods.get("logistic_mixture", 256, num_channels=0)
-    with pytest.raises(ValueError, match="num_components must be >= 1"):
-        likelihoods.get("logistic_mixture", 256, num_components=0)
+    with pytest.raises(ValueError, match="num_mixtures must be >= 1"):
+        likelihoods.get("logistic_mixture", 256, num_mixtures=0)
     with pytest.raises(ValueError, match="takes no options"):
         likelihoods.get("categorical", 256, num_channels=3)
     assert likelihoods.get(rgb, 256, num_channels=3) is rgb

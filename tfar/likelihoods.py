@@ -8,10 +8,10 @@ distribution of that dimension's integer value in `[0, num_values)`:
 - `DiscretizedLogisticMixture` (any num_values, one whole pixel of C channels per step):
   the PixelCNN++ head (Salimans et al., 2017, §2.1–2.2), R, G and B coupled.
 
-`values_per_step` says how many values one set of params models: 1 for the per-dimension
-heads (values [...]), C for the mixture (values [..., C], one pixel; `pixel_head` is True,
-also when C = 1). `AutoregressiveDistribution` only ever calls `values_per_step`,
-`pixel_head`, `params_size`, `log_prob` and `sample`.
+`values_per_unit` says how many values one row of params models (a *unit* of
+`tfar.schedule`): 1 for the per-dimension heads (values [...]), C for the mixture (values
+[..., C], one pixel; `pixel_head` is True, also when C = 1). `AutoregressiveDistribution`
+only ever calls `values_per_unit`, `pixel_head`, `params_size`, `log_prob` and `sample`.
 """
 
 import math
@@ -24,7 +24,7 @@ class Likelihood:
     """Interface of a per-dimension head.
 
     Shapes: `params` [..., params_size] and values [...] -> log-probs [...]; samples [...].
-    A `pixel_head` takes and draws the values of a pixel, [..., C] (C = `values_per_step`).
+    A `pixel_head` takes and draws the values of a pixel, [..., C] (C = `values_per_unit`).
     """
 
     def __init__(self, num_values):
@@ -32,7 +32,7 @@ class Likelihood:
 
     name = "likelihood"
     params_size = None
-    values_per_step = 1
+    values_per_unit = 1
     pixel_head = False
 
     def log_prob(self, params, x):
@@ -139,28 +139,28 @@ class DiscretizedLogisticMixture(Likelihood):
     # its centre times its width: relative error <= (2h/s)^2 / 24, about 4e-8.
     _min_standardized_width = 1e-3
 
-    def __init__(self, num_values, num_channels=1, num_components=5):
+    def __init__(self, num_values, num_channels=1, num_mixtures=5):
         if int(num_values) < 2:
             raise ValueError(f"The logistic mixture head needs num_values >= 2; got {num_values}.")
         if int(num_channels) < 1:
             raise ValueError(f"num_channels must be >= 1; got {num_channels}.")
-        if int(num_components) < 1:
-            raise ValueError(f"num_components must be >= 1; got {num_components}.")
+        if int(num_mixtures) < 1:
+            raise ValueError(f"num_mixtures must be >= 1; got {num_mixtures}.")
         super().__init__(num_values)
         self.num_channels = int(num_channels)
-        self.num_components = int(num_components)
-        self.values_per_step = self.num_channels
+        self.num_mixtures = int(num_mixtures)
+        self.values_per_unit = self.num_channels
         self.pixel_head = True
         self.coupled = self.num_channels == 3
         per_component = 1 + (3 if self.coupled else 2) * self.num_channels
-        self.params_size = self.num_components * per_component
+        self.params_size = self.num_mixtures * per_component
 
     def _unpack(self, params):
         """params [..., P] -> logits [..., K], means, log-scales [..., C, K], coeffs [..., 3, K]."""
         if params.shape.rank is not None and params.shape[-1] not in (None, self.params_size):
             raise ValueError(f"The {self.name} head takes params [..., {self.params_size}]; "
                              f"got shape {params.shape}.")
-        k, c = self.num_components, self.num_channels
+        k, c = self.num_mixtures, self.num_channels
         lead = tf.shape(params)[:-1]
 
         def block(start, rows):
@@ -225,7 +225,7 @@ class DiscretizedLogisticMixture(Likelihood):
         gumbel_u = tf.random.stateless_uniform(tf.shape(logits), component_seed, minval=tiny,
                                                maxval=1.0, dtype=params.dtype)
         component = tf.argmax(logits - tf.math.log(-tf.math.log(gumbel_u)), axis=-1)
-        chosen = tf.one_hot(component, self.num_components, on_value=True, off_value=False)
+        chosen = tf.one_hot(component, self.num_mixtures, on_value=True, off_value=False)
 
         def pick(t):                                           # [..., R, K] -> [..., R, 1]
             return tf.reduce_sum(tf.where(chosen[..., None, :], t, tf.zeros_like(t)),
@@ -258,7 +258,7 @@ def get(likelihood, num_values, **kwargs):
     """The head for a name ("bernoulli", "categorical", "logistic_mixture") or None.
 
     None means Bernoulli iff num_values == 2, else Categorical. `kwargs` (`num_channels`,
-    `num_components`) go to the logistic mixture; the other heads take none. A head
+    `num_mixtures`) go to the logistic mixture; the other heads take none. A head
     instance is returned as is, after checking that it agrees with num_values and kwargs.
     """
     if int(num_values) < 2:

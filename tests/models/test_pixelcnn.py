@@ -29,7 +29,7 @@ def assert_image_causal(d, no_blind_spot):
     """Step s (a sub-pixel, or a whole pixel for the mixture) sees no dimension of its own
     step or later; with `no_blind_spot`, it sees every earlier one."""
     jac = step_jacobian(d)
-    per_step = d.likelihood.values_per_step
+    per_step = d.likelihood.values_per_unit
     for s in range(jac.shape[0]):
         first_own = s * per_step
         assert np.all(jac[s, first_own:] == 0.0), (

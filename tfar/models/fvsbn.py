@@ -11,10 +11,11 @@ without hidden layers (the output mask m_out > m_in is the triangle), so the net
 import numpy as np
 import tensorflow as tf
 
-from tfar.autoregressive import (AutoregressiveDistribution, build_network, check_event_shape,
-                                 conditional_size, head_for)
+from tfar.autoregressive import (AutoregressiveDistribution, check_event_shape, conditional_size,
+                                 head_for)
 from tfar.layers.masked import made_degrees
 from tfar.models.made import MADENetwork
+from tfar.schedule import GenerationSchedule
 
 
 class FVSBN(AutoregressiveDistribution):
@@ -50,11 +51,10 @@ class FVSBN(AutoregressiveDistribution):
                 num_dims, num_values, head.params_size,
                 made_degrees(num_dims, (), ordering, seed=seed), column_blocks=column_blocks,
                 conditional_size=conditional_size(conditional_shape),
-                name=f"{name}_network")
-            build_network(network, conditional_shape)
+                name=f"{name}_network").build_variables()
         parameters["network"] = network
         super().__init__(network, event_shape, num_values, head,
-                         orderings=np.argsort(network.degrees[0], axis=1),
+                         GenerationSchedule.orderings(np.argsort(network.degrees[0], axis=1)),
                          conditional_shape=conditional_shape, dtype=dtype,
                          validate_args=validate_args, parameters=parameters, name=name)
 

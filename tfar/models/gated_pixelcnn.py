@@ -17,19 +17,19 @@ import tensorflow as tf
 
 import keras
 
-from tfar.autoregressive import build_network, conditional_size
+from tfar.autoregressive import conditional_size
 from tfar.layers.gated import GatedPixelCNNBlock
 from tfar.layers.masked import MaskedConv2D
-from tfar.models.pixelcnn import ImageDistribution, ImageNetwork, check_image_shape, image_head
+from tfar.models.image import ImageDistribution, ImageNetwork, check_image_shape, image_head
 
 
 @keras.saving.register_keras_serializable(package="tfar")
 class GatedPixelCNNNetwork(ImageNetwork):
-    """values [B, D] (+ condition) -> params [1, B, S, P].
+    """values [B, D] (+ condition) -> params [1, B, U, P].
 
     Args:
-      image_shape, num_values, params_size, values_per_step, conditional_size: see
-        `tfar.models.pixelcnn.ImageNetwork`; `conditional_size` is the flat size of the
+      image_shape, num_values, params_size, values_per_unit, conditional_size: see
+        `tfar.models.image.ImageNetwork`; `conditional_size` is the flat size of the
         condition (the vector, or the spatial map).
       spatial_conditional_shape: (h', w', c') of a spatial condition map, with H, W
         multiples of h', w'; None for none.
@@ -39,11 +39,11 @@ class GatedPixelCNNNetwork(ImageNetwork):
       output_filters: features of the hidden 1×1 output layer.
     """
 
-    def __init__(self, image_shape, num_values, params_size, values_per_step=1,
+    def __init__(self, image_shape, num_values, params_size, values_per_unit=1,
                  conditional_size=None, spatial_conditional_shape=None, num_layers=15,
                  num_filters=128, first_kernel_size=7, kernel_size=3, output_filters=None,
                  **kwargs):
-        super().__init__(image_shape, num_values, params_size, values_per_step,
+        super().__init__(image_shape, num_values, params_size, values_per_unit,
                          conditional_size, **kwargs)
         self.spatial_conditional_shape = (None if spatial_conditional_shape is None else
                                           tuple(int(s) for s in spatial_conditional_shape))
@@ -136,14 +136,13 @@ class GatedPixelCNN(ImageDistribution):
                              f"{spatial_conditional_shape!r}.")
         head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
         if network is None:
-            network = build_network(GatedPixelCNNNetwork(
-                image_shape, num_values, head.params_size, head.values_per_step,
+            network = GatedPixelCNNNetwork(
+                image_shape, num_values, head.params_size, head.values_per_unit,
                 conditional_size(conditional_shape or spatial_conditional_shape),
                 spatial_conditional_shape,
                 num_layers=num_layers, num_filters=num_filters,
                 first_kernel_size=first_kernel_size, kernel_size=kernel_size,
-                output_filters=output_filters, name=f"{name}_network"),
-                conditional_shape or spatial_conditional_shape)
+                output_filters=output_filters, name=f"{name}_network").build_variables()
         parameters["network"] = network
         super().__init__(network, image_shape, num_values, head,
                          conditional_shape or spatial_conditional_shape, dtype, validate_args,

@@ -15,15 +15,16 @@ import tensorflow_probability as tfp
 
 import keras
 
-from tfar.autoregressive import (COMPUTE_DTYPE, AutoregressiveDistribution, build_network,
-                                 check_event_shape, conditional_size, head_for)
+from tfar.autoregressive import (COMPUTE_DTYPE, AutoregressiveDistribution, check_event_shape,
+                                 conditional_size, head_for)
 from tfar.layers.encoding import encode_values, encoding_size
 from tfar.layers.masked import MaskedDense, made_degrees
-from tfar.layers.tracking import ListsInCheckpoints
+from tfar.network import AutoregressiveNetwork
+from tfar.schedule import GenerationSchedule
 
 
 @keras.saving.register_keras_serializable(package="tfar")
-class MADENetwork(ListsInCheckpoints, keras.Model):
+class MADENetwork(AutoregressiveNetwork):
     """The masked MLP: values [B, D] (+ conditional [B, *cond]) -> params [M', B, D, P].
 
     M' = M (every mask set side by side) when `mask_index` is None, else 1.
@@ -44,15 +45,13 @@ class MADENetwork(ListsInCheckpoints, keras.Model):
 
     def __init__(self, num_dims, num_values, params_size, degrees, direct_connections=False,
                  column_blocks="auto", activation="relu", conditional_size=None, **kwargs):
-        super().__init__(**kwargs)
-        self.num_dims, self.num_values = int(num_dims), int(num_values)
-        self.params_size = int(params_size)
+        super().__init__(num_dims, num_values, params_size, conditional_size=conditional_size,
+                         **kwargs)
         self.degrees = [np.atleast_2d(np.asarray(d, dtype=np.int64)) for d in degrees]
         self.direct_connections = bool(direct_connections)
         self.column_blocks = column_blocks
         self.activation = activation
-        self.conditional_size = None if conditional_size is None else int(conditional_size)
-        self.num_masks = self.degrees[0].shape[0]
+        self.num_masks = self.num_components = self.degrees[0].shape[0]
         features = encoding_size(self.num_values)
         input_degrees = np.repeat(self.degrees[0], features, axis=1)
         output_degrees = np.repeat(self.degrees[0], self.params_size, axis=1)
@@ -188,11 +187,10 @@ class MADE(AutoregressiveDistribution):
                 num_dims, num_values, head.params_size, degrees,
                 direct_connections=direct_connections, column_blocks=column_blocks,
                 activation=activation, conditional_size=conditional_size(conditional_shape),
-                name=f"{name}_network")
-            build_network(network, conditional_shape)
+                name=f"{name}_network").build_variables()
         parameters["network"] = network
         super().__init__(network, event_shape, num_values, head,
-                         orderings=np.argsort(network.degrees[0], axis=1),
+                         GenerationSchedule.orderings(np.argsort(network.degrees[0], axis=1)),
                          conditional_shape=conditional_shape, dtype=dtype,
                          validate_args=validate_args, parameters=parameters, name=name)
 

@@ -23,10 +23,13 @@ import tensorflow_probability as tfp
 
 import keras
 
-from tfar.autoregressive import (AutoregressiveDistribution, build_network, check_event_shape,
-                                 conditional_size, head_for)
+from tfar.autoregressive import (AutoregressiveDistribution, check_event_shape, conditional_size,
+                                 head_for)
 from tfar.layers.encoding import encode_values, encoding_size
 from tfar.layers.masked import input_order
+from tfar.network import AutoregressiveNetwork
+from tfar.sampling.nade import NADESampler
+from tfar.schedule import GenerationSchedule
 
 
 def exclusive_cumsum(a):
@@ -50,7 +53,7 @@ def exclusive_cumsum(a):
 
 
 @keras.saving.register_keras_serializable(package="tfar")
-class NADENetwork(keras.Model):
+class NADENetwork(AutoregressiveNetwork):
     """Tied-weight NADE: values [B, D] (+ conditional) -> params [K, B, D, P] for K orders.
 
     Weights: W [D, E, H] (input → hidden, E = input features per dimension), c [H],
@@ -70,12 +73,12 @@ class NADENetwork(keras.Model):
 
     def __init__(self, num_dims, num_values, params_size, hidden_units, orderings,
                  order_agnostic=False, conditional_size=None, **kwargs):
-        super().__init__(**kwargs)
-        self.num_dims, self.num_values, self.params_size = int(num_dims), int(num_values), int(params_size)
+        super().__init__(num_dims, num_values, params_size, conditional_size=conditional_size,
+                         **kwargs)
         self.hidden_units = int(hidden_units)
         self.orderings = np.atleast_2d(np.asarray(orderings, dtype=np.int64))
+        self.num_components = self.orderings.shape[0]
         self.order_agnostic = bool(order_agnostic)
-        self.conditional_size = None if conditional_size is None else int(conditional_size)
         self.features = encoding_size(self.num_values)
         if self.conditional_size is not None:
             self.conditional_hidden = keras.layers.Dense(self.hidden_units, use_bias=False,
@@ -212,8 +215,6 @@ class NADE(AutoregressiveDistribution):
       dtype, validate_args, name: as `tfd.Distribution`.
     """
 
-    _sampling_methods = ("naive", "cached")
-
     def __init__(self, event_shape, num_values=2, hidden_units=500, ordering="left_to_right",
                  num_orderings=1, order_agnostic=False, likelihood=None, conditional_shape=None,
                  seed=None, network=None, dtype=tf.float32, validate_args=False, name="NADE"):
@@ -231,10 +232,10 @@ class NADE(AutoregressiveDistribution):
                 num_dims, num_values, head.params_size, hidden_units, orderings,
                 order_agnostic=order_agnostic,
                 conditional_size=conditional_size(conditional_shape),
-                name=f"{name}_network")
-            build_network(network, conditional_shape)
+                name=f"{name}_network").build_variables()
         parameters["network"] = network
-        super().__init__(network, event_shape, num_values, head, orderings=network.orderings,
+        super().__init__(network, event_shape, num_values, head,
+                         GenerationSchedule.orderings(network.orderings),
                          conditional_shape=conditional_shape, dtype=dtype,
                          validate_args=validate_args, parameters=parameters, name=name)
 
@@ -247,16 +248,11 @@ class NADE(AutoregressiveDistribution):
         params = self._network.conditionals(x, orders, conditional_input)
         return tf.reduce_sum(self._likelihood.log_prob(params, x), axis=-1)
 
-    def _sample_loop_cached(self, x, observed, c, components, orders, step_seeds):
-        """O(H) per step: carries the running hidden pre-activation (the cumulative sum)."""
-        del components  # the orders already say which component each row follows
-        a, output_term = self._network.initial_state(c, tf.shape(x)[0])
+    @property
+    def sampling_methods(self):
+        return ("naive", "cached")
 
-        def body(i, x, a):
-            dims = orders[:, i]
-            params = self._network.step_params(a, dims, output_term)
-            x = self._sample_step(x, observed, dims, params, step_seeds[i])
-            return i + 1, x, self._network.step_update(a, dims, tf.gather(x, dims, batch_dims=1))
-
-        _, x, _ = tf.while_loop(lambda i, *_: i < self._num_dims, body, (tf.constant(0), x, a))
-        return x
+    def _make_sampler(self, method, c, components):
+        if method == "cached":
+            return NADESampler(self._network, c, components)
+        return super()._make_sampler(method, c, components)

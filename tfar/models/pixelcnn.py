@@ -13,79 +13,32 @@ sub-pixel, R then G then B, conditioned through the channel groups of the masks)
 so the network masks whole pixels).
 """
 
-import numpy as np
 import tensorflow as tf
 
 import keras
 
-from tfar.autoregressive import (AutoregressiveDistribution, build_network, check_event_shape,
-                                 conditional_size, head_for)
+from tfar.autoregressive import conditional_size
 from tfar.layers.masked import MaskedConv2D
-from tfar.layers.tracking import ListsInCheckpoints
-
-
-class ImageNetwork(ListsInCheckpoints, keras.Model):
-    """What every image network shares: flat values [B, D] in, params [1, B, S, P] out.
-
-    Inputs are rescaled to [-1, 1] images [B, H, W, C]; the output features at each pixel
-    are reshaped to one row of P params per step (per sub-pixel, or per pixel for a head
-    with `values_per_step` = C). `groups` is C for per-sub-pixel heads (channel masks) and
-    1 otherwise.
-    """
-
-    def __init__(self, image_shape, num_values, params_size, values_per_step=1,
-                 conditional_size=None, **kwargs):
-        super().__init__(**kwargs)
-        self.image_shape = tuple(int(s) for s in image_shape)
-        self.num_dims = int(np.prod(self.image_shape))
-        self.num_values, self.params_size = int(num_values), int(params_size)
-        self.values_per_step = int(values_per_step)
-        self.conditional_size = None if conditional_size is None else int(conditional_size)
-        channels = self.image_shape[-1]
-        self.groups = channels if self.values_per_step == 1 else 1
-        self.output_features = (channels if self.values_per_step == 1 else 1) * self.params_size
-
-    def build(self, input_shape):
-        """Creates every variable, the conditional ones included, by one call on zeros:
-        Keras calls this when it loads a `.keras` file (it knows only the input shape)."""
-        self.call(tf.zeros([1, self.num_dims]), conditional_input=self.example_condition())
-
-    def example_condition(self):
-        """A batch of one all-zero condition of this network's shape (None: unconditional)."""
-        return None if self.conditional_size is None else tf.zeros([1, self.conditional_size])
-
-    def images(self, inputs):
-        """[B, D] values in [0, V) -> [B, H, W, C] in [-1, 1]."""
-        x = tf.reshape(inputs, (-1,) + self.image_shape)
-        return x * (2.0 / (self.num_values - 1)) - 1.0
-
-    def params(self, features):
-        """[B, H, W, output_features] -> [1, B, S, P]."""
-        return tf.reshape(features, [1, tf.shape(features)[0], -1, self.params_size])
-
-    def image_config(self):
-        return dict(image_shape=self.image_shape, num_values=self.num_values,
-                    params_size=self.params_size, values_per_step=self.values_per_step,
-                    conditional_size=self.conditional_size)
+from tfar.models.image import ImageDistribution, ImageNetwork, check_image_shape, image_head
 
 
 @keras.saving.register_keras_serializable(package="tfar")
 class PixelCNNNetwork(ImageNetwork):
-    """PixelCNN's network: values [B, D] (+ condition [B, K]) -> params [1, B, S, P].
+    """PixelCNN's network: values [B, D] (+ condition [B, K]) -> params [1, B, U, P].
 
     Args:
       image_shape: (H, W, C).
-      num_values, params_size, values_per_step, conditional_size: see `ImageNetwork`.
+      num_values, params_size, values_per_unit, conditional_size: see `ImageNetwork`.
       num_layers: residual blocks after the input layer.
       num_filters: h; the residual stream has 2h features (PixelRNN Figure 5).
       first_kernel_size, kernel_size: the mask-A input convolution (7) and the blocks' (3).
       output_filters: features of the hidden 1×1 output layer.
     """
 
-    def __init__(self, image_shape, num_values, params_size, values_per_step=1,
+    def __init__(self, image_shape, num_values, params_size, values_per_unit=1,
                  conditional_size=None, num_layers=7, num_filters=64, first_kernel_size=7,
                  kernel_size=3, output_filters=None, **kwargs):
-        super().__init__(image_shape, num_values, params_size, values_per_step,
+        super().__init__(image_shape, num_values, params_size, values_per_unit,
                          conditional_size, **kwargs)
         self.num_layers, self.num_filters = int(num_layers), int(num_filters)
         self.first_kernel_size, self.kernel_size = int(first_kernel_size), int(kernel_size)
@@ -128,25 +81,6 @@ class PixelCNNNetwork(ImageNetwork):
         return config
 
 
-def image_head(likelihood, num_values, num_channels, num_mixtures):
-    """The head of an image model: "bernoulli", "categorical" or "logistic_mixture"."""
-    options = (dict(num_channels=num_channels, num_components=num_mixtures)
-               if likelihood == "logistic_mixture" else {})
-    return head_for(likelihood, num_values, **options)
-
-
-class ImageDistribution(AutoregressiveDistribution):
-    """The raster-order distribution of an image network (shared by the PixelCNNs)."""
-
-    def __init__(self, network, image_shape, num_values, head, conditional_shape, dtype,
-                 validate_args, parameters, name):
-        steps = network.num_dims // head.values_per_step
-        super().__init__(network, image_shape, num_values, head,
-                         orderings=np.arange(steps)[None], conditional_shape=conditional_shape,
-                         dtype=dtype, validate_args=validate_args, parameters=parameters,
-                         name=name)
-
-
 class PixelCNN(ImageDistribution):
     """PixelCNN (PixelRNN paper §3.4–3.5) over images [H, W, C] of integers in [0, V).
 
@@ -174,20 +108,13 @@ class PixelCNN(ImageDistribution):
         image_shape = check_image_shape(image_shape)
         head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
         if network is None:
-            network = build_network(PixelCNNNetwork(
-                image_shape, num_values, head.params_size, head.values_per_step,
+            network = PixelCNNNetwork(
+                image_shape, num_values, head.params_size, head.values_per_unit,
                 conditional_size(conditional_shape), num_layers=num_layers,
                 num_filters=num_filters, first_kernel_size=first_kernel_size,
                 kernel_size=kernel_size, output_filters=output_filters,
-                name=f"{name}_network"), conditional_shape)
+                name=f"{name}_network").build_variables()
         parameters["network"] = network
         super().__init__(network, image_shape, num_values, head, conditional_shape, dtype,
                          validate_args, parameters, name)
 
-
-def check_image_shape(image_shape):
-    """(H, W, C) as a tuple of ints, or a clear error."""
-    shape = check_event_shape(image_shape)
-    if len(shape) != 3:
-        raise ValueError(f"image_shape must be (height, width, channels); got {image_shape!r}.")
-    return shape

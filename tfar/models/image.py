@@ -1,0 +1,93 @@
+"""The image base the image models share: their network base, head, schedule and shape checks.
+
+An image model is a distribution over [H, W, C] integer images in raster order (row by
+row, left to right; van den Oord et al., "Pixel Recurrent Neural Networks", ICML 2016,
+§2.1): with a per-sub-pixel head (Bernoulli, categorical) each step writes one sub-pixel,
+R then G then B (channel groups inside the network keep them causal, §3.4); with the
+logistic mixture (PixelCNN++) each step writes a whole pixel, its channels coupled in the
+head. `tfar.models.pixelcnn`, `tfar.models.gated_pixelcnn` and the models to come import
+this module, never each other.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from tfar.autoregressive import AutoregressiveDistribution, check_event_shape, head_for
+from tfar.network import AutoregressiveNetwork
+from tfar.schedule import GenerationSchedule
+
+
+class ImageNetwork(AutoregressiveNetwork):
+    """What every image network shares: flat values [B, D] in, params [1, B, U, P] out.
+
+    Inputs are rescaled to [-1, 1] images [B, H, W, C]; the output features at each pixel
+    are reshaped to one row of P params per unit (per sub-pixel, or per pixel for a head
+    with `values_per_unit` = C). `groups` is C for per-sub-pixel heads (channel masks) and
+    1 otherwise; `output_features` = P times the units per pixel.
+
+    Args:
+      image_shape: (H, W, C).
+      num_values, params_size, conditional_size: see `tfar.network.AutoregressiveNetwork`.
+      values_per_unit: values one params row models: 1 (a sub-pixel) or C (a pixel).
+    """
+
+    def __init__(self, image_shape, num_values, params_size, values_per_unit=1,
+                 conditional_size=None, **kwargs):
+        image_shape = tuple(int(s) for s in image_shape)
+        num_dims = int(np.prod(image_shape))
+        super().__init__(num_dims, num_values, params_size,
+                         num_units=num_dims // int(values_per_unit),
+                         conditional_size=conditional_size, **kwargs)
+        self.image_shape = image_shape
+        self.values_per_unit = int(values_per_unit)
+        channels = self.image_shape[-1]
+        self.groups = channels if self.values_per_unit == 1 else 1
+        self.output_features = (channels if self.values_per_unit == 1 else 1) * self.params_size
+
+    def images(self, inputs):
+        """[B, D] values in [0, V) -> [B, H, W, C] in [-1, 1]."""
+        x = tf.reshape(inputs, (-1,) + self.image_shape)
+        return x * (2.0 / (self.num_values - 1)) - 1.0
+
+    def params(self, features):
+        """[B, H, W, output_features] -> [1, B, U, P]."""
+        return tf.reshape(features, [1, tf.shape(features)[0], -1, self.params_size])
+
+    def image_config(self):
+        return dict(image_shape=self.image_shape, num_values=self.num_values,
+                    params_size=self.params_size, values_per_unit=self.values_per_unit,
+                    conditional_size=self.conditional_size)
+
+    @classmethod
+    def from_config(cls, config):
+        """Configs saved before the schedule existed named `values_per_unit` `values_per_step`."""
+        config = dict(config)
+        if "values_per_step" in config:
+            config["values_per_unit"] = config.pop("values_per_step")
+        return super().from_config(config)
+
+
+def image_head(likelihood, num_values, num_channels, num_mixtures):
+    """The head of an image model: "bernoulli", "categorical" or "logistic_mixture"."""
+    options = (dict(num_channels=num_channels, num_mixtures=num_mixtures)
+               if likelihood == "logistic_mixture" else {})
+    return head_for(likelihood, num_values, **options)
+
+
+class ImageDistribution(AutoregressiveDistribution):
+    """The raster-order distribution of an image network (see the module docstring)."""
+
+    def __init__(self, network, image_shape, num_values, head, conditional_shape, dtype,
+                 validate_args, parameters, name):
+        schedule = GenerationSchedule.raster(network.num_units, head.values_per_unit)
+        super().__init__(network, image_shape, num_values, head, schedule,
+                         conditional_shape=conditional_shape, dtype=dtype,
+                         validate_args=validate_args, parameters=parameters, name=name)
+
+
+def check_image_shape(image_shape):
+    """(H, W, C) as a tuple of ints, or a clear error."""
+    shape = check_event_shape(image_shape)
+    if len(shape) != 3:
+        raise ValueError(f"image_shape must be (height, width, channels); got {image_shape!r}.")
+    return shape
