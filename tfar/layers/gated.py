@@ -43,6 +43,25 @@ def shift_down(x):
     return tf.pad(x, [[0, 0], [1, 0], [0, 0], [0, 0]])[:, :-1]
 
 
+def masked_kernel(layer):
+    """The kernel a (masked) convolution multiplies by, in its compute dtype: [kh, kw, in,
+    out] (`MaskedConv2D`'s kernel times its mask; a plain `Conv2D`'s kernel)."""
+    kernel = tf.cast(tf.convert_to_tensor(layer.kernel), layer.compute_dtype)
+    if isinstance(layer, MaskedConv2D):
+        kernel = kernel * tf.constant(layer.mask, kernel.dtype)
+    return kernel
+
+
+def _bias(layer):
+    return tf.cast(tf.convert_to_tensor(layer.bias), layer.compute_dtype)
+
+
+def pointwise_weights(layer):
+    """A 1×1 (masked) convolution at one pixel: its kernel [in, out] and bias [out], so
+    that `tf.nn.bias_add(tf.matmul(x, kernel), bias)` of x [B, in] is the layer's output."""
+    return masked_kernel(layer)[0, 0], _bias(layer)
+
+
 @keras.saving.register_keras_serializable(package="tfar")
 class GatedPixelCNNBlock(keras.layers.Layer):
     """One Gated PixelCNN layer: (v, h[, condition]) -> (v', h', skip), all [B, H, W, F].
@@ -116,6 +135,96 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         skip = self.skip(h_gated)
         h_out = h_gated if self.residual is None else h + self.residual(h_gated)
         return v_out, h_out, skip
+
+    # ------------------------------------------------------------- one row, one pixel
+    # Fast generation (Ramachandran et al. 2017) runs the block a row of the vertical
+    # stack and a pixel of the horizontal stack at a time, with the sublayers `call` uses.
+    # B: batch, W: the image's width, F: filters, n_in: input features, k: kernel_size.
+
+    def condition_biases(self, condition=None, spatial_condition=None):
+        """The condition's terms of the two stacks' pre-activations, as `call` adds them:
+        (v_bias, h_bias), each [B, 2F] for `condition` [B, conditional_size] (eq. 4), or
+        [B, h, w, 2F] for `spatial_condition` [B, h, w, spatial_features] (any rows and
+        columns of the map, §2.3); both terms summed when both are given, and (0., 0.)
+        when neither is."""
+        biases = []
+        if condition is not None:
+            bias = self.conditional(condition)
+            if spatial_condition is not None:
+                bias = bias[:, None, None, :]
+            biases.append(bias)
+        if spatial_condition is not None:
+            biases.append(self.spatial(spatial_condition))
+        if not biases:
+            return 0.0, 0.0
+        return tuple(tf.split(tf.add_n(biases), 2, axis=-1))
+
+    def above_first_row(self, batch_size, width):
+        """[B, W, 2F]: what the vertical stack adds to the horizontal one in row 0, where
+        `shift_down` leaves zeros (the bias of `vertical_to_horizontal`)."""
+        zeros = tf.zeros([batch_size, 1, width, 2 * self.filters], self.compute_dtype)
+        return self.vertical_to_horizontal(zeros)[:, 0]
+
+    def vertical_row(self, v_rows, v_bias=0.0):
+        """One row r of the vertical stack, from the rows it reads.
+
+        Args:
+          v_rows: [B, k//2 + 1, W, n_in], the vertical stack's inputs in rows r - k//2 … r
+            (zero rows above the image).
+          v_bias: the condition's term of row r (`condition_biases`), broadcastable to
+            [B, W, 2F].
+
+        Returns:
+          v_out [B, W, F], row r of v'; and to_horizontal [B, W, 2F], what the vertical
+          stack adds to the horizontal pre-activations of row r + 1 (row r shifted down,
+          through `vertical_to_horizontal`; without the condition's terms).
+        """
+        k = self.kernel_size
+        v_pre = self.vertical(tf.pad(v_rows, [[0, 0], [0, 0], [k // 2, k // 2], [0, 0]]))
+        to_horizontal = self.vertical_to_horizontal(v_pre)[:, 0]              # [B, W, 2F]
+        return gate(v_pre[:, 0] + v_bias), to_horizontal
+
+    def pixel_weights(self):
+        """The tensors `horizontal_pixel` multiplies by, masked and flattened: compute them
+        once outside a loop over pixels and pass them in. A tuple: the horizontal kernel's
+        columns up to the centre [(k//2 + 1)·n_in, 2F] and its bias [2F]; the skip (and
+        residual, side by side) 1×1 kernel [F, F or 2F] and bias."""
+        half = self.kernel_size // 2
+        horizontal = masked_kernel(self.horizontal)[0, :half + 1]   # right of the centre: 0
+        horizontal = tf.reshape(horizontal, [-1, 2 * self.filters])
+        outputs = [self.skip] + ([] if self.residual is None else [self.residual])
+        kernel = tf.concat([masked_kernel(layer)[0, 0] for layer in outputs], axis=-1)
+        bias = tf.concat([_bias(layer) for layer in outputs], axis=-1)
+        return horizontal, _bias(self.horizontal), kernel, bias
+
+    def horizontal_pixel(self, h_window, to_horizontal, weights=None):
+        """The horizontal stack at one pixel (r, c), from the pixels it reads.
+
+        Args:
+          h_window: [B, k//2 + 1, n_in], the horizontal stack's inputs at columns
+            c - k//2 … c of row r (zeros left of the image); the last is the pixel's own
+            (only its earlier channel groups reach group g of the outputs, and none with
+            `first`, as in `call`).
+          to_horizontal: [B, 2F], the rest of the pixel's pre-activation: `vertical_row`'s
+            to_horizontal of row r - 1 (`above_first_row` in row 0) at column c, plus the
+            condition's h_bias there.
+          weights: `pixel_weights()`, or None to compute them here.
+
+        Returns:
+          h_out [B, F] (the gated activation when the block has no residual connection)
+          and skip [B, F], the block's outputs at the pixel.
+        """
+        if weights is None:
+            weights = self.pixel_weights()
+        horizontal, horizontal_bias, kernel, bias = weights
+        window = tf.reshape(h_window, [tf.shape(h_window)[0], horizontal.shape[0]])
+        h_pre = tf.nn.bias_add(tf.matmul(window, horizontal), horizontal_bias) + to_horizontal
+        h_gated = gate(h_pre, self.groups)
+        outputs = tf.nn.bias_add(tf.matmul(h_gated, kernel), bias)
+        if self.residual is None:
+            return h_gated, outputs
+        skip, residual = tf.split(outputs, 2, axis=-1)
+        return h_window[:, -1] + residual, skip
 
     def get_config(self):
         config = super().get_config()

@@ -21,6 +21,7 @@ from tfar.autoregressive import conditional_size
 from tfar.layers.gated import GatedPixelCNNBlock
 from tfar.layers.masked import MaskedConv2D
 from tfar.models.image import ImageDistribution, ImageNetwork, check_image_shape, image_head
+from tfar.sampling.gated_pixelcnn import GatedPixelCNNSampler
 
 
 @keras.saving.register_keras_serializable(package="tfar")
@@ -147,3 +148,15 @@ class GatedPixelCNN(ImageDistribution):
         super().__init__(network, image_shape, num_values, head,
                          conditional_shape or spatial_conditional_shape, dtype, validate_args,
                          parameters, name)
+
+    @property
+    def sampling_methods(self):
+        """"naive", and "cached" (the default): `tfar.sampling.gated_pixelcnn.
+        GatedPixelCNNSampler`, a row of the vertical stack per image row and a pixel of
+        the horizontal stack per step."""
+        return ("naive", "cached")
+
+    def _make_sampler(self, method, c, components):
+        if method == "cached":
+            return GatedPixelCNNSampler(self._network, c, components)
+        return super()._make_sampler(method, c, components)

@@ -79,7 +79,8 @@ class ImageDistribution(AutoregressiveDistribution):
 
     def __init__(self, network, image_shape, num_values, head, conditional_shape, dtype,
                  validate_args, parameters, name):
-        schedule = GenerationSchedule.raster(network.num_units, head.values_per_unit)
+        num_units = int(np.prod(image_shape)) // head.values_per_unit
+        schedule = GenerationSchedule.raster(num_units, head.values_per_unit)
         super().__init__(network, image_shape, num_values, head, schedule,
                          conditional_shape=conditional_shape, dtype=dtype,
                          validate_args=validate_args, parameters=parameters, name=name)

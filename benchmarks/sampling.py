@@ -1,0 +1,179 @@
+"""Sampling time and peak memory: tfar's cached samplers vs its naive loop vs TFP's PixelCNN.
+
+For each image configuration it measures, side by side in one run, the seconds to draw
+--batch_size images with
+
+  cached   `d.sample(n, seed=…, method="cached")`: every layer computed at the new pixel
+           only, from row and pixel caches (`tfar.sampling.gated_pixelcnn`,
+           `tfar.sampling.pixelcnn`; Ramachandran et al. 2017);
+  naive    `d.sample(n, seed=…, method="naive")`: one full network pass per step;
+  TFP      `tfd.PixelCNN(...).sample(n, seed=…)` with the same filters and the same number
+           of gated layers (a U-net of H levels × R resnet layers has 2HR + H − 1; the
+           nearest to --num_layers, fewer levels on ties), its own (naive) loop;
+
+each a `tf.function` traced first (timed apart) and then timed over one call, so times
+exclude tracing. Each measurement runs in its own process; its peak memory is the
+process's peak resident set during the timed call (Linux VmHWM, reset just before the
+call through /proc/self/clear_refs), printed beside the resident set before it.
+
+Configurations (batch 16 by default):
+  28x28x1   binary (Bernoulli head; TFP: high=1), Gated PixelCNN and PixelCNN,
+            --num_layers × --num_filters (7 × 32)
+  32x32x3   256 values, logistic mixture (--num_mixtures 5), Gated PixelCNN
+
+  python benchmarks/sampling.py [--configs 28x28x1,32x32x3] [--batch_size 16]
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from absl import app, flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list("configs", ["28x28x1", "32x32x3"], "Image configurations to measure.")
+flags.DEFINE_list("contenders", ["gated:cached", "gated:naive", "tfp", "pixelcnn:cached",
+                                 "pixelcnn:naive"],
+                  "What to time; pixelcnn runs on the 1-channel configuration only.")
+flags.DEFINE_integer("batch_size", 16, "Images per sample call.")
+flags.DEFINE_integer("num_layers", 7, "Gated layers (PixelCNN: residual blocks).")
+flags.DEFINE_integer("num_filters", 32, "Filters of every model.")
+flags.DEFINE_integer("num_mixtures", 5, "Logistic mixture components (3-channel config).")
+flags.DEFINE_integer("size", None, "Override the images' height and width (smoke tests).")
+flags.DEFINE_string("one", None, "Internal: measure one contender (JSON) and print JSON.")
+flags.DEFINE_string("output", None, "Write the results as JSON here.")
+
+CONFIGS = {"28x28x1": dict(shape=(28, 28, 1), num_values=2, likelihood="bernoulli"),
+           "32x32x3": dict(shape=(32, 32, 3), num_values=256, likelihood="logistic_mixture")}
+
+
+def tfp_layout(num_layers):
+    """(num_hierarchies, num_resnet) whose 2HR + H − 1 gated layers are nearest num_layers."""
+    options = [(abs(2 * h * r + h - 1 - num_layers), h, r)
+               for h in range(1, 4) for r in range(1, num_layers + 1)]
+    _, h, r = min(options)
+    return h, r
+
+
+def memory_kib(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def build(spec):
+    """The distribution and a zero-argument sampling function for one contender."""
+    import tensorflow as tf
+    import tfar
+    config = CONFIGS[spec["config"]]
+    shape = config["shape"] if not spec["size"] else (spec["size"], spec["size"],
+                                                       config["shape"][-1])
+    n, seed = spec["batch_size"], tf.constant([1, 2], tf.int32)
+    if spec["model"] == "tfp":
+        import tensorflow_probability as tfp
+        h, r = tfp_layout(spec["num_layers"])
+        d = tfp.distributions.PixelCNN(
+            image_shape=shape, num_resnet=r, num_hierarchies=h,
+            num_filters=spec["num_filters"], num_logistic_mix=spec["num_mixtures"],
+            dropout_p=0.0, high=config["num_values"] - 1, low=0)
+        # An int seed: TFP's PixelCNN fails on stateless (tensor) seeds.
+        return d, lambda: d.sample(n, seed=1), {"num_hierarchies": h, "num_resnet": r}
+    model = tfar.GatedPixelCNN if spec["model"] == "gated" else tfar.PixelCNN
+    mixtures = ({"num_mixtures": spec["num_mixtures"]}
+                if config["likelihood"] == "logistic_mixture" else {})
+    d = model(image_shape=shape, num_values=config["num_values"],
+              likelihood=config["likelihood"], num_layers=spec["num_layers"],
+              num_filters=spec["num_filters"], **mixtures)
+    return d, lambda: d.sample(n, seed=seed, method=spec["method"]), {}
+
+
+def measure_one(spec):
+    import tensorflow as tf
+    begin = time.perf_counter()
+    d, sample_fn, layout = build(spec)
+    sample = tf.function(sample_fn)
+    sample.get_concrete_function()
+    trace = time.perf_counter() - begin
+    rss_before = memory_kib("VmRSS")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")                                   # resets VmHWM to the current RSS
+    begin = time.perf_counter()
+    images = sample().numpy()
+    seconds = time.perf_counter() - begin
+    return dict(spec, seconds=seconds, build_and_trace_seconds=trace,
+                rss_before_mb=rss_before / 1024, peak_rss_mb=memory_kib("VmHWM") / 1024,
+                shape=list(images.shape), values=[float(images.min()), float(images.max())],
+                **layout)
+
+
+def run_one(spec):
+    """Measures one contender in a fresh process (its own peak memory)."""
+    result = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), f"--one={json.dumps(spec)}"],
+        capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    if result.returncode != 0:
+        raise RuntimeError(f"{spec} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def contenders_for(config):
+    for item in FLAGS.contenders:
+        model, _, method = item.partition(":")
+        if model == "pixelcnn" and CONFIGS[config]["shape"][-1] != 1:
+            continue
+        yield model, method or None
+
+
+def label(row):
+    names = {"gated": "tfar GatedPixelCNN", "pixelcnn": "tfar PixelCNN", "tfp": "TFP PixelCNN"}
+    return names[row["model"]] + (f" {row['method']}" if row["method"] else "")
+
+
+def report(config, rows):
+    print(f"\n{config}: batch {FLAGS.batch_size}, {FLAGS.num_layers} layers × "
+          f"{FLAGS.num_filters} filters, {CONFIGS[config]['likelihood']} head")
+    print(f"{'sampler':32s} {'seconds':>9s} {'peak RSS MB':>12s} {'RSS before MB':>14s}")
+    for row in rows:
+        print(f"{label(row):32s} {row['seconds']:9.3f} {row['peak_rss_mb']:12.0f} "
+              f"{row['rss_before_mb']:14.0f}")
+    by_label = {label(row): row for row in rows}
+    ratios = {}
+    for model in ("tfar GatedPixelCNN", "tfar PixelCNN"):
+        cached = by_label.get(f"{model} cached")
+        if cached is None:
+            continue
+        for other in (f"{model} naive", "TFP PixelCNN"):
+            if other in by_label:
+                ratio = by_label[other]["seconds"] / cached["seconds"]
+                ratios[f"{other} / {model} cached"] = ratio
+                print(f"speed-up of {model} cached over {other}: {ratio:.1f}x")
+    return ratios
+
+
+def main(argv):
+    del argv
+    if FLAGS.one:
+        print(json.dumps(measure_one(json.loads(FLAGS.one))))
+        return
+    results = {}
+    for config in FLAGS.configs:
+        rows = []
+        for model, method in contenders_for(config):
+            spec = dict(config=config, model=model, method=method, size=FLAGS.size,
+                        batch_size=FLAGS.batch_size, num_layers=FLAGS.num_layers,
+                        num_filters=FLAGS.num_filters, num_mixtures=FLAGS.num_mixtures)
+            rows.append(run_one(spec))
+            print(f"  measured {label(rows[-1])} on {config}: {rows[-1]['seconds']:.3f} s",
+                  flush=True)
+        results[config] = {"rows": rows, "ratios": report(config, rows)}
+    if FLAGS.output:
+        with open(FLAGS.output, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    app.run(main)
