@@ -193,3 +193,40 @@ def test_rejects_bad_distributions_and_directories(tmp_path):
     with pytest.raises(ValueError, match="is a file"):
         tfar.export.export(d, tmp_path / "file")
     assert os.listdir(tmp_path) == ["file"]
+
+
+FAST = {  # models whose default sampler is a cached one, and their condition's shape
+    "MADE_ensemble_conditional": (lambda: tfar.MADE(
+        event_shape=(3, 4), num_values=3, hidden_units=(8, 8), ordering="random", num_masks=3,
+        seed=2, conditional_shape=(2,)), (2,)),
+    "NADE": (lambda: tfar.NADE(event_shape=(3, 4), num_values=2, hidden_units=6), None),
+    "GatedPixelCNN_rgb_spatial": (lambda: tfar.GatedPixelCNN(
+        image_shape=(3, 4, 3), num_values=4, num_layers=3, num_filters=6, first_kernel_size=3,
+        spatial_conditional_shape=(1, 2, 2)), (1, 2, 2)),
+    "PixelCNN_binary": (lambda: tfar.PixelCNN(
+        image_shape=(4, 3, 1), num_values=2, likelihood="bernoulli", num_layers=2,
+        num_filters=6, first_kernel_size=3), None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAST))
+def test_exported_default_sampler_is_cached_and_equals_the_naive_loop(name, tmp_path):
+    make, condition_shape = FAST[name]
+    d = make()
+    assert d.sampling_methods[-1] == "cached"
+    checks.randomize_weights(d)
+    c = ({} if condition_shape is None else {"conditional_input": np.random.default_rng(3).normal(
+        size=(4,) + condition_shape).astype(np.float32)})
+    images = d.sample(4, seed=(1, 1), method="naive", **c).numpy()
+    mask = np.zeros(images.shape, bool)
+    mask[:, :images.shape[1] // 2] = True                   # the top half is observed
+    requests = {"sample": {"num_samples": np.int32(8), "seed": np.array(SEED, np.int32), **c},
+                "complete": {"images": images, "observed_mask": mask,
+                             "seed": np.array(SEED, np.int32), **c}}
+    results = read_back(tfar.export.export(d, tmp_path / "models"), requests, tmp_path)
+    naive_samples = d.sample(8, seed=SEED, method="naive", **c).numpy()
+    naive_completions = d.complete(images, mask, seed=SEED, method="naive", **c).numpy()
+    for loader in ("v1", "v2"):
+        np.testing.assert_array_equal(results[f"{loader}/sample/samples"], naive_samples)
+        np.testing.assert_array_equal(results[f"{loader}/complete/images"], naive_completions)
+    np.testing.assert_array_equal(naive_completions[mask], images[mask])

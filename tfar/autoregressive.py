@@ -27,6 +27,7 @@ import tensorflow_probability as tfp
 
 from tfar import likelihoods, sampling
 from tfar.network import check_compatible
+from tfar.sampling import completion
 
 tfd = tfp.distributions
 
@@ -304,24 +305,44 @@ class AutoregressiveDistribution(tfd.Distribution):
                        self.dtype)
 
     def complete(self, x, observed_mask, seed=None, conditional_input=None, method=None,
-                 name="complete"):
+                 num_particles=1, name="complete"):
         """Fills the unobserved dimensions of x by sampling them in the model's order.
 
         Each unobserved dimension is drawn from p(x_d | x_<d) given everything before it
         in the order (observed values and earlier draws): exact conditional sampling when
         the observed dimensions precede the unobserved ones (e.g. the top rows of an
-        image in raster order). An ensemble first draws its component from the posterior
-        p(m | observed) ∝ p_m(observed dims given their predecessors), which is exact when
-        the observed dimensions come first in every component's order.
+        image in raster order). An ensemble first draws its component from
+        q(m) ∝ p_m(observed dims given their predecessors), which is the posterior
+        p(m | observed) when the observed dimensions come first in every component's
+        order.
+
+        For any other observed set (e.g. the left half of an image in raster order, or
+        an order-agnostic ensemble), that sequential completion q(x_u | x_o) is only an
+        approximation; `num_particles` = K > 1 makes it exact in the limit by
+        sampling–importance–resampling (`tfar.sampling.completion`): K completions are
+        drawn per row from q and one is kept with probability ∝ p(x) / q(x_u | x_o),
+        both from one more network pass over the K completions. The result tends to
+        p(x_u | x_o) as K → ∞, with a bias O(1/K); it costs K times the loop. With the
+        observed dimensions first in every component's order, K = 1 is already exact.
+        Exact for units of one dimension (every head but a pixel head), or units
+        observed wholly or not at all: a partially observed pixel of the logistic
+        mixture is not weighed exactly.
 
         Args:
           x: [..., *event_shape] values; unobserved entries are ignored.
           observed_mask: bool, broadcastable to x: True where x is observed.
           seed, conditional_input, method: as `sample`.
+          num_particles: K, a Python int >= 1: completions drawn per row to resample
+            from; 1 (the default) returns the sequential completion itself.
 
         Returns:
-          [..., *event_shape]: x with the unobserved dimensions sampled.
+          [..., *event_shape]: x with the unobserved dimensions sampled; observed values
+          are kept.
         """
+        if isinstance(num_particles, bool) or not isinstance(num_particles, (int, np.integer)) or (
+                num_particles < 1):
+            raise ValueError(f"{self.name}: num_particles must be a Python int >= 1; got "
+                             f"{num_particles!r}.")
         with self._name_and_control_scope(name):
             x = tf.convert_to_tensor(x, dtype_hint=self.dtype)
             observed = tf.cast(observed_mask, tf.bool)
@@ -329,8 +350,37 @@ class AutoregressiveDistribution(tfd.Distribution):
             flat_x, c, batch_shape = self._flatten(x, conditional_input)
             full_shape = tf.concat([batch_shape, self._static_event_shape], 0)
             flat_observed = tf.reshape(tf.broadcast_to(observed, full_shape), [-1, self._num_dims])
-            filled = self._run_loop(flat_x, flat_observed, c, seed, method)
+            if num_particles == 1:
+                filled = self._run_loop(flat_x, flat_observed, c, seed, method)
+            else:
+                filled = self._resampled_completion(flat_x, flat_observed, c, seed, method,
+                                                    int(num_particles))
             return tf.cast(tf.reshape(filled, full_shape), self.dtype)
+
+    def _resampled_completion(self, x, observed, c, seed, method, num_particles):
+        """`complete` by sampling–importance–resampling over K = `num_particles`
+        sequential completions per row (`tfar.sampling.completion`): x, observed [n, D],
+        c [n, …] or None -> [n, D]."""
+        seed = tfp.random.sanitize_seed(seed, salt="autoregressive_complete")
+        loop_seed, resample_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        k = num_particles
+        tiled_c = None if c is None else tf.repeat(c, k, axis=0)
+        tiled_observed = tf.repeat(observed, k, axis=0)           # row b's particles: b·K …
+        particles = self._run_loop(tf.repeat(x, k, axis=0), tiled_observed, tiled_c, loop_seed,
+                                   method)                                       # [n·K, D]
+        joint = self._likelihood.log_prob(self._component_params(particles, tiled_c),
+                                          self._unit_values(particles)[None])    # [M, n·K, U]
+        unobserved = tf.logical_not(tf.reduce_all(
+            self._schedule.unit_values(tiled_observed, channel_axis=True), axis=-1))  # [n·K, U]
+        if self.num_components == 1:
+            logits = tf.zeros([tf.shape(particles)[0], 1])
+        else:  # the logits `_draw_components` drew each particle's component from
+            logits = tf.repeat(tf.transpose(self._component_logits(x, observed, c)), k, axis=0)
+        log_weights = completion.log_importance_weights(joint, unobserved, logits)
+        n = tf.shape(x)[0]
+        return completion.resample(
+            tf.reshape(particles, [n, k, self._num_dims]), tf.reshape(log_weights, [n, k]),
+            resample_seed)
 
     def _run_loop(self, x, observed, c, seed, method):
         method = method or self.sampling_methods[-1]
@@ -356,13 +406,19 @@ class AutoregressiveDistribution(tfd.Distribution):
         """[n] component per row, from p(m | observed units): uniform when none is observed."""
         if self.num_components == 1:
             return tf.zeros([tf.shape(x)[0]], tf.int32)
+        logits = self._component_logits(x, observed, c)                          # [M, n]
+        return tf.random.stateless_categorical(tf.transpose(logits), 1, seed=seed,
+                                               dtype=tf.int32)[:, 0]
+
+    def _component_logits(self, x, observed, c):
+        """[M, n]: log p_m(observed units | the units before each in m's order), the
+        unobserved values read as zeros; a unit is observed when all its dimensions are.
+        `_draw_components` draws from their softmax."""
         log_probs = self._likelihood.log_prob(self._component_params(x, c),
                                               self._unit_values(x)[None])         # [M, n, U]
         observed_units = self._schedule.unit_values(observed, channel_axis=True)
         observed_units = tf.reduce_all(observed_units, axis=-1)                  # [n, U]
-        logits = tf.reduce_sum(tf.where(observed_units[None], log_probs, 0.0), axis=-1)  # [M, n]
-        return tf.random.stateless_categorical(tf.transpose(logits), 1, seed=seed,
-                                               dtype=tf.int32)[:, 0]
+        return tf.reduce_sum(tf.where(observed_units[None], log_probs, 0.0), axis=-1)
 
     def _params_of_components(self, x, c, components):
         """[n, U, P]: the params of row b under component `components[b]`.

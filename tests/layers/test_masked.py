@@ -199,3 +199,26 @@ def test_masked_conv_bad_arguments():
         MaskedConv2D(4, 3, mask_type="C")
     with pytest.raises(ValueError, match="multiple of the 3 channel groups"):
         MaskedConv2D(4, 3, groups=3)
+
+
+@pytest.mark.parametrize("kernel_size", [(3, 3), (7, 7), (1, 5), (1, 1)],
+                         ids=["3x3", "7x7", "1x5", "1x1"])
+@pytest.mark.parametrize("groups", [1, 3])
+@pytest.mark.parametrize("mask_type", ["A", "B"])
+def test_masked_conv_at_one_pixel_equals_the_full_convolution(mask_type, groups, kernel_size):
+    """`call_at_pixel` on the zero-padded window of every pixel (borders included) gives the
+    layer's output there; the hidden entries right of the pixel are ignored."""
+    layer = MaskedConv2D(6, kernel_size, mask_type=mask_type, groups=groups,
+                         bias_initializer="random_normal")
+    x = tf.random.stateless_normal([2, 5, 6, 6], seed=(3, 4))
+    full = layer(x).numpy()
+    (kh, kw), (rows, cols) = kernel_size, layer.window_shape
+    assert (rows, cols) == (kh // 2 + 1, kw)
+    padded = np.pad(x.numpy(), [(0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)])
+    noise = np.random.default_rng(0).normal(size=(2, kw // 2, 6)).astype(np.float32) * 100
+    for r in range(5):
+        for c in range(6):
+            window = padded[:, r:r + rows, c:c + cols].copy()
+            window[:, -1, kw // 2 + 1:] = noise              # right of the pixel: masked
+            np.testing.assert_allclose(layer.call_at_pixel(tf.constant(window)).numpy(),
+                                       full[:, r, c], atol=1e-5, err_msg=f"pixel {(r, c)}")

@@ -361,6 +361,44 @@ class MaskedDense(keras.layers.Layer):
         )
         return config
 
+    def masked_kernel(self, mask_index=None):
+        """`dense_kernel() * mask` as one tensor: [n_in, units] under mask set `mask_index`
+        (or the only one), [M, n_in, units] for all M side by side (M > 1, no index).
+
+        For code that reads a few rows or columns of the layer's function many times (a
+        cached sampler): `call(x, mask_index)` is `x @ masked_kernel(mask_index) + bias`,
+        then the activation, to float rounding. The mask is formed in the graph from the
+        degrees, as in `call`."""
+        kernel = self.dense_kernel()
+        return kernel * self._block_mask(0, self.units, 0, self.input_degrees.shape[1],
+                                         mask_index, kernel.dtype)
+
+    def masked_blocks(self, mask_index=None):
+        """The column blocks' masked kernels under one mask set (`mask_index`, or the only
+        one), formed once for `call_masked_blocks`: a list of (lo, hi, [hi − lo, b − a]),
+        one per block (a, b, lo, hi) of `blocks`."""
+        if self.num_masks > 1 and mask_index is None:
+            raise ValueError(f"{self.name}: masked_blocks needs a mask_index: the layer holds "
+                             f"{self.num_masks} mask sets.")
+        blocks = []
+        for (a, b, lo, hi), variable in zip(self.blocks, self.kernels):
+            kernel = tf.convert_to_tensor(variable)
+            blocks.append((lo, hi, kernel * self._block_mask(a, b, lo, hi, mask_index,
+                                                             kernel.dtype)))
+        return blocks
+
+    def call_masked_blocks(self, inputs, masked_blocks):
+        """`call(inputs, mask_index)` [B, n_in] -> [B, units] from `masked_blocks(mask_index)`:
+        the same blocked product, without forming the masks again (e.g. at every step of a
+        sampling loop)."""
+        n_in = self.input_degrees.shape[1]
+        parts = [tf.matmul(inputs if (lo, hi) == (0, n_in) else _columns(inputs, lo, hi), kernel)
+                 for lo, hi, kernel in masked_blocks]
+        outputs = parts[0] if len(parts) == 1 else tf.concat(parts, axis=-1)
+        if self.bias is not None:
+            outputs = tf.nn.bias_add(outputs, self.bias)
+        return self.activation(outputs)
+
 
 MASK_TYPES = ("A", "B")
 
@@ -455,6 +493,47 @@ class MaskedConv2D(keras.layers.Layer):
                                strides=1, padding="SAME")
         if self.bias is not None:
             outputs = tf.nn.bias_add(outputs, self.bias)
+        return self.activation(outputs)
+
+    @property
+    def window_shape(self):
+        """(kh // 2 + 1, kw): the rows and columns of inputs that the output at one pixel
+        reads (`call_at_pixel`); the rows below the pixel are masked out."""
+        kh, kw = self.kernel_size
+        return kh // 2 + 1, kw
+
+    def pixel_kernel(self):
+        """The masked kernel's rows that `call_at_pixel` multiplies, flattened:
+        [(kh // 2 + 1) · kw · n_in, filters], `kernel * mask` as `call` uses it (in the
+        layer's compute dtype)."""
+        rows, _ = self.window_shape
+        kernel = tf.cast(tf.convert_to_tensor(self.kernel)[:rows], self.compute_dtype)
+        masked = kernel * tf.constant(self.mask[:rows], dtype=kernel.dtype)
+        return tf.reshape(masked, [-1, self.filters])
+
+    def call_at_pixel(self, window, pixel_kernel=None):
+        """The layer's output at one pixel, from the inputs around it.
+
+        Args:
+          window: [n, kh // 2 + 1, kw, n_in]: the inputs at rows r − kh//2 … r and columns
+            c − kw//2 … c + kw//2 of pixel (r, c), zeros where they fall outside the
+            image (the zero padding of `call`). The entries right of the pixel in its
+            row may hold any finite value (the mask hides them); the pixel's own inputs
+            of channel group g reach only the outputs of groups after g (mask A) or from
+            g on (mask B).
+          pixel_kernel: `pixel_kernel()`, when a caller that runs many pixels (a cached
+            sampler's loop) forms it once; None forms it here.
+
+        Returns:
+          [n, filters] in the layer's compute dtype: `call(inputs)[:, r, c]`, to float
+          rounding.
+        """
+        if pixel_kernel is None:
+            pixel_kernel = self.pixel_kernel()
+        flat = tf.reshape(tf.cast(window, self.compute_dtype), [-1, pixel_kernel.shape[0]])
+        outputs = tf.matmul(flat, pixel_kernel)
+        if self.bias is not None:
+            outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, self.compute_dtype))
         return self.activation(outputs)
 
     def compute_output_shape(self, input_shape):

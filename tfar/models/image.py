@@ -46,8 +46,11 @@ class ImageNetwork(AutoregressiveNetwork):
 
     def images(self, inputs):
         """[B, D] values in [0, V) -> [B, H, W, C] in [-1, 1]."""
-        x = tf.reshape(inputs, (-1,) + self.image_shape)
-        return x * (2.0 / (self.num_values - 1)) - 1.0
+        return self.scale(tf.reshape(inputs, (-1,) + self.image_shape))
+
+    def scale(self, values):
+        """Values in [0, V) (any shape) -> the network's inputs in [-1, 1]."""
+        return values * (2.0 / (self.num_values - 1)) - 1.0
 
     def params(self, features):
         """[B, H, W, output_features] -> [1, B, U, P]."""

@@ -20,6 +20,7 @@ from tfar.autoregressive import (COMPUTE_DTYPE, AutoregressiveDistribution, chec
 from tfar.layers.encoding import encode_values, encoding_size
 from tfar.layers.masked import MaskedDense, made_degrees
 from tfar.network import AutoregressiveNetwork
+from tfar.sampling.made import made_sampler
 from tfar.schedule import GenerationSchedule
 
 
@@ -197,6 +198,18 @@ class MADE(AutoregressiveDistribution):
     @property
     def num_masks(self):
         return self._network.num_masks
+
+    @property
+    def sampling_methods(self):
+        """The default, "cached" (`tfar.sampling.made`), keeps the first hidden layer's
+        pre-activation and reads one dimension's params per step; "naive" runs the whole
+        network per step. Ensembles sample each mask set on the rows that drew it."""
+        return ("naive", "cached")
+
+    def _make_sampler(self, method, c, components):
+        if method == "cached":
+            return made_sampler(self._network, c, components)
+        return super()._make_sampler(method, c, components)
 
     def _log_prob(self, x, conditional_input=None, mask_index=None):
         if mask_index is None:

@@ -20,6 +20,7 @@ import keras
 from tfar.autoregressive import conditional_size
 from tfar.layers.masked import MaskedConv2D
 from tfar.models.image import ImageDistribution, ImageNetwork, check_image_shape, image_head
+from tfar.sampling.pixelcnn import PixelCNNSampler
 
 
 @keras.saving.register_keras_serializable(package="tfar")
@@ -58,7 +59,7 @@ class PixelCNNNetwork(ImageNetwork):
 
     def call(self, inputs, conditional_input=None):
         x = self.input_layer(self.images(inputs))
-        bias = self._conditional_biases(conditional_input)
+        bias = self.conditional_biases(conditional_input)
         if bias:
             x = x + bias[0]
         for i, (into, conv, out) in enumerate(self.blocks):
@@ -67,7 +68,9 @@ class PixelCNNNetwork(ImageNetwork):
         y = self.output_layer(tf.nn.relu(self.output_hidden(tf.nn.relu(x))))
         return self.params(y)
 
-    def _conditional_biases(self, conditional_input):
+    def conditional_biases(self, conditional_input):
+        """The condition's term of the input layer and of each block: a list of
+        [B, 1, 1, 2h] (empty without a condition)."""
         if self.conditional_layers is None:
             return []
         c = tf.reshape(conditional_input, [-1, self.conditional_size])
@@ -118,3 +121,13 @@ class PixelCNN(ImageDistribution):
         super().__init__(network, image_shape, num_values, head, conditional_shape, dtype,
                          validate_args, parameters, name)
 
+    @property
+    def sampling_methods(self):
+        """The naive sampler (one network pass per step) and the cached one, the default
+        (one pixel of every layer per step: `tfar.sampling.pixelcnn`)."""
+        return ("naive", "cached")
+
+    def _make_sampler(self, method, c, components):
+        if method == "cached":
+            return PixelCNNSampler(self._network, c, components)
+        return super()._make_sampler(method, c, components)

@@ -68,8 +68,7 @@ class GatedPixelCNNSampler(Sampler):
     def _scale(self, values):
         """Values in [0, V) -> the network's inputs in [-1, 1], as `ImageNetwork.images`."""
         network = self._network
-        return tf.cast(values * (2.0 / (network.num_values - 1)) - 1.0,
-                       network.blocks[0].compute_dtype)
+        return tf.cast(network.scale(values), network.blocks[0].compute_dtype)
 
     def _row_biases(self, row):
         """Per layer (v_bias of image row `row` - 1, h_bias of row `row`), each
