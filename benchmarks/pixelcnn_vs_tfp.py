@@ -30,8 +30,9 @@ the script prints both counts (and tfar's variables that get no gradient).
 
 Measured: train images/s over the timed chunks; test NLL in bits/dim over the whole
 2,000-image test split (nats / (784 · ln 2)); the seconds to draw --num_samples images
-(tfar: `d.sample(n, seed=…)`, its default naive loop of 784 network passes; TFP:
-`dist.sample(n, seed=…)`, also one network pass per pixel, plus one), each wrapped in a
+(tfar: `d.sample(n, seed=…)`, its default cached sampler, which computes each pixel's
+receptive field only (`benchmarks/sampling.py` sets it beside the naive loop); TFP:
+`dist.sample(n, seed=…)`, one network pass per pixel, plus one), each wrapped in a
 `tf.function` that is traced first (`get_concrete_function`, timed apart) and then timed
 over one call, so the sampling time excludes tracing (it does include the graph's
 first-run optimization); then the tfar/TFP ratios.

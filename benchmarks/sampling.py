@@ -11,17 +11,19 @@ For each image configuration it measures, side by side in one run, the seconds t
            of gated layers (a U-net of H levels × R resnet layers has 2HR + H − 1; the
            nearest to --num_layers, fewer levels on ties), its own (naive) loop;
 
-each a `tf.function` traced first (timed apart) and then timed over one call, so times
-exclude tracing. Each measurement runs in its own process; its peak memory is the
-process's peak resident set during the timed call (Linux VmHWM, reset just before the
-call through /proc/self/clear_refs), printed beside the resident set before it.
+each a `tf.function` traced first (timed apart), called once (the first call, which also
+pays TF's graph optimizations, is printed apart) and then timed over one more call.
+Each measurement runs in its own process; its peak memory is the process's peak
+resident set during the timed call (Linux VmHWM, reset just before the call through
+/proc/self/clear_refs), printed beside the resident set before it.
 
 Configurations (batch 16 by default):
   28x28x1   binary (Bernoulli head; TFP: high=1), Gated PixelCNN and PixelCNN,
             --num_layers × --num_filters (7 × 32)
   32x32x3   256 values, logistic mixture (--num_mixtures 5), Gated PixelCNN
+  784       binary vectors, MADE with --made_hidden_units (500) (`tfar.sampling.made`)
 
-  python benchmarks/sampling.py [--configs 28x28x1,32x32x3] [--batch_size 16]
+  python benchmarks/sampling.py [--configs 28x28x1,32x32x3,784] [--batch_size 16]
 """
 
 import json
@@ -33,10 +35,11 @@ import time
 from absl import app, flags
 
 FLAGS = flags.FLAGS
-flags.DEFINE_list("configs", ["28x28x1", "32x32x3"], "Image configurations to measure.")
+flags.DEFINE_list("configs", ["28x28x1", "32x32x3", "784"], "Configurations to measure.")
 flags.DEFINE_list("contenders", ["gated:cached", "gated:naive", "tfp", "pixelcnn:cached",
-                                 "pixelcnn:naive"],
-                  "What to time; pixelcnn runs on the 1-channel configuration only.")
+                                 "pixelcnn:naive", "made:cached", "made:naive"],
+                  "What to time, each on the configurations it fits (see the docstring).")
+flags.DEFINE_list("made_hidden_units", ["500"], "MADE's hidden layers (784 configuration).")
 flags.DEFINE_integer("batch_size", 16, "Images per sample call.")
 flags.DEFINE_integer("num_layers", 7, "Gated layers (PixelCNN: residual blocks).")
 flags.DEFINE_integer("num_filters", 32, "Filters of every model.")
@@ -45,8 +48,11 @@ flags.DEFINE_integer("size", None, "Override the images' height and width (smoke
 flags.DEFINE_string("one", None, "Internal: measure one contender (JSON) and print JSON.")
 flags.DEFINE_string("output", None, "Write the results as JSON here.")
 
-CONFIGS = {"28x28x1": dict(shape=(28, 28, 1), num_values=2, likelihood="bernoulli"),
-           "32x32x3": dict(shape=(32, 32, 3), num_values=256, likelihood="logistic_mixture")}
+CONFIGS = {"28x28x1": dict(shape=(28, 28, 1), num_values=2, likelihood="bernoulli",
+                      models=("gated", "tfp", "pixelcnn")),
+           "32x32x3": dict(shape=(32, 32, 3), num_values=256, likelihood="logistic_mixture",
+                      models=("gated", "tfp")),
+           "784": dict(shape=(784,), num_values=2, likelihood="bernoulli", models=("made",))}
 
 
 def tfp_layout(num_layers):
@@ -70,9 +76,13 @@ def build(spec):
     import tensorflow as tf
     import tfar
     config = CONFIGS[spec["config"]]
+    n, seed = spec["batch_size"], tf.constant([1, 2], tf.int32)
+    if spec["model"] == "made":
+        size = spec["size"] ** 2 if spec["size"] else config["shape"][0]
+        d = tfar.MADE(event_shape=(size,), num_values=2, hidden_units=spec["hidden_units"])
+        return d, lambda: d.sample(n, seed=seed, method=spec["method"]), {}
     shape = config["shape"] if not spec["size"] else (spec["size"], spec["size"],
                                                        config["shape"][-1])
-    n, seed = spec["batch_size"], tf.constant([1, 2], tf.int32)
     if spec["model"] == "tfp":
         import tensorflow_probability as tfp
         h, r = tfp_layout(spec["num_layers"])
@@ -98,6 +108,9 @@ def measure_one(spec):
     sample = tf.function(sample_fn)
     sample.get_concrete_function()
     trace = time.perf_counter() - begin
+    begin = time.perf_counter()
+    sample()
+    first_call = time.perf_counter() - begin
     rss_before = memory_kib("VmRSS")
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")                                   # resets VmHWM to the current RSS
@@ -105,6 +118,7 @@ def measure_one(spec):
     images = sample().numpy()
     seconds = time.perf_counter() - begin
     return dict(spec, seconds=seconds, build_and_trace_seconds=trace,
+                first_call_seconds=first_call,
                 rss_before_mb=rss_before / 1024, peak_rss_mb=memory_kib("VmHWM") / 1024,
                 shape=list(images.shape), values=[float(images.min()), float(images.max())],
                 **layout)
@@ -123,26 +137,30 @@ def run_one(spec):
 def contenders_for(config):
     for item in FLAGS.contenders:
         model, _, method = item.partition(":")
-        if model == "pixelcnn" and CONFIGS[config]["shape"][-1] != 1:
+        if model not in CONFIGS[config]["models"]:
             continue
         yield model, method or None
 
 
 def label(row):
-    names = {"gated": "tfar GatedPixelCNN", "pixelcnn": "tfar PixelCNN", "tfp": "TFP PixelCNN"}
+    names = {"gated": "tfar GatedPixelCNN", "pixelcnn": "tfar PixelCNN", "tfp": "TFP PixelCNN",
+             "made": "tfar MADE"}
     return names[row["model"]] + (f" {row['method']}" if row["method"] else "")
 
 
 def report(config, rows):
-    print(f"\n{config}: batch {FLAGS.batch_size}, {FLAGS.num_layers} layers × "
-          f"{FLAGS.num_filters} filters, {CONFIGS[config]['likelihood']} head")
-    print(f"{'sampler':32s} {'seconds':>9s} {'peak RSS MB':>12s} {'RSS before MB':>14s}")
+    size = (f"hidden units {','.join(FLAGS.made_hidden_units)}" if config == "784" else
+            f"{FLAGS.num_layers} layers × {FLAGS.num_filters} filters")
+    print(f"\n{config}: batch {FLAGS.batch_size}, {size}, "
+          f"{CONFIGS[config]['likelihood']} head")
+    print(f"{'sampler':32s} {'seconds':>9s} {'first call':>11s} {'peak RSS MB':>12s} "
+          f"{'RSS before MB':>14s}")
     for row in rows:
-        print(f"{label(row):32s} {row['seconds']:9.3f} {row['peak_rss_mb']:12.0f} "
-              f"{row['rss_before_mb']:14.0f}")
+        print(f"{label(row):32s} {row['seconds']:9.3f} {row['first_call_seconds']:11.3f} "
+              f"{row['peak_rss_mb']:12.0f} {row['rss_before_mb']:14.0f}")
     by_label = {label(row): row for row in rows}
     ratios = {}
-    for model in ("tfar GatedPixelCNN", "tfar PixelCNN"):
+    for model in ("tfar GatedPixelCNN", "tfar PixelCNN", "tfar MADE"):
         cached = by_label.get(f"{model} cached")
         if cached is None:
             continue
@@ -165,7 +183,8 @@ def main(argv):
         for model, method in contenders_for(config):
             spec = dict(config=config, model=model, method=method, size=FLAGS.size,
                         batch_size=FLAGS.batch_size, num_layers=FLAGS.num_layers,
-                        num_filters=FLAGS.num_filters, num_mixtures=FLAGS.num_mixtures)
+                        num_filters=FLAGS.num_filters, num_mixtures=FLAGS.num_mixtures,
+                        hidden_units=[int(h) for h in FLAGS.made_hidden_units])
             rows.append(run_one(spec))
             print(f"  measured {label(rows[-1])} on {config}: {rows[-1]['seconds']:.3f} s",
                   flush=True)

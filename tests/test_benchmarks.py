@@ -60,3 +60,23 @@ def test_made_large_reports_memory_beside_constant_masks():
     out = run(["benchmarks/made_large.py", "--num_dims=20", "--hidden_units=30",
                "--num_masks=3", "--batch_size=2"])
     assert "3 masks" in out and "peak resident memory" in out and "ensemble log_prob" in out
+
+
+def test_sampling_benchmark_times_every_sampler_and_prints_ratios(tmp_path):
+    output = tmp_path / "sampling.json"
+    out = run(["benchmarks/sampling.py", "--size=4", "--batch_size=2", "--num_layers=2",
+               "--num_filters=4", "--num_mixtures=2", "--made_hidden_units=8",
+               f"--output={output}"])
+    for line in ("speed-up of tfar GatedPixelCNN cached over tfar GatedPixelCNN naive:",
+                 "speed-up of tfar GatedPixelCNN cached over TFP PixelCNN:",
+                 "speed-up of tfar PixelCNN cached over tfar PixelCNN naive:",
+                 "speed-up of tfar MADE cached over tfar MADE naive:", "peak RSS MB"):
+        assert line in out
+    with open(output) as f:
+        report = json.load(f)
+    assert set(report) == {"28x28x1", "32x32x3", "784"}
+    for config, result in report.items():
+        for row in result["rows"]:
+            assert row["seconds"] > 0 and row["peak_rss_mb"] >= row["rss_before_mb"] > 0
+            low, high = row["values"]
+            assert 0 <= low <= high <= (255 if config == "32x32x3" else 1)
