@@ -376,7 +376,8 @@ class AutoregressiveDistribution(tfd.Distribution):
             logits = tf.zeros([tf.shape(particles)[0], 1])
         else:  # the logits `_draw_components` drew each particle's component from
             logits = tf.repeat(tf.transpose(self._component_logits(x, observed, c)), k, axis=0)
-        log_weights = completion.log_importance_weights(joint, unobserved, logits)
+        log_weights = completion.log_importance_weights(joint, unobserved, logits,
+                                                      self.num_components)
         n = tf.shape(x)[0]
         return completion.resample(
             tf.reshape(particles, [n, k, self._num_dims]), tf.reshape(log_weights, [n, k]),

@@ -145,3 +145,14 @@ def test_variables_are_the_networks():
 def test_repeated_orders_rejected():
     with pytest.raises(ValueError, match="needs ordering='random'"):
         tfar.NADE(event_shape=(4,), num_orderings=3)
+
+
+def test_cached_sampling_of_a_conditional_nade_under_mixed_precision():
+    import keras
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        d = tfar.NADE(event_shape=(6,), num_values=3, hidden_units=7, conditional_shape=(2,))
+        s = d.sample(4, seed=(1, 2), conditional_input=np.zeros([4, 2], np.float32)).numpy()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert s.shape == (4, 6) and set(np.unique(s)) <= {0.0, 1.0, 2.0}

@@ -109,3 +109,12 @@ def test_num_particles_must_be_a_positive_int():
     for bad in (0, 2.0, True, tf.constant(3)):
         with pytest.raises(ValueError, match="num_particles"):
             d.complete(np.zeros((1, 6), np.float32), np.ones((1, 6), bool), num_particles=bad)
+
+
+def test_resampling_under_tf_function_with_an_unknown_batch_size():
+    d, x, observed = randomized_with_inputs("made-order-agnostic-ensemble", 5, seed=4)
+    spec = [tf.TensorSpec([None, 6]), tf.TensorSpec([None, 6], tf.bool)]
+    traced = tf.function(lambda x, m: d.complete(x, m, seed=tf.constant([1, 2]),
+                                                 num_particles=3), input_signature=spec)
+    np.testing.assert_array_equal(traced(x, observed).numpy(),
+                                  d.complete(x, observed, seed=(1, 2), num_particles=3).numpy())

@@ -161,9 +161,15 @@ class NADENetwork(AutoregressiveNetwork):
     # Incremental (cached) sampling: the running pre-activation a = c + Σ_{k<i} W_{o_k} x_{o_k}.
 
     def initial_state(self, conditional_input, batch_size):
-        """(a [n, H], output term [n, D, P] or 0.0) before any dimension is generated."""
-        hidden_term, output_term = self._conditional_terms(conditional_input, batch_size)
-        a = tf.broadcast_to(tf.convert_to_tensor(self.c) + hidden_term,
+        """(a [n, H], output term [n, D, P] or 0.0) before any dimension is generated.
+
+        The sampler carries them in the variables' dtype (float32 also under a mixed
+        policy, whose Dense layers return float16 terms)."""
+        c = tf.convert_to_tensor(self.c)
+        hidden_term, output_term = (
+            term if isinstance(term, float) else tf.cast(term, c.dtype)
+            for term in self._conditional_terms(conditional_input, batch_size))
+        a = tf.broadcast_to(c + hidden_term,
                             [batch_size, self.hidden_units])
         return a, output_term
 

@@ -37,7 +37,8 @@ import math
 import tensorflow as tf
 
 
-def log_importance_weights(joint_log_probs, unobserved_units, component_logits):
+def log_importance_weights(joint_log_probs, unobserved_units, component_logits,
+                           num_components):
     """log p(x) − log q(x_u | x_o) of completed rows (see the module docstring).
 
     Args:
@@ -45,11 +46,11 @@ def log_importance_weights(joint_log_probs, unobserved_units, component_logits):
         m's order) of the completed rows, every component.
       unobserved_units: bool [N, U]: the units the proposal drew.
       component_logits: float [N, M]: the logits its components were drawn from.
+      num_components: M, a Python int (the params' static shape may not say it).
 
     Returns:
       float [N].
     """
-    num_components = joint_log_probs.shape[0]
     log_p = tf.reduce_logsumexp(tf.reduce_sum(joint_log_probs, axis=-1), axis=0)
     drawn = tf.reduce_sum(tf.where(unobserved_units[None], joint_log_probs, 0.0), axis=-1)
     log_q = tf.reduce_logsumexp(
