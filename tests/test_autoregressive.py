@@ -147,3 +147,53 @@ def test_wrapped_network_must_match(model):
         model(num_values=4, network=d.network)
     with pytest.raises(ValueError, match="the network models"):
         model(num_values=3, conditional_shape=(2,), network=d.network)
+
+
+def test_bad_values_rejected_by_default(model):
+    """Issue 10: x = 2, -1, 0.5 gave finite log-probs unless validate_args=True."""
+    d = model()
+    checks_in_graph = tf.function(lambda x: d.log_prob(x))
+    for value, eager_message in ((2.0, r"values >= 2; expected integers in \[0, 2\)"),
+                                 (-1.0, "values below 0"), (0.5, "non-integer values"),
+                                 (np.inf, "NaN or Inf")):
+        x = np.full((1, 2, 3), value, np.float32)
+        with pytest.raises(tf.errors.InvalidArgumentError, match=eager_message):
+            d.log_prob(x)
+        with pytest.raises(tf.errors.InvalidArgumentError, match=eager_message):
+            d.training_loss(x)
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"not integers in \[0, 2\).*expected integers in \[0, 2\)"):
+            checks_in_graph(tf.constant(x))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"values >= 2"):
+        d.complete(np.full((1, 2, 3), 2.0, np.float32), np.ones((2, 3), bool), seed=(1, 2))
+    # unobserved values are ignored, whatever they hold
+    assert d.complete(np.full((1, 2, 3), np.nan, np.float32), np.zeros((2, 3), bool),
+                      seed=(1, 2)).shape == (1, 2, 3)
+
+
+def test_integer_model_does_not_truncate_float_arrays(model):
+    d = model(dtype=tf.int32)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="non-integer values"):
+        d.log_prob(np.full((1, 2, 3), 0.5, np.float32))
+
+
+def test_sample_shape_and_empty_batches(model):
+    d = model()
+    for bad in (-1, 2.5, [2, -1]):
+        with pytest.raises(ValueError, match="expected a non-negative int"):
+            d.sample(bad, seed=(1, 2))
+    with pytest.raises(TypeError, match="sample shape must be integers"):
+        d.sample("two", seed=(1, 2))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="negative"):
+        tf.function(lambda n: d.sample(n, seed=(1, 2)))(tf.constant(-1))
+    assert d.sample(0, seed=(1, 2)).shape == (0, 2, 3)
+    assert d.log_prob(np.zeros((0, 2, 3), np.float32)).shape == (0,)
+    assert d.complete(np.zeros((0, 2, 3)), np.ones((2, 3), bool), seed=(1, 2)).shape == (0, 2, 3)
+
+
+def test_conditional_input_nan_and_batch_mismatch(model):
+    d = model(conditional_shape=(2,))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="conditional_input holds NaN"):
+        d.sample(2, seed=(1, 2), conditional_input=np.full((2, 2), np.nan, np.float32))
+    with pytest.raises(ValueError, match="do not broadcast"):
+        d.log_prob(np.zeros((3, 2, 3), np.float32), conditional_input=np.zeros((4, 2), np.float32))

@@ -115,28 +115,36 @@ def _build_archive(distribution, event_shape, conditional_shape):
 
     # The argument names are the signature's input keys, the returned dict's keys its
     # output keys. `log_prob` comes first: `write_out` also serves the first endpoint as
-    # "serving_default".
+    # "serving_default". A reloaded signature (and TF Serving) runs on whatever shape it
+    # is fed, so each input's shape is checked at run time first (`_checked`); the values
+    # are checked by the distribution's methods, which the endpoints call.
     if conditional is None:
         def log_prob(images):
-            return {"log_prob": distribution.log_prob(images)}
+            return {"log_prob": distribution.log_prob(_checked(images, event_shape))}
 
         def sample(num_samples, seed):
-            return {"samples": distribution.sample(num_samples, seed=seed)}
+            return {"samples": distribution.sample(_checked(num_samples), seed=_checked(seed))}
 
         def complete(images, observed_mask, seed):
-            return {"images": distribution.complete(images, observed_mask, seed=seed)}
+            return {"images": distribution.complete(
+                _checked(images, event_shape), _checked(observed_mask, event_shape),
+                seed=_checked(seed))}
     else:
         def log_prob(images, conditional_input):
-            return {"log_prob": distribution.log_prob(images,
-                                                      conditional_input=conditional_input)}
+            return {"log_prob": distribution.log_prob(
+                _checked(images, event_shape),
+                conditional_input=_checked(conditional_input, conditional_shape))}
 
         def sample(num_samples, seed, conditional_input):
-            return {"samples": distribution.sample(num_samples, seed=seed,
-                                                   conditional_input=conditional_input)}
+            return {"samples": distribution.sample(
+                _checked(num_samples), seed=_checked(seed),
+                conditional_input=_checked(conditional_input, conditional_shape))}
 
         def complete(images, observed_mask, seed, conditional_input):
-            return {"images": distribution.complete(images, observed_mask, seed=seed,
-                                                    conditional_input=conditional_input)}
+            return {"images": distribution.complete(
+                _checked(images, event_shape), _checked(observed_mask, event_shape),
+                seed=_checked(seed),
+                conditional_input=_checked(conditional_input, conditional_shape))}
 
     extra = [] if conditional is None else [conditional]
     archive.add_endpoint("log_prob", log_prob, input_signature=[images] + extra)
@@ -146,6 +154,28 @@ def _build_archive(distribution, event_shape, conditional_shape):
         archive.add_endpoint("complete", complete,
                              input_signature=[images, mask, seed] + extra)
     return archive
+
+
+def _checked(tensor, trailing_shape=None):
+    """`tensor`, after a run-time check that its shape is its signature spec's: [batch,
+    *trailing_shape], or the spec's fixed shape (seed [2], num_samples []). Reloaded
+    signatures and TF Serving feed any shape; without this a [0, 2, 4] batch sent to a
+    (2, 3) model gives an empty answer, a [1, 6] one an unrelated error."""
+    name = tensor.name.split(":")[0].split("/")[-1]
+    if trailing_shape is None:
+        expected = tensor.shape.as_list()
+    else:
+        expected = [-1] + list(trailing_shape)
+    rank = len(expected)
+    actual = tf.shape(tensor)
+    padded = tf.concat([actual, tf.fill([rank], -2)], 0)[:rank]  # -2: a missing dim
+    ok = tf.logical_and(tf.equal(tf.size(actual), rank),
+                        tf.reduce_all(tf.logical_or(tf.equal(padded, expected),
+                                                    tf.equal(expected, -1))))
+    shown = ", ".join("batch" if d == -1 else str(d) for d in expected)
+    with tf.control_dependencies([tf.debugging.Assert(
+            ok, [f"{name} must have shape [{shown}]; got shape", actual])]):
+        return tf.identity(tensor)
 
 
 def _check_distribution(distribution):

@@ -14,6 +14,15 @@ stream is a function of the step, `input_pipeline`), restores optimizer and EMA 
 with the weights, and checks every step's loss before a checkpoint is written, so a NaN
 never reaches a checkpoint.
 
+With `handle_signals=True` (what `train_main.py` passes) SIGINT and SIGTERM finish the
+current loop of at most `steps_per_loop` steps, write `ckpt-<step>` and raise
+`interrupts.Interrupted` (see `tfar/training/interrupts.py`); rerunning resumes from it.
+Checkpoints are atomic (`checkpoints.py`) and so is the export (a temporary directory
+renamed at the end), so a kill at any point loses at most the steps since the last
+checkpoint and never leaves a half-written checkpoint or export version behind.
+Everything that can be checked before writing (strategy, data source, model config) is
+checked before the workdir is created, so a bad config leaves nothing behind.
+
 Workdir layout:
   config.json  metrics.json  samples.png  checkpoints/ckpt-<step>.*  tensorboard/
   export/<step>/  (a TF Serving model version)
@@ -21,6 +30,7 @@ Workdir layout:
 
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -32,6 +42,7 @@ from absl import logging
 import tfar.export
 from tfar.training import builders, evaluation, input_pipeline
 from tfar.training.checkpoints import Checkpoints
+from tfar.training.interrupts import Interrupted, PreemptionWatcher, StopSignals, is_multi_worker
 from tfar.training.strategy import get_strategy, is_chief, task_name
 
 
@@ -64,7 +75,8 @@ def _loop_length(step, total, train_config):
     return n
 
 
-def train_and_evaluate(config, workdir, strategy="default", tpu_address="", restore_from=None):
+def train_and_evaluate(config, workdir, strategy="default", tpu_address="", restore_from=None,
+                       handle_signals=False):
     """Trains `config`'s model in `workdir` (resuming if it holds checkpoints), then
     evaluates, samples and exports.
 
@@ -75,25 +87,30 @@ def train_and_evaluate(config, workdir, strategy="default", tpu_address="", rest
         `tf.distribute.Strategy`.
       tpu_address: for strategy "tpu".
       restore_from: a checkpoint prefix to start from instead of the latest one.
+      handle_signals: stop cleanly on SIGINT/SIGTERM (main thread only): finish the
+        current loop, save a checkpoint and raise `interrupts.Interrupted`.
 
     Returns:
       The metrics dict written to `workdir/metrics.json`.
+
+    Raises:
+      interrupts.Interrupted: with `handle_signals`, after a signal (checkpoint saved).
     """
     start_time = time.time()
     if isinstance(strategy, str):
         strategy = get_strategy(strategy, tpu_address)
     chief = is_chief(strategy)
-    _prepare_workdir(workdir)
     previous_policy = keras.config.dtype_policy()
     if config.train.mixed_precision:
         keras.config.set_dtype_policy(config.train.mixed_precision)
     try:
-        return _run(config, workdir, strategy, chief, restore_from, start_time)
+        with StopSignals(handle_signals) as stop:
+            return _run(config, workdir, strategy, chief, restore_from, start_time, stop)
     finally:
         keras.config.set_dtype_policy(previous_policy)
 
 
-def _run(config, workdir, strategy, chief, restore_from, start_time):
+def _run(config, workdir, strategy, chief, restore_from, start_time, stop):
     train_config = config.train
     keras.utils.set_random_seed(train_config.seed)
     data_config = input_pipeline.with_splits(config.data)
@@ -110,6 +127,7 @@ def _run(config, workdir, strategy, chief, restore_from, start_time):
         optimizer = builders.build_optimizer(train_config)
         variables = distribution.network.trainable_variables
         optimizer.build(variables)
+    _prepare_workdir(workdir)  # only now: a bad config leaves nothing behind
     if chief:
         _write_json(config.to_dict(), os.path.join(workdir, "config.json"))
     checkpoints = Checkpoints(os.path.join(workdir, "checkpoints"),
@@ -154,49 +172,71 @@ def _run(config, workdir, strategy, chief, restore_from, start_time):
     writer = (tf.summary.create_file_writer(os.path.join(workdir, "tensorboard")) if chief
               else tf.summary.create_noop_writer())
     last_losses, timed_seconds, timed_steps, first_loop = [], 0.0, 0, True
-    if step < total:
-        batches = input_pipeline.TrainBatches(data_config, train_config.batch_size,
-                                              train_config.seed)
-        progress = keras.utils.Progbar(total, stateful_metrics=["loss", "steps/s"],
-                                       verbose=1 if chief and sys.stdout.isatty() else 0)
-        logged_at, iterator = step, None
-        while step < total:
-            epoch, offset = divmod(step, batches.steps_per_epoch)
-            if iterator is None or offset == 0:
-                iterator = iter(strategy.experimental_distribute_dataset(
-                    batches.epoch(epoch, offset)))
-            n = min(_loop_length(step, total, train_config), batches.steps_per_epoch - offset)
-            began = time.perf_counter()
-            losses = train_loop(iterator, tf.constant(n)).numpy()
-            seconds = time.perf_counter() - began
-            bad = np.flatnonzero(~np.isfinite(losses))
-            if bad.size:
-                raise FloatingPointError(
-                    f"The training loss is {losses[bad[0]]} at step {step + bad[0] + 1}; "
-                    "stopped without saving. " + (
-                        f"The last good checkpoint is {checkpoints.latest}" if checkpoints.latest
-                        else "No checkpoint was written yet") + ". Lower "
-                    "config.train.learning_rate or set config.train.grad_clip_norm and rerun "
-                    "(it resumes from the last checkpoint), or pass --restore_from=<an older one>.")
-            if not first_loop:  # the first loop also traces the step: not timed
-                timed_steps, timed_seconds = timed_steps + n, timed_seconds + seconds
-            first_loop = False
-            step += n
-            last_losses = (last_losses + losses.tolist())[-max(train_config.log_every, 1):]
-            progress.update(step, [("loss", float(np.mean(losses))), ("steps/s", n / seconds)])
-            with writer.as_default(step=step):
-                tf.summary.scalar("train/loss", float(np.mean(losses)))
-                tf.summary.scalar("train/steps_per_second", n / seconds)
-                tf.summary.scalar("train/images_per_second", n * train_config.batch_size / seconds)
-            if step - logged_at >= train_config.log_every or step == total:
-                logging.info("step %d/%d: loss %.4f nats, %.1f steps/s", step, total,
-                             float(np.mean(last_losses)), n / seconds)
-                logged_at = step
-            if (train_config.checkpoint_every > 0 and step % train_config.checkpoint_every == 0) \
-                    or step == total:
-                saved = checkpoints.save(step)
-                if saved:
-                    logging.info("Saved checkpoint %s.", saved)
+    watcher = None
+    if stop.enabled and is_multi_worker(strategy) and step < total:
+        # All workers must save the same step: TF's handler agrees on it.
+        watcher = PreemptionWatcher(strategy, checkpoints.save)
+        stop.forward_sigint_to_sigterm = True
+
+    def stop_if_signalled(finished=False):
+        if stop.received is None:
+            return
+        saved = checkpoints.latest or restored
+        if not finished and (not saved or int(saved.rsplit("-", 1)[1]) != step):
+            saved = checkpoints.save(step)  # after training the last one is at `step`
+        raise Interrupted(stop.received, step, saved if chief else None, finished)
+
+    try:
+        if step < total:
+            batches = input_pipeline.TrainBatches(data_config, train_config.batch_size,
+                                                  train_config.seed)
+            progress = keras.utils.Progbar(total, stateful_metrics=["loss", "steps/s"],
+                                           verbose=1 if chief and sys.stdout.isatty() else 0)
+            logged_at, iterator = step, None
+            while step < total:
+                epoch, offset = divmod(step, batches.steps_per_epoch)
+                if iterator is None or offset == 0:
+                    iterator = iter(strategy.experimental_distribute_dataset(
+                        batches.epoch(epoch, offset)))
+                n = min(_loop_length(step, total, train_config), batches.steps_per_epoch - offset)
+                began = time.perf_counter()
+                losses = train_loop(iterator, tf.constant(n)).numpy()
+                seconds = time.perf_counter() - began
+                bad = np.flatnonzero(~np.isfinite(losses))
+                if bad.size:
+                    raise FloatingPointError(
+                        f"The training loss is {losses[bad[0]]} at step {step + bad[0] + 1}; "
+                        "stopped without saving. " + (
+                            f"The last good checkpoint is {checkpoints.latest}" if checkpoints.latest
+                            else "No checkpoint was written yet") + ". Lower "
+                        "config.train.learning_rate or set config.train.grad_clip_norm and rerun "
+                        "(it resumes from the last checkpoint), or pass --restore_from=<an older one>.")
+                if not first_loop:  # the first loop also traces the step: not timed
+                    timed_steps, timed_seconds = timed_steps + n, timed_seconds + seconds
+                first_loop = False
+                step += n
+                last_losses = (last_losses + losses.tolist())[-max(train_config.log_every, 1):]
+                progress.update(step, [("loss", float(np.mean(losses))), ("steps/s", n / seconds)])
+                with writer.as_default(step=step):
+                    tf.summary.scalar("train/loss", float(np.mean(losses)))
+                    tf.summary.scalar("train/steps_per_second", n / seconds)
+                    tf.summary.scalar("train/images_per_second", n * train_config.batch_size / seconds)
+                if step - logged_at >= train_config.log_every or step == total:
+                    logging.info("step %d/%d: loss %.4f nats, %.1f steps/s", step, total,
+                                 float(np.mean(last_losses)), n / seconds)
+                    logged_at = step
+                if (train_config.checkpoint_every > 0 and step % train_config.checkpoint_every == 0) \
+                        or step == total:
+                    saved = checkpoints.save(step)
+                    if saved:
+                        logging.info("Saved checkpoint %s.", saved)
+                if watcher is not None:
+                    watcher.check(step)  # saves and raises Interrupted on preemption
+                stop_if_signalled()
+    finally:
+        if watcher is not None:
+            watcher.close()
+    stop_if_signalled(finished=True)
 
     if train_config.ema_decay > 0:
         optimizer.finalize_variable_values(variables)  # evaluate/sample/export the EMA weights
@@ -210,6 +250,7 @@ def _run(config, workdir, strategy, chief, restore_from, start_time):
         return {"step": step, "test_nll_nats": metrics["nll_nats"],
                 "test_bits_per_dim": metrics["bits_per_dim"]}
 
+    stop_if_signalled(finished=True)
     samples = _draw_samples(distribution, config, num_classes)
     grid = evaluation.image_grid(samples, num_values, columns=config.eval.sample_columns)
     evaluation.write_png(grid, os.path.join(workdir, "samples.png"))
@@ -219,8 +260,10 @@ def _run(config, workdir, strategy, chief, restore_from, start_time):
         tf.summary.image("samples", grid[None].astype(np.float32) / 255.0)
     writer.flush()
 
+    stop_if_signalled(finished=True)
     export_path = None
     if config.export.enabled:
+        _remove_unfinished_exports(os.path.join(workdir, "export"))
         export_path = os.path.join(workdir, "export", str(step))
         if tf.io.gfile.exists(export_path):
             logging.info("Export %s already exists; not exporting again.", export_path)
@@ -253,6 +296,16 @@ def _run(config, workdir, strategy, chief, restore_from, start_time):
     }
     _write_json(result, os.path.join(workdir, "metrics.json"))
     return result
+
+
+def _remove_unfinished_exports(export_dir):
+    """Removes the temporary directories of exports killed before their final rename
+    (`export_dir/.tmp-*`, which TF Serving ignores)."""
+    if not os.path.isdir(export_dir):
+        return
+    for name in os.listdir(export_dir):
+        if name.startswith(".tmp-"):
+            shutil.rmtree(os.path.join(export_dir, name), ignore_errors=True)
 
 
 def _peak_gpu_memory():

@@ -1,0 +1,258 @@
+"""Numerical safety (issue 10): finite log-probs, losses and gradients at extreme valid
+inputs, for every model and head, in float32 and under mixed_float16 / mixed_bfloat16.
+
+For each model × dtype policy (the policy set before the model is built, float32 restored
+after), with every weight setting below, at the extreme valid inputs — all 0, all
+num_values − 1, alternating 0 / num_values − 1 (and, for the logistic mixture, the bins next
+to the edges):
+
+- `log_prob` is finite and ≤ 0 (these are discrete models);
+- `training_loss` is finite, and so is its gradient w.r.t. every one of
+  `d.trainable_variables`;
+- the default sampler runs and returns integers in [0, num_values);
+- every head call (log_prob and sample, the cached samplers' included) gets float32
+  params: the heads compute in float32 whatever the policy.
+
+Weight settings:
+
+- "random": every variable N(0, 0.5²), biases included;
+- "saturated": then the bias b of the layer that emits the params -> 100·b + 100·sign(b):
+  logits of ~10² (σ and softmax saturate in every dtype; the test asserts |params| ≥ 30
+  was reached). The bias, not the kernel: a kernel ×100 also multiplies the gradients
+  flowing back into the network body by ~100, past float16's range (65504). Likewise, for
+  the logistic mixture under mixed_float16 only the mixture logits and the coupling are
+  saturated: means ~10² with tiny scales give a true gradient of ~|μ|/s ≈ 10⁴ per pixel,
+  which float16 backprop cannot carry. Both are overflows of float16 backprop that
+  training's LossScaleOptimizer detects and skips, not properties of the heads;
+- "all×30": every variable ×30 (float32 and mixed_bfloat16 only: activations grow like
+  30^depth, past float16's 65504 — the network body itself overflows there, which no head
+  can undo; mixed_float16 training guards its gradients with a LossScaleOptimizer);
+- logistic mixture only: the params layer's kernel zeroed and its bias set so every pixel
+  gets the same extreme mixture — means at the edges (±1) or far beyond (+3), log-scales
+  tiny (−50, clamped to −7) or huge (+30, +1000), coupling coefficients saturated (tanh(±50)),
+  mixture logits ±100.
+
+The module prints one summary line (models × dtypes, inputs tried, all finite or not).
+"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras
+import tfar
+
+POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
+
+SMALL_IMAGE = dict(num_layers=1, num_filters=3, first_kernel_size=3, kernel_size=3)
+SMALL_GATED = dict(num_layers=2, num_filters=3, first_kernel_size=3, kernel_size=3)
+
+
+def _image_models():
+    models = []
+    for family, options in (("PixelCNN", SMALL_IMAGE), ("GatedPixelCNN", SMALL_GATED)):
+        for channels in (1, 3):
+            for head, num_values in (("bernoulli", 2), ("categorical", 256),
+                                     ("logistic_mixture", 256)):
+                extra = dict(num_mixtures=2) if head == "logistic_mixture" else {}
+                models.append((f"{family}-{head}-C{channels}", family,
+                               dict(image_shape=(3, 3, channels), num_values=num_values,
+                                    likelihood=head, **options, **extra)))
+    return models
+
+
+MODELS = [
+    ("FVSBN-bernoulli", "FVSBN", dict(event_shape=(4,), num_values=2)),
+    ("FVSBN-categorical", "FVSBN", dict(event_shape=(2, 2, 1), num_values=5)),
+    ("NADE-bernoulli", "NADE", dict(event_shape=(4,), num_values=2, hidden_units=6)),
+    ("NADE-categorical-agnostic-ensemble", "NADE",
+     dict(event_shape=(4,), num_values=5, hidden_units=6, ordering="random",
+          num_orderings=2, order_agnostic=True, seed=1)),
+    ("MADE-bernoulli", "MADE", dict(event_shape=(4,), num_values=2, hidden_units=(6, 6),
+                                    direct_connections=True)),
+    ("MADE-categorical", "MADE", dict(event_shape=(4,), num_values=5, hidden_units=(6,))),
+    ("MADE-bernoulli-ensemble", "MADE",
+     dict(event_shape=(4,), num_values=2, hidden_units=(6,), ordering="random",
+          hidden_degrees="random", num_masks=3, seed=1)),
+] + _image_models()
+
+# Tallies over the module: cases (model × dtype), inputs tried, inputs all-finite.
+TALLY = {"cases": 0, "inputs": 0, "finite": 0, "failures": []}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _summary(request):
+    yield
+    if not TALLY["cases"]:
+        return
+    verdict = ("all finite" if TALLY["finite"] == TALLY["inputs"] else
+               f"{TALLY['inputs'] - TALLY['finite']} NOT finite")
+    line = (f"numerics: {TALLY['cases']} model×dtype cases, {TALLY['inputs']} inputs, "
+            f"{TALLY['finite']} finite ({verdict})")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if capture is None or reporter is None:
+        print(line)
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.write_line("")
+        reporter.write_line(line)
+
+
+@pytest.fixture
+def policy(request):
+    """Sets the global dtype policy for the model's construction; float32 afterwards."""
+    keras.mixed_precision.set_global_policy(request.param)
+    try:
+        yield request.param
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def _params_layer_variables(d):
+    """The variables of the layer that emits the params (the logits)."""
+    network = d.network
+    if hasattr(network, "output_layer"):
+        return list(network.output_layer.variables)
+    return [network.v, network.b]                                          # NADE
+
+
+def _record_head_dtypes(d):
+    """Wraps the head's log_prob and sample to record the dtype of the params they get."""
+    head, seen = d.likelihood, set()
+
+    def recording(method):
+        def wrapped(params, *args, **kwargs):
+            seen.add(tf.convert_to_tensor(params).dtype.name)
+            return method(params, *args, **kwargs)
+        return wrapped
+
+    head.log_prob = recording(head.log_prob)
+    head.sample = recording(head.sample)
+    return seen
+
+
+def _inputs(d):
+    shape = [2] + d.event_shape.as_list()
+    top = d.num_values - 1
+    parity = np.indices(shape)[1:].sum(0) % 2
+    inputs = {"zeros": np.zeros(shape, np.float32),
+              "max": np.full(shape, top, np.float32),
+              "alternating": np.where(parity == 1, top, 0).astype(np.float32)}
+    if d.likelihood.name == "logistic_mixture":
+        inputs["next-to-edges"] = np.where(parity == 1, top - 1, 1).astype(np.float32)
+    return inputs
+
+
+def _mixture_settings(head):
+    """(name, bias of the params layer) for the logistic-mixture edge cases: means at the
+    edges and beyond, log-scales tiny (clamped to −7) and huge, component 0 dominant
+    (logits ±100), coupling saturated (tanh(±50), opposite signs in the two components)."""
+    k, c = head.num_mixtures, head.num_channels
+    settings = []
+    for mean, log_scale in ((-1.0, -50.0), (1.0, -50.0), (3.0, -50.0), (-1.0, 30.0),
+                            (1.0, 1000.0)):
+        logits = np.where(np.arange(k) == 0, 100.0, -100.0)
+        coeffs = np.tile(np.where(np.arange(k) % 2 == 0, 50.0, -50.0), 3)
+        bias = np.concatenate([logits, np.full(c * k, mean), np.full(c * k, log_scale),
+                               coeffs if head.coupled else []]).astype(np.float32)
+        settings.append((f"mixture(mean={mean:g}, log_scale={log_scale:g})", bias))
+    return settings
+
+
+def _saturate(d, policy):
+    """The params layer's bias b -> 100·b + 100·sign(b): every param |·| ≥ ~100 unless
+    the kernel pulls it back. For the logistic mixture under mixed_float16 only the
+    mixture logits and the coupling are saturated (see the module docstring)."""
+    bias = _params_layer_variables(d)[-1]
+    value = bias.numpy()
+    scale = np.ones_like(value)
+    head = d.likelihood
+    if head.name == "logistic_mixture" and policy == "mixed_float16":
+        k, c = head.num_mixtures, head.num_channels
+        index = np.arange(value.size) % head.params_size
+        scale = ((index < k) | (index >= k + 2 * c * k)).astype(np.float32)
+    bias.assign(value + scale * (99.0 * value + 100.0 * np.sign(value)))
+
+
+def _check(d, weights, x_name, x, seen, failures):
+    """Runs log_prob, training_loss and its gradient on x; returns True if all finite."""
+    label = f"{weights}/{x_name}"
+    problems = []
+    log_prob = d.log_prob(x).numpy()
+    if log_prob.dtype != np.float32:
+        problems.append(f"log_prob dtype {log_prob.dtype}")
+    if not np.all(np.isfinite(log_prob)):
+        problems.append(f"log_prob {log_prob}")
+    elif np.any(log_prob > 1e-6):
+        problems.append(f"log_prob > 0: {log_prob}")
+    with tf.GradientTape() as tape:
+        loss = d.training_loss(x, seed=(1, 2))
+    if not np.isfinite(loss.numpy()):
+        problems.append(f"training_loss {loss.numpy()}")
+    grads = tape.gradient(loss, d.trainable_variables)
+    bad = [v.name for v, g in zip(d.network.trainable_variables, grads)
+           if g is None or not np.all(np.isfinite(g.numpy()))]
+    if bad:
+        problems.append(f"non-finite or missing gradients of {bad}")
+    if problems:
+        failures.append(f"{label}: " + "; ".join(problems))
+    return not problems
+
+
+def _check_samples(d, weights, failures):
+    samples = d.sample(2, seed=(3, 4)).numpy()
+    ok = (samples.shape == (2,) + tuple(d.event_shape.as_list())
+          and np.all(np.isfinite(samples)) and np.all(samples >= 0)
+          and np.all(samples <= d.num_values - 1) and np.all(samples == np.round(samples)))
+    if not ok:
+        failures.append(f"{weights}/sample out of range: {np.unique(samples)}")
+
+
+@pytest.mark.parametrize("policy", POLICIES, indirect=True)
+@pytest.mark.parametrize("family, options", [m[1:] for m in MODELS], ids=[m[0] for m in MODELS])
+def test_finite_at_extreme_inputs(family, options, policy):
+    d = getattr(tfar, family)(**options)
+    keras.mixed_precision.set_global_policy("float32")   # built; the policy stays in its layers
+    assert d.network.compute_dtype == keras.mixed_precision.Policy(policy).compute_dtype
+    seen = _record_head_dtypes(d)
+    rng = np.random.default_rng(0)
+    for variable in d.network.variables:
+        variable.assign(rng.normal(scale=0.5, size=variable.shape).astype(np.float32))
+    random_weights = [v.numpy() for v in d.network.variables]
+
+    settings = [("random", lambda: None)]
+
+    settings.append(("saturated", lambda: _saturate(d, policy)))
+    if policy != "mixed_float16":
+        def scale_all():
+            for variable in d.network.variables:
+                variable.assign(variable * 30.0)
+        settings.append(("all×30", scale_all))
+    if d.likelihood.name == "logistic_mixture":
+        layer = d.network.output_layer
+        for name, bias in _mixture_settings(d.likelihood):
+            def edge(bias=bias):
+                layer.kernel.assign(tf.zeros_like(layer.kernel))
+                layer.bias.assign(np.tile(bias, layer.bias.shape[0] // bias.size))
+            settings.append((name, edge))
+
+    failures, tried, finite = [], 0, 0
+    for weights, apply in settings:
+        for variable, value in zip(d.network.variables, random_weights):
+            variable.assign(value)
+        apply()
+        if weights == "saturated":
+            flat = tf.reshape(tf.constant(_inputs(d)["alternating"]), [2, -1])
+            largest = float(tf.reduce_max(tf.abs(d._component_params(flat, None))))
+            assert largest >= 30.0, f"saturation not reached: max |params| = {largest}"
+        for x_name, x in _inputs(d).items():
+            tried += 1
+            finite += _check(d, weights, x_name, x, seen, failures)
+        _check_samples(d, weights, failures)
+    TALLY["cases"] += 1
+    TALLY["inputs"] += tried
+    TALLY["finite"] += finite
+    TALLY["failures"] += [f"{family} {policy} {f}" for f in failures]
+    assert seen == {"float32"}, f"the head got params of dtypes {seen}"
+    assert not failures, "\n".join(failures)
