@@ -1,6 +1,8 @@
 """Keras 3 building blocks of tfar's networks. Nothing here knows about distributions."""
 
+from tfar.layers.lstm import DiagonalBiLSTM, DiagonalLSTM, RowLSTM, skew, unskew
 from tfar.layers.masked import (MaskedConv2D, MaskedDense, input_order, made_degrees,
                                 mask_from_degrees)
 
-__all__ = ["MaskedConv2D", "MaskedDense", "input_order", "made_degrees", "mask_from_degrees"]
+__all__ = ["DiagonalBiLSTM", "DiagonalLSTM", "MaskedConv2D", "MaskedDense", "RowLSTM",
+           "input_order", "made_degrees", "mask_from_degrees", "skew", "unskew"]
