@@ -165,3 +165,27 @@ def assert_cached_equals_naive(d, num_samples=6, conditional_input=None, seed=(5
     np.testing.assert_array_equal(fast, naive, err_msg=f"{d.name}: {method} != naive completions")
     np.testing.assert_array_equal(fast[observed], images.numpy()[observed])
     return fast
+
+
+def image_step_jacobian(d, batch=16):
+    """J[s, d'] = Σ |∂ params of step s / ∂ input value d'| at random inputs: [S, D]."""
+    num_dims = int(np.prod(d.event_shape))
+    c = (None if d.conditional_shape is None else tf.random.stateless_normal(
+        [batch] + d.conditional_shape.as_list(), seed=(0, 1)))
+    return input_jacobian(lambda f: d.network(f[..., 0], conditional_input=c),
+                          num_dims, 1, batch=batch)[0]
+
+
+def assert_image_causal(d, no_blind_spot=False):
+    """Step s (a sub-pixel, or a whole pixel for the mixture) sees no dimension of its own
+    step or later; with `no_blind_spot`, it sees every earlier one."""
+    jac = image_step_jacobian(d)
+    per_step = d.likelihood.values_per_unit
+    for s in range(jac.shape[0]):
+        first_own = s * per_step
+        assert np.all(jac[s, first_own:] == 0.0), (
+            f"step {s} depends on dims {np.flatnonzero(jac[s, first_own:]) + first_own}")
+        if no_blind_spot:
+            assert np.all(jac[s, :first_own] > 0.0), (
+                f"step {s} is blind to earlier dims {np.flatnonzero(jac[s, :first_own] == 0)}")
+    return jac

@@ -15,6 +15,8 @@ from tfar.models.gated_pixelcnn import GatedPixelCNN
 from tfar.models.made import MADE
 from tfar.models.nade import NADE
 from tfar.models.pixelcnn import PixelCNN
+from tfar.models.pixelrnn import PixelRNN
 
-__all__ = ["AutoregressiveDistribution", "FVSBN", "GatedPixelCNN", "MADE", "NADE", "PixelCNN"]
+__all__ = ["AutoregressiveDistribution", "FVSBN", "GatedPixelCNN", "MADE", "NADE", "PixelCNN",
+           "PixelRNN"]
 __version__ = "0.1.0"

@@ -16,30 +16,6 @@ HEADS = [("categorical", 4, 1), ("categorical", 2, 3), ("bernoulli", 2, 1), ("be
          ("logistic_mixture", 4, 1), ("logistic_mixture", 2, 3)]
 
 
-def step_jacobian(d, batch=16):
-    """J[s, d'] = Σ |∂ params of step s / ∂ input value d'| at random inputs: [S, D]."""
-    num_dims = int(np.prod(d.event_shape))
-    c = (None if d.conditional_shape is None else tf.random.stateless_normal(
-        [batch] + d.conditional_shape.as_list(), seed=(0, 1)))
-    return checks.input_jacobian(lambda f: d.network(f[..., 0], conditional_input=c),
-                                 num_dims, 1, batch=batch)[0]
-
-
-def assert_image_causal(d, no_blind_spot):
-    """Step s (a sub-pixel, or a whole pixel for the mixture) sees no dimension of its own
-    step or later; with `no_blind_spot`, it sees every earlier one."""
-    jac = step_jacobian(d)
-    per_step = d.likelihood.values_per_unit
-    for s in range(jac.shape[0]):
-        first_own = s * per_step
-        assert np.all(jac[s, first_own:] == 0.0), (
-            f"step {s} depends on dims {np.flatnonzero(jac[s, first_own:]) + first_own}")
-        if no_blind_spot:
-            assert np.all(jac[s, :first_own] > 0.0), (
-                f"step {s} is blind to earlier dims {np.flatnonzero(jac[s, :first_own] == 0)}")
-    return jac
-
-
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 @pytest.mark.parametrize("likelihood,num_values,channels", HEADS,
                          ids=[f"{h}-{v}values-{c}channels" for h, v, c in HEADS])
@@ -63,14 +39,14 @@ def test_gated_causal_without_blind_spot(shape, likelihood, num_values):
     d = tfar.GatedPixelCNN(image_shape=shape, num_values=num_values, likelihood=likelihood,
                            num_layers=4, num_filters=6, first_kernel_size=3,
                            conditional_shape=(2,))
-    assert_image_causal(d, no_blind_spot=True)
+    checks.assert_image_causal(d, no_blind_spot=True)
 
 
 @pytest.mark.parametrize("shape", [(5, 5, 1), (4, 4, 3)], ids=["5x5x1", "4x4x3"])
 def test_pixelcnn_causal_with_its_blind_spot(shape):
     d = tfar.PixelCNN(image_shape=shape, num_values=4, num_layers=4, num_filters=6,
                       first_kernel_size=3)
-    jac = assert_image_causal(d, no_blind_spot=False)
+    jac = checks.assert_image_causal(d, no_blind_spot=False)
     channels = shape[-1]
     # PixelRNN §3.4 / Gated PixelCNN §2.1: stacked 3×3 masks never reach the pixels above
     # and to the right beyond the first row: pixel (1, 0) does not see (0, 2).
@@ -79,13 +55,13 @@ def test_pixelcnn_causal_with_its_blind_spot(shape):
     # …although it is earlier in the raster order and the gated model sees it.
     gated = tfar.GatedPixelCNN(image_shape=shape, num_values=4, num_layers=4, num_filters=6,
                                first_kernel_size=3)
-    assert np.all(step_jacobian(gated)[own, above_right:above_right + channels] > 0.0)
+    assert np.all(checks.image_step_jacobian(gated)[own, above_right:above_right + channels] > 0.0)
 
 
 def test_spatial_condition_does_not_leak():
     d = tfar.GatedPixelCNN(image_shape=(4, 4, 1), num_values=4, num_layers=4, num_filters=6,
                            first_kernel_size=3, spatial_conditional_shape=(2, 2, 3))
-    assert_image_causal(d, no_blind_spot=True)
+    checks.assert_image_causal(d, no_blind_spot=True)
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)

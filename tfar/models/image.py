@@ -12,7 +12,10 @@ this module, never each other.
 import numpy as np
 import tensorflow as tf
 
+import keras
+
 from tfar.autoregressive import AutoregressiveDistribution, check_event_shape, head_for
+from tfar.layers.masked import MaskedConv2D
 from tfar.network import AutoregressiveNetwork
 from tfar.schedule import GenerationSchedule
 
@@ -68,6 +71,55 @@ class ImageNetwork(AutoregressiveNetwork):
         if "values_per_step" in config:
             config["values_per_unit"] = config.pop("values_per_step")
         return super().from_config(config)
+
+
+class ResidualStreamNetwork(ImageNetwork):
+    """The layout PixelCNN and PixelRNN share (PixelRNN paper §3.3, §3.5, Figure 5): a
+    mask-A `first_kernel_size`² convolution reads the image into a residual stream of
+    `stream_features`; each of `num_layers` layers adds `residual(i, x)` to it (and, with
+    a vector condition, a learned linear term of it); ReLU, a 1×1 mask-B hidden layer of
+    `output_filters` (default `stream_features`), ReLU and a 1×1 mask-B output layer give
+    the params. Every layer uses the head's channel `groups`. Subclasses build their
+    layers and define `residual`.
+    """
+
+    def __init__(self, image_shape, num_values, params_size, values_per_unit, conditional_size,
+                 num_layers, stream_features, first_kernel_size, output_filters, **kwargs):
+        super().__init__(image_shape, num_values, params_size, values_per_unit,
+                         conditional_size, **kwargs)
+        self.num_layers, self.first_kernel_size = int(num_layers), int(first_kernel_size)
+        self.output_filters = int(output_filters or stream_features)
+        g = self.groups
+        self.input_layer = MaskedConv2D(stream_features, first_kernel_size, "A", g, name="input")
+        self.output_hidden = MaskedConv2D(self.output_filters, 1, "B", g, name="output_hidden")
+        self.output_layer = MaskedConv2D(self.output_features, 1, "B", g, name="output")
+        self.conditional_layers = (
+            None if conditional_size is None else
+            [keras.layers.Dense(stream_features, use_bias=False, name=f"conditional_{i}")
+             for i in range(self.num_layers + 1)])
+
+    def call(self, inputs, conditional_input=None):
+        x = self.input_layer(self.images(inputs))
+        bias = self.conditional_biases(conditional_input)
+        if bias:
+            x = x + bias[0]
+        for i in range(self.num_layers):
+            y = self.residual(i, x)
+            x = x + (y + bias[i + 1] if bias else y)
+        y = self.output_layer(tf.nn.relu(self.output_hidden(tf.nn.relu(x))))
+        return self.params(y)
+
+    def residual(self, i, x):
+        """What layer i adds to the stream x [B, H, W, stream_features]."""
+        raise NotImplementedError
+
+    def conditional_biases(self, conditional_input):
+        """The condition's term of the input layer and of each layer: a list of
+        [B, 1, 1, stream_features] (empty without a condition)."""
+        if self.conditional_layers is None:
+            return []
+        c = tf.reshape(conditional_input, [-1, self.conditional_size])
+        return [layer(c)[:, None, None, :] for layer in self.conditional_layers]
 
 
 def image_head(likelihood, num_values, num_channels, num_mixtures):

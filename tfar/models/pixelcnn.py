@@ -19,18 +19,20 @@ import keras
 
 from tfar.autoregressive import conditional_size
 from tfar.layers.masked import MaskedConv2D
-from tfar.models.image import ImageDistribution, ImageNetwork, check_image_shape, image_head
+from tfar.models.image import (ImageDistribution, ResidualStreamNetwork, check_image_shape,
+                               image_head)
 from tfar.sampling.pixelcnn import PixelCNNSampler
 
 
 @keras.saving.register_keras_serializable(package="tfar")
-class PixelCNNNetwork(ImageNetwork):
+class PixelCNNNetwork(ResidualStreamNetwork):
     """PixelCNN's network: values [B, D] (+ condition [B, K]) -> params [1, B, U, P].
 
     Args:
       image_shape: (H, W, C).
       num_values, params_size, values_per_unit, conditional_size: see `ImageNetwork`.
-      num_layers: residual blocks after the input layer.
+      num_layers: residual blocks after the input layer (`ResidualStreamNetwork`): ReLU,
+        1×1, ReLU, `kernel_size`² mask B, ReLU, 1×1.
       num_filters: h; the residual stream has 2h features (PixelRNN Figure 5).
       first_kernel_size, kernel_size: the mask-A input convolution (7) and the blocks' (3).
       output_filters: features of the hidden 1×1 output layer.
@@ -40,41 +42,18 @@ class PixelCNNNetwork(ImageNetwork):
                  conditional_size=None, num_layers=7, num_filters=64, first_kernel_size=7,
                  kernel_size=3, output_filters=None, **kwargs):
         super().__init__(image_shape, num_values, params_size, values_per_unit,
-                         conditional_size, **kwargs)
-        self.num_layers, self.num_filters = int(num_layers), int(num_filters)
-        self.first_kernel_size, self.kernel_size = int(first_kernel_size), int(kernel_size)
-        self.output_filters = int(output_filters or 2 * num_filters)
+                         conditional_size, num_layers, 2 * int(num_filters), first_kernel_size,
+                         output_filters, **kwargs)
+        self.num_filters, self.kernel_size = int(num_filters), int(kernel_size)
         g, h = self.groups, self.num_filters
-        self.input_layer = MaskedConv2D(2 * h, first_kernel_size, "A", g, name="input")
         self.blocks = [[MaskedConv2D(h, 1, "B", g, name=f"block_{i}_in"),
                         MaskedConv2D(h, kernel_size, "B", g, name=f"block_{i}_conv"),
                         MaskedConv2D(2 * h, 1, "B", g, name=f"block_{i}_out")]
                        for i in range(self.num_layers)]
-        self.output_hidden = MaskedConv2D(self.output_filters, 1, "B", g, name="output_hidden")
-        self.output_layer = MaskedConv2D(self.output_features, 1, "B", g, name="output")
-        self.conditional_layers = (
-            None if conditional_size is None else
-            [keras.layers.Dense(2 * h, use_bias=False, name=f"conditional_{i}")
-             for i in range(self.num_layers + 1)])
 
-    def call(self, inputs, conditional_input=None):
-        x = self.input_layer(self.images(inputs))
-        bias = self.conditional_biases(conditional_input)
-        if bias:
-            x = x + bias[0]
-        for i, (into, conv, out) in enumerate(self.blocks):
-            y = out(tf.nn.relu(conv(tf.nn.relu(into(tf.nn.relu(x))))))
-            x = x + (y + bias[i + 1] if bias else y)
-        y = self.output_layer(tf.nn.relu(self.output_hidden(tf.nn.relu(x))))
-        return self.params(y)
-
-    def conditional_biases(self, conditional_input):
-        """The condition's term of the input layer and of each block: a list of
-        [B, 1, 1, 2h] (empty without a condition)."""
-        if self.conditional_layers is None:
-            return []
-        c = tf.reshape(conditional_input, [-1, self.conditional_size])
-        return [layer(c)[:, None, None, :] for layer in self.conditional_layers]
+    def residual(self, i, x):
+        into, conv, out = self.blocks[i]
+        return out(tf.nn.relu(conv(tf.nn.relu(into(tf.nn.relu(x))))))
 
     def get_config(self):
         config = super().get_config()

@@ -1,0 +1,119 @@
+"""PixelRNN (Row LSTM, Diagonal BiLSTM): normalization, causality, sampling, config round
+trip and `.keras` save/load."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import checks
+import tfar
+from tfar.models.pixelrnn import PixelRNNNetwork
+
+CELLS = ["row_lstm", "diagonal_bilstm"]
+SMALL = dict(num_layers=1, hidden_units=6, first_kernel_size=3)
+# (likelihood, num_values, image_shape)
+HEADS = [("bernoulli", 2, (2, 2, 1)), ("categorical", 4, (2, 2, 1)),
+         ("categorical", 2, (1, 2, 3)), ("logistic_mixture", 2, (1, 2, 3))]
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("likelihood,num_values,shape", HEADS,
+                         ids=[f"{h}-{v}values-{'x'.join(map(str, s))}" for h, v, s in HEADS])
+@pytest.mark.parametrize("conditional", [False, True], ids=["unconditional", "conditional"])
+def test_normalized(cell, likelihood, num_values, shape, conditional):
+    d = tfar.PixelRNN(image_shape=shape, num_values=num_values, cell=cell,
+                      likelihood=likelihood, num_mixtures=2,
+                      conditional_shape=(3,) if conditional else None, **SMALL)
+    checks.randomize_weights(d)
+    checks.assert_normalized(d, checks.condition_for(d))
+
+
+def test_default_likelihood():
+    assert tfar.PixelRNN((2, 2, 1), num_values=2, **SMALL).likelihood.name == "bernoulli"
+    assert tfar.PixelRNN((2, 2, 1), num_values=3, **SMALL).likelihood.name == "categorical"
+
+
+def diagonal_blind_spot(shape, first_kernel_size):
+    """The (step, dim) pairs a Diagonal BiLSTM PixelRNN cannot see although dim is earlier.
+
+    The BiLSTM layers see the whole past of their input, but their input starts as the
+    mask-A convolution, whose features at a pixel exclude that pixel's own last sub-pixel
+    (channel C − 1). The last sub-pixel of the last pixel of row r − 1, (r − 1, W − 1,
+    C − 1), thus enters the residual stream only at row r's pixels c' >= W − 1 − k//2 (k
+    = `first_kernel_size`), which pixels (r, c < W − 1 − k//2) of row r never read (they
+    are later than them). Every other earlier dimension is seen.
+    """
+    height, width, channels = shape
+    blind = set()
+    for r in range(1, height):
+        last = np.ravel_multi_index((r - 1, width - 1, channels - 1), shape)
+        for c in range(width - 1 - first_kernel_size // 2):
+            for j in range(channels):
+                blind.add((int(np.ravel_multi_index((r, c, j), shape)), int(last)))
+    return blind
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("shape", [(4, 5, 1), (3, 4, 3)], ids=["4x5x1", "3x4x3"])
+def test_causal(cell, shape):
+    d = tfar.PixelRNN(image_shape=shape, num_values=4, cell=cell, num_layers=2,
+                      hidden_units=6, first_kernel_size=3, conditional_shape=(2,))
+    checks.randomize_weights(d)
+    jac = checks.assert_image_causal(d)
+    if cell == "diagonal_bilstm":
+        # The whole past but the one dimension per row the mask-A input layer hides.
+        blind = {(s, int(t)) for s in range(jac.shape[0]) for t in np.flatnonzero(jac[s, :s] == 0)}
+        assert blind == diagonal_blind_spot(shape, 3)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_samples_match_log_prob(cell):
+    d = tfar.PixelRNN(image_shape=(2, 2, 1), num_values=3, cell=cell, num_layers=1,
+                      hidden_units=4, first_kernel_size=3)
+    checks.train_a_few_steps(d, steps=20)
+    checks.assert_samples_match(d, num_samples=20000)
+    checks.assert_seeded(d)
+
+
+def test_network_config_round_trip():
+    d = tfar.PixelRNN(image_shape=(3, 3, 3), num_values=4, cell="row_lstm",
+                      conditional_shape=(2,), **SMALL)
+    config = d.network.get_config()
+    assert config["cell"] == "row_lstm" and config["hidden_units"] == 6
+    clone = PixelRNNNetwork.from_config(config)
+    x = tf.random.stateless_uniform([2, 27], seed=(1, 2), maxval=4)
+    c = tf.ones([2, 2])
+    clone(x, conditional_input=c)
+    clone.set_weights(d.network.get_weights())
+    np.testing.assert_allclose(clone(x, conditional_input=c), d.network(x, conditional_input=c),
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_keras_save_and_load(tmp_path, cell):
+    """A `.keras` file restores every weight, the LSTM and conditional ones included."""
+    import keras
+    options = dict(image_shape=(2, 2, 1), num_values=4, cell=cell, conditional_shape=(2,),
+                   **SMALL)
+    d = tfar.PixelRNN(**options)
+    checks.randomize_weights(d)
+    path = str(tmp_path / "network.keras")
+    d.network.save(path)
+    loaded = keras.models.load_model(path)
+    assert len(loaded.weights) == len(d.network.weights)
+    for a, b in zip(loaded.weights, d.network.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    twin = tfar.PixelRNN(network=loaded, **options)
+    x = checks.all_configurations(d)
+    c = checks.condition_for(d)
+    np.testing.assert_array_equal(twin.log_prob(x, conditional_input=c).numpy(),
+                                  d.log_prob(x, conditional_input=c).numpy())
+
+
+def test_bad_construction():
+    with pytest.raises(ValueError, match="cell must be one of"):
+        tfar.PixelRNN(image_shape=(2, 2, 1), cell="grid_lstm", **SMALL)
+    with pytest.raises(ValueError, match="multiple of"):
+        tfar.PixelRNN(image_shape=(2, 2, 3), num_values=4, num_layers=1, hidden_units=4)
+    with pytest.raises(ValueError, match="height, width, channels"):
+        tfar.PixelRNN(image_shape=(16,), **SMALL)

@@ -1,0 +1,121 @@
+"""PixelRNN: Row LSTM and Diagonal BiLSTM layers over the image, with residual connections.
+
+van den Oord, Kalchbrenner, Kavukcuoglu, "Pixel Recurrent Neural Networks", ICML 2016,
+§3.1 (Row LSTM), §3.2 (Diagonal BiLSTM), §3.3 (residual connections), §3.4 (masks A
+and B, RGB sub-pixel channel groups), §5 (architectures: a 7×7 mask-A input
+convolution, the LSTM layers, two 1×1 ReLU output layers, a softmax per sub-pixel).
+
+The network: a mask-A `first_kernel_size`² convolution reads the image into a residual
+stream of 2h features (h = `hidden_units`). Each of `num_layers` LSTM layers
+(`tfar.layers.RowLSTM` or `tfar.layers.DiagonalBiLSTM`, h units) reads the stream; its
+output, projected back to 2h features by a 1×1 mask-B convolution, is added to it
+(§3.3). Then ReLU, a 1×1 mask-B hidden layer, ReLU, and a 1×1 mask-B output layer give
+the per-sub-pixel (or per-pixel, for the logistic mixture) parameters. Every layer uses
+the channel groups of the head (C for per-sub-pixel heads, 1 for the logistic mixture),
+so sub-pixel j of a pixel never sees sub-pixels >= j of that pixel, nor a later pixel.
+
+Heads: "bernoulli", "categorical" and "logistic_mixture", as `tfar.PixelCNN`. Sampling:
+the naive loop (one network pass per step).
+"""
+
+import tensorflow as tf
+
+import keras
+
+from tfar.autoregressive import conditional_size
+from tfar.layers.lstm import DiagonalBiLSTM, RowLSTM
+from tfar.layers.masked import MaskedConv2D
+from tfar.models.image import (ImageDistribution, ResidualStreamNetwork, check_image_shape,
+                               image_head)
+
+CELLS = ("row_lstm", "diagonal_bilstm")
+
+
+def check_cell(cell):
+    """The cell name, or a clear error."""
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {CELLS}; got {cell!r}.")
+    return cell
+
+
+@keras.saving.register_keras_serializable(package="tfar")
+class PixelRNNNetwork(ResidualStreamNetwork):
+    """PixelRNN's network: values [B, D] (+ condition [B, K]) -> params [1, B, U, P].
+
+    Args:
+      image_shape: (H, W, C).
+      num_values, params_size, values_per_unit, conditional_size: see `ImageNetwork`.
+      cell: "row_lstm" (§3.1, state-to-state kernel 3) or "diagonal_bilstm" (§3.2).
+      num_layers: LSTM layers.
+      hidden_units: h, the units of each LSTM layer; the residual stream has 2h features.
+      first_kernel_size: the mask-A input convolution's kernel (7 in the paper).
+      output_filters: features of the hidden 1×1 output layer (default 2h).
+    """
+
+    def __init__(self, image_shape, num_values, params_size, values_per_unit=1,
+                 conditional_size=None, cell="diagonal_bilstm", num_layers=7, hidden_units=16,
+                 first_kernel_size=7, output_filters=None, **kwargs):
+        super().__init__(image_shape, num_values, params_size, values_per_unit,
+                         conditional_size, num_layers, 2 * int(hidden_units), first_kernel_size,
+                         output_filters, **kwargs)
+        self.cell, self.hidden_units = check_cell(cell), int(hidden_units)
+        g, h = self.groups, self.hidden_units
+        self.lstm_layers = [
+            (RowLSTM(h, kernel_size=3, groups=g, name=f"lstm_{i}") if cell == "row_lstm"
+             else DiagonalBiLSTM(h, groups=g, name=f"lstm_{i}"))
+            for i in range(self.num_layers)]
+        self.projections = [MaskedConv2D(2 * h, 1, "B", g, name=f"residual_{i}")
+                            for i in range(self.num_layers)]
+
+    def residual(self, i, x):
+        """The LSTM layer reads the stream; its output, projected 1×1, is added (§3.3)."""
+        return self.projections[i](self.lstm_layers[i](x))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(self.image_config(), cell=self.cell, num_layers=self.num_layers,
+                      hidden_units=self.hidden_units, first_kernel_size=self.first_kernel_size,
+                      output_filters=self.output_filters)
+        return config
+
+
+class PixelRNN(ImageDistribution):
+    """PixelRNN (§3.1–3.4) over images [H, W, C] of integers in [0, V).
+
+        d = tfar.PixelRNN(image_shape=(28, 28, 1), num_values=2, cell="diagonal_bilstm",
+                          num_layers=7, hidden_units=16)
+
+    Args:
+      image_shape: (H, W, C).
+      num_values: V.
+      cell: "diagonal_bilstm" (default) or "row_lstm".
+      num_layers, hidden_units, first_kernel_size, output_filters: see `PixelRNNNetwork`.
+      likelihood: "bernoulli", "categorical" or "logistic_mixture"; None: "bernoulli" for
+        V = 2, else "categorical".
+      num_mixtures: components of the logistic mixture.
+      conditional_shape: shape of a vector condition (e.g. (10,) one-hot classes), added
+        linearly to the residual stream after the input layer and each LSTM layer; None
+        for none.
+      network: a built `PixelRNNNetwork` to wrap instead of building one.
+      dtype, validate_args, name: as `tfar.AutoregressiveDistribution`.
+    """
+
+    def __init__(self, image_shape, num_values=2, cell="diagonal_bilstm", num_layers=7,
+                 hidden_units=16, first_kernel_size=7, output_filters=None, likelihood=None,
+                 num_mixtures=5, conditional_shape=None, network=None, dtype=tf.float32,
+                 validate_args=False, name="PixelRNN"):
+        parameters = dict(locals())
+        image_shape = check_image_shape(image_shape)
+        check_cell(cell)
+        if likelihood is None:
+            likelihood = "bernoulli" if int(num_values) == 2 else "categorical"
+        head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
+        if network is None:
+            network = PixelRNNNetwork(
+                image_shape, num_values, head.params_size, head.values_per_unit,
+                conditional_size(conditional_shape), cell=cell, num_layers=num_layers,
+                hidden_units=hidden_units, first_kernel_size=first_kernel_size,
+                output_filters=output_filters, name=f"{name}_network").build_variables()
+        parameters["network"] = network
+        super().__init__(network, image_shape, num_values, head, conditional_shape, dtype,
+                         validate_args, parameters, name)
