@@ -1,11 +1,11 @@
 """What the default input checks cost a training step: checks on vs off, interleaved.
 
 `log_prob`, `training_loss` and `complete` check their values by default (integers in
-[0, num_values), no NaN/Inf: one fused reduction, `tfar.autoregressive._check_values`).
+[0, num_values), no NaN/Inf: one fused reduction, `tfar.inputs.InputChecks._check_values`).
 This times one train step (training_loss + gradient + Adam apply, one `tf.function`)
 of a MADE (784 binary dims, 500 hidden, batch 64) and a Gated PixelCNN (28x28x1 binary,
 5 layers x 32 filters, batch 32) traced twice: with the checks, and with the private
-switch `tfar.autoregressive._CHECK_VALUES = False` (the shape checks stay; values pass
+switch `tfar.inputs.CHECK_VALUES = False` (the shape checks stay; values pass
 unchecked, as before the checks existed). Rounds alternate on/off so drift in the
 machine's load hits both alike; it prints the median step times and their ratio.
 
@@ -18,7 +18,7 @@ import time
 from absl import app, flags
 
 import tfar  # sets the Keras backend first
-from tfar import autoregressive
+from tfar import inputs
 
 import keras
 import numpy as np
@@ -55,12 +55,12 @@ def train_step(d, optimizer, checks):
         return loss
 
     def traced(x):
-        previous = autoregressive._CHECK_VALUES
-        autoregressive._CHECK_VALUES = checks
+        previous = inputs.CHECK_VALUES
+        inputs.CHECK_VALUES = checks
         try:
             return step(x)
         finally:
-            autoregressive._CHECK_VALUES = previous
+            inputs.CHECK_VALUES = previous
     return traced
 
 

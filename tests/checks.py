@@ -189,3 +189,17 @@ def assert_image_causal(d, no_blind_spot=False):
             assert np.all(jac[s, :first_own] > 0.0), (
                 f"step {s} is blind to earlier dims {np.flatnonzero(jac[s, :first_own] == 0)}")
     return jac
+
+
+def assert_network_config_round_trip(d, network_class, batch=2):
+    """The network rebuilt from its config, given the same weights, computes the same
+    params (a conditional network with an all-ones condition)."""
+    clone = network_class.from_config(d.network.get_config())
+    x = tf.random.stateless_uniform([batch, int(np.prod(d.event_shape))], seed=(1, 2),
+                                    maxval=d.num_values)
+    c = None if d.conditional_shape is None else tf.ones([batch] + d.conditional_shape.as_list())
+    clone(x, conditional_input=c)
+    clone.set_weights(d.network.get_weights())
+    np.testing.assert_allclose(clone(x, conditional_input=c), d.network(x, conditional_input=c),
+                               atol=1e-6)
+    return clone

@@ -32,6 +32,12 @@ MODELS = {  # name: (constructor, train before export)
     "PixelCNN_rgb_categorical_conditional": (lambda: tfar.PixelCNN(
         image_shape=(2, 2, 3), num_values=4, num_layers=2, num_filters=6, first_kernel_size=3,
         conditional_shape=(3,)), True),
+    "PixelRNN_diagonal_bilstm_rgb_conditional": (lambda: tfar.PixelRNN(
+        image_shape=(2, 3, 3), num_values=4, num_layers=1, hidden_units=6, first_kernel_size=3,
+        conditional_shape=(3,)), True),
+    "PixelRNN_row_lstm": (lambda: tfar.PixelRNN(
+        image_shape=(3, 2, 1), num_values=2, cell="row_lstm", num_layers=1, hidden_units=4,
+        first_kernel_size=3), True),
     "GatedPixelCNN_mixture_conditional": (lambda: tfar.GatedPixelCNN(
         image_shape=(3, 3, 1), num_values=8, num_layers=2, num_filters=6, first_kernel_size=3,
         likelihood="logistic_mixture", num_mixtures=2, conditional_shape=(3,)), True),

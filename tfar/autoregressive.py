@@ -26,63 +26,13 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfar import likelihoods, sampling
+from tfar.inputs import COMPUTE_DTYPE, InputChecks, fail_unless, unless_empty
 from tfar.network import check_compatible
 from tfar.sampling import completion
 
 tfd = tfp.distributions
 
-COMPUTE_DTYPE = tf.float32  # networks compute in float32; `dtype=` sets the events' dtype
-
-# Private switch: False skips the default value checks of `_check_values` and
-# `_check_conditional` (shape and dtype checks stay), to time what they cost
-# (benchmarks/validation_cost.py). Not an API: leave it True.
-_CHECK_VALUES = True
-
-
-def _assert(ok, data):
-    """Raises InvalidArgumentError with `data` (strings and tensors, joined) unless ok:
-    at once when eager (a readable message), else an in-graph `tf.debugging.Assert`."""
-    if tf.executing_eagerly():
-        if not bool(ok):
-            parts = [d if isinstance(d, str) else np.array2string(np.asarray(d), threshold=10)
-                     for d in data]
-            raise tf.errors.InvalidArgumentError(None, None, " ".join(parts))
-        return tf.no_op()
-    return tf.debugging.Assert(ok, data, summarize=10)
-
-
-def _guard(ok, assertions, message, validate_args=False):
-    """The default input checks: `ok` is one cheap fused reduction (a bool scalar).
-
-    Eagerly, a False `ok` runs `assertions()` (the checks that name the problem and the
-    values received; the first failing one raises). In a graph (`tf.function`, exported
-    signatures) the default is one `tf.debugging.Assert(ok, [message])` with string data
-    only, so no `tf.cond` or extra reductions run on the happy path; with
-    `validate_args=True` the naming `assertions()` run as well (TFP's costlier checks).
-    Returns an op or tensor to hang control dependencies on."""
-    if tf.executing_eagerly():
-        if not bool(ok):
-            assertions()
-            raise tf.errors.InvalidArgumentError(None, None, message)
-        return ok
-    if validate_args:
-        return tf.group(assertions())
-    return tf.debugging.Assert(ok, [message])
-
-
-def _unless_empty(x, compute, empty):
-    """compute() for a batch x [B, ...] with rows, else empty(): some networks (Keras
-    convolutions) fail on B = 0. Free when B is static; a `tf.cond` only when B is
-    unknown (e.g. an exported signature's [None, ...] input)."""
-    rows = tf.compat.dimension_value(x.shape[0]) if x.shape.rank else None
-    if rows is None and tf.executing_eagerly():
-        rows = int(tf.shape(x)[0])
-    if rows is not None:
-        return compute() if rows > 0 else empty()
-    return tf.cond(tf.shape(x)[0] > 0, compute, empty)
-
-
-class AutoregressiveDistribution(tfd.Distribution):
+class AutoregressiveDistribution(InputChecks, tfd.Distribution):
     """Base class of tfar's models; see the module docstring.
 
     Subclasses call `__init__` with their built network (a `tfar.network.
@@ -229,133 +179,6 @@ class AutoregressiveDistribution(tfd.Distribution):
 
     # ---------------------------------------------------------------- input handling
 
-    def _check_conditional(self, conditional_input):
-        """conditional_input as float32 [..., *conditional_shape], or None; clear errors
-        for a missing or unexpected one, a non-numeric dtype or a wrong trailing shape
-        (always), and for NaN/Inf in it (by default: one reduction, `_guard`)."""
-        if self._conditional_shape is None:
-            if conditional_input is not None:
-                raise ValueError(
-                    f"{self.name} was built without a conditional input "
-                    "(conditional_shape=None), but conditional_input was given; build the "
-                    "model with conditional_shape=... to condition it.")
-            return None
-        if conditional_input is None:
-            raise ValueError(
-                f"{self.name} was built with conditional_shape={self._conditional_shape}; "
-                "pass conditional_input=... of that shape (plus batch dims).")
-        c = self._convert(conditional_input, COMPUTE_DTYPE, "conditional_input",
-                          "numbers (float32 by default)")
-        c = self._check_trailing_shape(c, self._conditional_shape, "conditional_input",
-                                       "conditional_shape")
-        if not c.dtype.is_floating or not _CHECK_VALUES:
-            return tf.cast(c, COMPUTE_DTYPE)
-        ok = tf.reduce_all(tf.math.is_finite(c))
-        message = f"{self.name}: conditional_input holds NaN or Inf; expected finite values."
-        guard = _guard(ok, lambda: [_assert(ok, [message])], message)
-        with tf.control_dependencies([guard]):  # identity: a same-dtype cast drops the dep
-            return tf.identity(tf.cast(c, COMPUTE_DTYPE))
-
-    def _convert(self, value, dtype_hint, name, expected):
-        """value as a tensor of a numeric or bool dtype, or a TypeError naming `expected`."""
-        try:
-            if isinstance(value, (np.ndarray, np.generic)):
-                # Its own dtype: with dtype_hint=int32 TF would truncate 0.5 to 0 silently.
-                value = tf.convert_to_tensor(value)
-            else:
-                value = tf.convert_to_tensor(value, dtype_hint=dtype_hint)
-        except (TypeError, ValueError) as error:
-            raise TypeError(f"{self.name}: {name} must be a tensor of {expected}; got "
-                            f"{type(value).__name__} ({error}).") from None
-        if not (value.dtype.is_floating or value.dtype.is_integer or value.dtype.is_bool):
-            raise TypeError(f"{self.name}: {name} must be a tensor of {expected}; got dtype "
-                            f"{value.dtype.name}.")
-        return value
-
-    def _check_trailing_shape(self, t, shape, name, what):
-        """t, whose shape must end in `shape`: a ValueError when the static shape says it
-        does not; an in-graph check only when the static shape cannot tell."""
-        rank = shape.rank
-        expected = (f"{self.name}: {name} must have shape [..., "
-                    f"{', '.join(map(str, shape.as_list()))}] (batch dims + {what} {shape})")
-        if t.shape.rank is not None and (
-                t.shape.rank < rank or not shape.is_compatible_with(t.shape[t.shape.rank - rank:])):
-            raise ValueError(f"{expected}; got shape {t.shape}.")
-        if t.shape.rank is not None and t.shape[t.shape.rank - rank:].is_fully_defined():
-            return t
-        actual, want = tf.shape(t), tf.constant(shape.as_list(), tf.int32)
-        if t.shape.rank is not None:
-            ok = tf.reduce_all(tf.equal(actual[t.shape.rank - rank:], want))
-        else:
-            ok = tf.cond(tf.size(actual) >= rank,
-                         lambda: tf.reduce_all(tf.equal(actual[tf.size(actual) - rank:], want)),
-                         lambda: tf.constant(False))
-        with tf.control_dependencies([_assert(ok, [f"{expected}; got shape", actual])]):
-            return tf.identity(t)
-
-    def _check_values(self, x, name="x"):
-        """x [..., *event_shape] as float32 (what the networks compute in), checked.
-
-        Always: a numeric or bool dtype (TypeError) and the trailing shape (ValueError).
-        By default (and in exported signatures, which call these methods), also the
-        values: integers in [0, num_values), no NaN/Inf, as one fused reduction
-        `all(x == clip(round(x), 0, num_values - 1))`; when it fails, `_guard` runs the
-        checks that name the problem (NaN/Inf, below 0, >= num_values,
-        non-integer) with the values received (InvalidArgumentError); in a graph only
-        with validate_args=True, else one message lists the possible problems. Bool
-        events are 0/1, valid for every num_values >= 2."""
-        x = self._convert(x, self.dtype, name, f"integers in [0, {self._num_values})")
-        x = self._check_trailing_shape(x, self._static_event_shape, name, "event_shape")
-        if x.dtype.is_bool or not _CHECK_VALUES:
-            return tf.cast(x, COMPUTE_DTYPE)
-        top = self._num_values - 1
-        if x.dtype.is_integer:
-            top = min(top, x.dtype.max)
-            in_range = tf.equal(x, tf.clip_by_value(x, tf.zeros([], x.dtype),
-                                                    tf.cast(top, x.dtype)))
-        else:
-            in_range = tf.equal(x, tf.clip_by_value(tf.round(x), 0.0, float(top)))
-        v = self._num_values
-        message = (f"{self.name}: {name} holds values that are not integers in [0, {v}): "
-                   f"NaN or Inf, values below 0, values >= {v} or non-integer values; "
-                   f"expected integers in [0, {v}). (Run eagerly, or build the model with "
-                   "validate_args=True, to see which values.)")
-        guard = _guard(tf.reduce_all(in_range), lambda: self._value_assertions(x, name),
-                       message, self.validate_args)
-        with tf.control_dependencies([guard]):  # identity: a same-dtype cast drops the dep,
-            return tf.identity(tf.cast(x, COMPUTE_DTYPE))  # and the check must come first
-
-    def _value_assertions(self, x, name):
-        """The checks behind `_check_values`' fused one, in order, each naming what it
-        expected and what it received; run only once the fused check has failed."""
-        expected = f"expected integers in [0, {self._num_values})."
-        low, high = tf.reduce_min(x), tf.reduce_max(x)
-        checks = []
-        if x.dtype.is_floating:
-            finite = tf.math.is_finite(x)
-            checks.append((tf.reduce_all(finite), [
-                f"{self.name}: {name} holds NaN or Inf; {expected} Received",
-                tf.reduce_sum(tf.cast(tf.logical_not(finite), tf.int32)),
-                "non-finite values."]))
-        checks += [
-            (low >= 0, [f"{self.name}: {name} holds values below 0; {expected} "
-                        "Received smallest value", low]),
-            (high < tf.cast(self._num_values, x.dtype) if high.dtype.max >= self._num_values
-             else tf.constant(True),
-             [f"{self.name}: {name} holds values >= {self._num_values}; {expected} "
-              "Received largest value", high]),
-        ]
-        if x.dtype.is_floating:
-            fraction = tf.not_equal(x, tf.round(x))
-            checks.append((tf.logical_not(tf.reduce_any(fraction)), [
-                f"{self.name}: {name} holds non-integer values; {expected} Received e.g.",
-                tf.boolean_mask(x, fraction)[:3]]))
-        ops = []
-        for ok, data in checks:  # in order: the first that fails names the problem
-            with tf.control_dependencies(ops[-1:]):
-                ops.append(_assert(ok, data))
-        return ops
-
     def _flatten(self, x, conditional_input):
         """Broadcasts batch dims of x and c; returns x [B, D], c [B, ...], batch shape."""
         x = self._check_values(x)
@@ -405,7 +228,7 @@ class AutoregressiveDistribution(tfd.Distribution):
 
     def _log_prob(self, x, conditional_input=None):
         x, c, batch_shape = self._flatten(x, conditional_input)
-        log_prob = _unless_empty(x, lambda: self._flat_log_prob(x, c),
+        log_prob = unless_empty(x, lambda: self._flat_log_prob(x, c),
                                  lambda: tf.zeros([0], COMPUTE_DTYPE))
         return tf.reshape(log_prob, batch_shape)
 
@@ -427,37 +250,6 @@ class AutoregressiveDistribution(tfd.Distribution):
         integers (TFP would cast 2.5 to 2 and fail obscurely on -1)."""
         return super()._call_sample_n(self._check_sample_shape(sample_shape), seed, **kwargs)
 
-    def _check_sample_shape(self, sample_shape):
-        expected = "expected a non-negative int or a 1-D list of them, e.g. 16 or [4, 5]"
-        if isinstance(sample_shape, (bool, np.bool_)):
-            raise TypeError(f"{self.name}: sample shape must be integers; {expected}; got "
-                            f"{sample_shape!r}.")
-        try:
-            shape = tf.convert_to_tensor(sample_shape, dtype_hint=tf.int32)
-        except (TypeError, ValueError) as error:
-            raise TypeError(f"{self.name}: sample shape {sample_shape!r} is not a shape; "
-                            f"{expected} ({error}).") from None
-        if shape.dtype.is_bool or not (shape.dtype.is_integer or shape.dtype.is_floating) or (
-                shape.shape.rank is not None and shape.shape.rank > 1):
-            raise TypeError(f"{self.name}: sample shape must be integers; {expected}; got "
-                            f"{sample_shape!r} (dtype {shape.dtype.name}, shape {shape.shape}).")
-        value = tf.get_static_value(shape)
-        if value is not None:
-            value = np.asarray(value)
-            if np.any(value != np.round(value)) or np.any(value < 0) or (
-                    shape.dtype.is_floating and np.any(np.abs(value) > 2**31 - 1)):
-                raise ValueError(f"{self.name}: sample shape {sample_shape!r} is not a shape; "
-                                 f"{expected}.")
-            return tf.constant(value.astype(np.int32))
-        if shape.dtype.is_floating:
-            raise TypeError(f"{self.name}: sample shape must be an integer tensor; {expected}; "
-                            f"got dtype {shape.dtype.name}.")
-        with tf.control_dependencies([_assert(
-                tf.reduce_all(shape >= 0),
-                [f"{self.name}: the sample shape holds a negative number; {expected}. Got",
-                 shape])]):
-            return tf.identity(shape)
-
     def _sample_n(self, n, seed=None, conditional_input=None, method=None):
         c = self._check_conditional(conditional_input)
         if c is not None:
@@ -465,7 +257,7 @@ class AutoregressiveDistribution(tfd.Distribution):
             c = tf.reshape(c, [-1] + self._conditional_shape.as_list())   # [C, ...]
             rows = tf.shape(c)[0]
             repeats = n // tf.maximum(rows, 1)   # no division by zero for an empty batch
-            with tf.control_dependencies([_assert(
+            with tf.control_dependencies([fail_unless(
                     tf.equal(repeats * rows, n),
                     [f"{self.name}: the sample shape must end in the batch shape of "
                      "conditional_input (TFP's PixelCNN convention); got", n,
@@ -473,7 +265,7 @@ class AutoregressiveDistribution(tfd.Distribution):
                 c = tf.tile(c, tf.concat([[repeats], tf.ones([cond_rank], tf.int32)], 0))
         x = tf.zeros([n, self._num_dims], dtype=COMPUTE_DTYPE)
         observed = tf.zeros([n, self._num_dims], dtype=tf.bool)
-        samples = _unless_empty(x, lambda: self._run_loop(x, observed, c, seed, method),
+        samples = unless_empty(x, lambda: self._run_loop(x, observed, c, seed, method),
                                 lambda: x)
         return tf.cast(tf.reshape(samples, tf.concat([[n], self._static_event_shape], 0)),
                        self.dtype)
@@ -525,29 +317,15 @@ class AutoregressiveDistribution(tfd.Distribution):
             flat_x, c, batch_shape = self._flatten(x, conditional_input)
             full_shape = tf.concat([batch_shape, self._static_event_shape], 0)
             flat_observed = tf.reshape(tf.broadcast_to(observed, full_shape), [-1, self._num_dims])
-            if num_particles == 1:
-                filled = _unless_empty(
-                    flat_x, lambda: self._run_loop(flat_x, flat_observed, c, seed, method),
-                    lambda: flat_x)
-            else:
-                filled = _unless_empty(flat_x, lambda: self._resampled_completion(
-                    flat_x, flat_observed, c, seed, method, int(num_particles)),
-                    lambda: flat_x)
-            return tf.cast(tf.reshape(filled, full_shape), self.dtype)
 
-    def _check_observed_mask(self, observed_mask, x):
-        """observed_mask as bool, broadcastable to x (a bool or integer mask, nonzero =
-        observed); clear errors for another dtype or shape."""
-        mask = self._convert(observed_mask, tf.bool, "observed_mask", "bools")
-        if mask.dtype.is_floating:
-            raise TypeError(f"{self.name}: observed_mask must be bools (True where x is "
-                            f"observed); got dtype {mask.dtype.name}.")
-        try:
-            tf.broadcast_static_shape(mask.shape, x.shape)
-        except ValueError:
-            raise ValueError(f"{self.name}: observed_mask must broadcast to the shape of x; "
-                             f"got shapes {mask.shape} and {x.shape}.") from None
-        return tf.cast(mask, tf.bool)
+            def fill():
+                if num_particles == 1:
+                    return self._run_loop(flat_x, flat_observed, c, seed, method)
+                return self._resampled_completion(flat_x, flat_observed, c, seed, method,
+                                                  int(num_particles))
+
+            filled = unless_empty(flat_x, fill, lambda: flat_x)
+            return tf.cast(tf.reshape(filled, full_shape), self.dtype)
 
     def _resampled_completion(self, x, observed, c, seed, method, num_particles):
         """`complete` by sampling–importance–resampling over K = `num_particles`

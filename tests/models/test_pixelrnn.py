@@ -80,13 +80,7 @@ def test_network_config_round_trip():
                       conditional_shape=(2,), **SMALL)
     config = d.network.get_config()
     assert config["cell"] == "row_lstm" and config["hidden_units"] == 6
-    clone = PixelRNNNetwork.from_config(config)
-    x = tf.random.stateless_uniform([2, 27], seed=(1, 2), maxval=4)
-    c = tf.ones([2, 2])
-    clone(x, conditional_input=c)
-    clone.set_weights(d.network.get_weights())
-    np.testing.assert_allclose(clone(x, conditional_input=c), d.network(x, conditional_input=c),
-                               atol=1e-6)
+    checks.assert_network_config_round_trip(d, PixelRNNNetwork)
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -117,3 +111,11 @@ def test_bad_construction():
         tfar.PixelRNN(image_shape=(2, 2, 3), num_values=4, num_layers=1, hidden_units=4)
     with pytest.raises(ValueError, match="height, width, channels"):
         tfar.PixelRNN(image_shape=(16,), **SMALL)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_invalid_values_rejected_by_default(cell):
+    d = tfar.PixelRNN(image_shape=(2, 2, 1), num_values=2, cell=cell, **SMALL)
+    for value, message in [(2.0, "values >= 2"), (-1.0, "below 0"), (0.5, "non-integer")]:
+        with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+            d.log_prob(np.full((1, 2, 2, 1), value, np.float32))
