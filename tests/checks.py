@@ -203,3 +203,32 @@ def assert_network_config_round_trip(d, network_class, batch=2):
     np.testing.assert_allclose(clone(x, conditional_input=c), d.network(x, conditional_input=c),
                                atol=1e-6)
     return clone
+
+
+def random_conditions(d, n, seed=1):
+    """A different standard-normal condition per row, [n, K] (None for an unconditional
+    model)."""
+    if d.conditional_shape is None:
+        return None
+    shape = (n,) + tuple(d.conditional_shape.as_list())
+    return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
+
+
+def assert_steps_give_network_params(d, sampler_class, n=3):
+    """Fed a whole random image at every step (as `complete` is), a cached sampler's step i
+    gives the network's params of unit i (to float rounding), so no draw depends on the
+    sampler but through rounding."""
+    x = tf.constant(np.random.default_rng(2).integers(
+        0, d.num_values, (n, int(np.prod(d.event_shape)))), tf.float32)
+    c = random_conditions(d, n)
+    c = None if c is None else tf.constant(c)
+    full = d.network(x, conditional_input=c)[0].numpy()                       # [n, U, P]
+    sampler = sampler_class(d.network, c, tf.zeros([n], tf.int32))
+    step = tf.function(sampler.step)
+    state = sampler.initial_state(x)
+    for i in range(d.schedule.num_steps):
+        units = d.schedule.step_units(tf.zeros([n], tf.int32), i)
+        params, state = step(state, tf.constant(i), units, x)
+        assert params.shape == (n, 1, d.likelihood.params_size)
+        np.testing.assert_allclose(params.numpy()[:, 0], full[:, i], atol=1e-5, rtol=1e-5,
+                                   err_msg=f"step {i}")

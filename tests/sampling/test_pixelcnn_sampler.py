@@ -23,13 +23,6 @@ def model(image_shape, likelihood="categorical", num_values=4, conditional=False
     return d
 
 
-def conditions(d, n, seed=1):
-    """A different condition per row (None for an unconditional model)."""
-    if d.conditional_shape is None:
-        return None
-    return np.random.default_rng(seed).normal(size=(n, 2)).astype(np.float32)
-
-
 def test_cached_is_the_default():
     d = model((3, 4, 1))
     assert d.sampling_methods == ("naive", "cached")
@@ -45,12 +38,12 @@ def test_cached_samples_and_completions_equal_naive(channels, likelihood, num_va
     d = model((4, 3, channels) if tall else (3, 4, channels), likelihood, num_values,
               conditional, first_kernel_size=5 if likelihood != "categorical" else 3,
               num_layers=3 if tall else 2)
-    checks.assert_cached_equals_naive(d, conditional_input=conditions(d, 6))
+    checks.assert_cached_equals_naive(d, conditional_input=checks.random_conditions(d, 6))
 
 
 def test_cached_equals_naive_with_a_7x7_input_layer():
     d = model((5, 6, 1), "categorical", 3, conditional=True, first_kernel_size=7)
-    checks.assert_cached_equals_naive(d, conditional_input=conditions(d, 6))
+    checks.assert_cached_equals_naive(d, conditional_input=checks.random_conditions(d, 6))
 
 
 @pytest.mark.parametrize("likelihood,num_values,channels,shape,first_kernel_size", [
@@ -58,25 +51,9 @@ def test_cached_equals_naive_with_a_7x7_input_layer():
     ("logistic_mixture", 4, 3, (3, 5), 3)])
 def test_every_step_gives_the_full_networks_params(likelihood, num_values, channels, shape,
                                                    first_kernel_size):
-    """Fed a whole random image at every step (as `complete` is), step i's params are the
-    network's params of unit i (to float rounding), so no draw depends on the sampler but
-    through rounding."""
     d = model(shape + (channels,), likelihood, num_values, conditional=True,
               first_kernel_size=first_kernel_size, num_layers=3)
-    n = 3
-    x = tf.constant(np.random.default_rng(2).integers(0, num_values, (n, np.prod(d.event_shape))),
-                    tf.float32)
-    c = tf.constant(conditions(d, n))
-    full = d.network(x, conditional_input=c)[0].numpy()                       # [n, U, P]
-    sampler = PixelCNNSampler(d.network, c, tf.zeros([n], tf.int32))
-    step = tf.function(sampler.step)
-    state = sampler.initial_state(x)
-    for i in range(d.schedule.num_steps):
-        units = d.schedule.step_units(tf.zeros([n], tf.int32), i)
-        params, state = step(state, tf.constant(i), units, x)
-        assert params.shape == (n, 1, d.likelihood.params_size)
-        np.testing.assert_allclose(params.numpy()[:, 0], full[:, i], atol=1e-5, rtol=1e-5,
-                                   err_msg=f"step {i}")
+    checks.assert_steps_give_network_params(d, PixelCNNSampler)
 
 
 def test_traced_once_with_an_unknown_batch_size():
@@ -93,7 +70,7 @@ def test_traced_once_with_an_unknown_batch_size():
         observed = np.zeros((n, 3, 4, 3), bool)
         observed[:, 0] = True
         observed[:, 1, :2] = True
-        c = conditions(d, n, seed=n)
+        c = checks.random_conditions(d, n, seed=n)
         traced = complete(x, observed, c).numpy()
         eager = d.complete(x, observed, seed=(4, 5), conditional_input=c).numpy()
         naive = d.complete(x, observed, seed=(4, 5), conditional_input=c, method="naive").numpy()

@@ -15,7 +15,8 @@ the channel groups of the head (C for per-sub-pixel heads, 1 for the logistic mi
 so sub-pixel j of a pixel never sees sub-pixels >= j of that pixel, nor a later pixel.
 
 Heads: "bernoulli", "categorical" and "logistic_mixture", as `tfar.PixelCNN`. Sampling:
-the naive loop (one network pass per step).
+the naive loop (one network pass per step) and, for the Row LSTM, the cached sampler of
+`tfar.sampling.pixelrnn` (one pixel of every layer per step), its default.
 """
 
 import tensorflow as tf
@@ -27,6 +28,7 @@ from tfar.layers.lstm import DiagonalBiLSTM, RowLSTM
 from tfar.layers.masked import MaskedConv2D
 from tfar.models.image import (ImageDistribution, ResidualStreamNetwork, check_image_shape,
                                image_head)
+from tfar.sampling.pixelrnn import RowLSTMSampler
 
 CELLS = ("row_lstm", "diagonal_bilstm")
 
@@ -119,3 +121,14 @@ class PixelRNN(ImageDistribution):
         parameters["network"] = network
         super().__init__(network, image_shape, num_values, head, conditional_shape, dtype,
                          validate_args, parameters, name)
+
+    @property
+    def sampling_methods(self):
+        """The naive sampler (one network pass per step) and, for the Row LSTM, the cached
+        one, its default (one pixel of every layer per step: `tfar.sampling.pixelrnn`)."""
+        return ("naive", "cached") if self._network.cell == "row_lstm" else ("naive",)
+
+    def _make_sampler(self, method, c, components):
+        if method == "cached":
+            return RowLSTMSampler(self._network, c, components)
+        return super()._make_sampler(method, c, components)

@@ -29,6 +29,7 @@ final values. The logistic mixture writes a whole pixel per step.
 
 import tensorflow as tf
 
+from tfar.sampling import rows as row_cache
 from tfar.sampling.base import Sampler
 
 
@@ -62,8 +63,8 @@ class PixelCNNSampler(Sampler):
         caches = []
         for _, conv, _ in self._network.blocks:
             rows, cols = conv.window_shape
-            caches.append(tf.zeros([n, rows, self._width + cols - 1, conv.kernel.shape[2]],
-                                   conv.compute_dtype))
+            caches.append(row_cache.ring(n, rows, self._width, cols // 2, conv.kernel.shape[2],
+                                         conv.compute_dtype))
         return biases, kernels, tuple(caches)
 
     def step(self, state, i, units, x):
@@ -79,13 +80,14 @@ class PixelCNNSampler(Sampler):
         network = self._network
         pixel, unit = i // self._units_per_pixel, i % self._units_per_pixel
         row, col = pixel // self._width, pixel % self._width
-        h = at_pixel(network.input_layer, self._image_window(x, row, col))
+        h = at_pixel(network.input_layer, row_cache.image_window(network, x, row, col))
         if biases:
             h = h + biases[0]
         updated = []
         for b, ((into, conv, out), cache) in enumerate(zip(network.blocks, caches)):
-            cache = self._write(cache, row, col, tf.nn.relu(pointwise(into, tf.nn.relu(h))))
-            window = self._read(cache, row, col, conv.window_shape)
+            cache = row_cache.write(cache, row, col, tf.nn.relu(pointwise(into, tf.nn.relu(h))),
+                                    self._width)
+            window = row_cache.read(cache, row, col, conv.window_shape)
             y = pointwise(out, tf.nn.relu(at_pixel(conv, window)))
             h = h + (y + biases[b + 1] if biases else y)
             updated.append(cache)
@@ -95,39 +97,3 @@ class PixelCNNSampler(Sampler):
         params = tf.reshape(features, [-1, self._units_per_pixel, network.params_size])
         params = tf.gather(params, unit[None], axis=1)                        # [n, 1, P]
         return tf.cast(params, tf.float32), (biases, kernels, tuple(updated))
-
-    def _image_window(self, x, row, col):
-        """The input layer's window at (row, col) from x [n, D]: [n, k//2 + 1, k, C] of
-        `network.images(x)` (values rescaled to [-1, 1]), zeros outside the image."""
-        rows, cols = self._network.input_layer.window_shape
-        width, channels = self._width, self._channels
-        window_rows = row - (rows - 1) + tf.range(rows)                              # [R]
-        window_cols = col - cols // 2 + tf.range(cols)                               # [K]
-        inside = ((window_rows >= 0)[:, None, None] & (window_cols >= 0)[None, :, None]
-                  & (window_cols < width)[None, :, None])                            # [R, K, 1]
-        dims = ((window_rows[:, None, None] * width + window_cols[None, :, None]) * channels
-                + tf.range(channels)[None, None, :])                                 # [R, K, C]
-        inside = tf.broadcast_to(inside, tf.shape(dims))
-        dims = tf.reshape(tf.where(inside, dims, 0), [-1])
-        values = tf.gather(x, dims, axis=1)                                 # [n, R·K·C]
-        # `ImageNetwork.images`, applied to the window's values only.
-        images = self._network.scale(values)
-        images = tf.where(tf.reshape(inside, [-1]), images, tf.zeros([], images.dtype))
-        return tf.reshape(images, [-1, rows, cols, channels])
-
-    def _write(self, cache, row, col, values):
-        """cache [n, R, W + 2p, F] with values [n, F] at row `row` (slot row mod R),
-        column col (padded column col + p)."""
-        rows, pad = cache.shape[1], (cache.shape[2] - self._width) // 2
-        n = tf.shape(values)[0]
-        index = tf.stack([tf.range(n), tf.fill([n], row % rows), tf.fill([n], col + pad)],
-                         axis=-1)                                                   # [n, 3]
-        return tf.tensor_scatter_nd_update(cache, index, values)
-
-    @staticmethod
-    def _read(cache, row, col, window_shape):
-        """The window [n, R, k, F] of a k-wide convolution at (row, col): rows
-        row − R + 1 … row in order (their ring slots), padded columns col … col + k − 1."""
-        rows, cols = window_shape
-        window = tf.slice(cache, [0, 0, col, 0], [-1, -1, cols, -1])
-        return tf.gather(window, (row - (rows - 1) + tf.range(rows)) % rows, axis=1)
