@@ -22,6 +22,8 @@ MODELS = {
                                       num_filters=4),
     "GatedPixelCNN": lambda: tfar.GatedPixelCNN(image_shape=(3, 3, 1), num_values=2,
                                                 num_layers=2, num_filters=4),
+    "PixelRNN": lambda: tfar.PixelRNN(image_shape=(3, 3, 1), num_values=2, num_layers=2,
+                                      hidden_units=4, first_kernel_size=3),
 }
 
 

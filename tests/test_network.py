@@ -19,6 +19,8 @@ MODELS = {
     "PixelCNN": lambda: tfar.PixelCNN(**SMALL_IMAGE),
     "GatedPixelCNN-mixture": lambda: tfar.GatedPixelCNN(likelihood="logistic_mixture",
                                                         num_mixtures=2, **SMALL_IMAGE),
+    "PixelRNN": lambda: tfar.PixelRNN(image_shape=(2, 3, 3), num_values=4, num_layers=2,
+                                      hidden_units=3, first_kernel_size=3),
 }
 
 

@@ -141,6 +141,28 @@ def test_diagonal_bilstm_alone_sees_exactly_the_past(height, width, groups):
                                               err_msg=f"({r}, {c}) group {g}")
 
 
+@pytest.mark.parametrize("height,width,channels", SHAPES)
+def test_diagonal_bilstm_with_the_image_term_sees_the_whole_past(height, width, channels):
+    """After the paper's 7×7 mask-A first layer (which hides x(r − 1, W − 1) from row r's
+    first pixels), a DiagonalBiLSTM whose right-to-left stream also reads the image
+    (`image_channels`) sees exactly the whole past."""
+    units = 2 * channels
+    first = MaskedConv2D(units, 7, "A", groups=channels)
+    layer = DiagonalBiLSTM(units, groups=channels, image_channels=channels)
+    first.build((None, None, None, channels))
+    layer.build((None, None, None, units))
+    _randomized([first, layer], height)
+    jac = _jacobian(lambda x: layer(first(x), x), height, width, channels)
+    for r in range(height):
+        for c in range(width):
+            for g in range(channels):
+                np.testing.assert_array_equal(jac[r, c, g] != 0,
+                                              _past(height, width, channels, r, c, g),
+                                              err_msg=f"({r}, {c}) group {g}")
+    with pytest.raises(ValueError, match="image_channels"):
+        layer(first(tf.zeros([1, height, width, channels])))
+
+
 def test_diagonal_lstm_sees_the_quadrant_above_and_left():
     """On its own (no first layer, one group, mask B): pixel (r, c) sees exactly the inputs
     at r' <= r, c' <= c: the 2×1 state-to-state kernel reads rows r − 1 and r, never r + 1."""

@@ -34,7 +34,8 @@ def test_default_likelihood():
 
 
 def diagonal_blind_spot(shape, first_kernel_size):
-    """The (step, dim) pairs a Diagonal BiLSTM PixelRNN cannot see although dim is earlier.
+    """The (step, dim) pairs the paper's Diagonal BiLSTM PixelRNN (`full_past=False`)
+    cannot see although dim is earlier.
 
     The BiLSTM layers see the whole past of their input, but their input starts as the
     mask-A convolution, whose features at a pixel exclude that pixel's own last sub-pixel
@@ -53,15 +54,65 @@ def diagonal_blind_spot(shape, first_kernel_size):
     return blind
 
 
-@pytest.mark.parametrize("cell", CELLS)
-@pytest.mark.parametrize("shape", [(4, 5, 1), (3, 4, 3)], ids=["4x5x1", "3x4x3"])
-def test_causal(cell, shape):
+def row_lstm_field(shape, first_kernel_size, num_layers):
+    """[D, D] bool: which input sub-pixels each sub-pixel's params see in a Row LSTM
+    PixelRNN (k = 3), by following the network's masks (channel ch = group ch).
+
+    Input layer (mask A, k1 × k1): a(r, c, g) reads the pixels of the window before
+    (r, c) (rows r − k1//2 … r − 1 at columns c ± k1//2, row r at c − k1//2 … c − 1), all
+    channels, and x(r, c, ch < g). Each Row LSTM layer (§3.1) adds to the stream s:
+    h(r, c, g) reads s(r, c − 1, all) and s(r, c, <= g) (input-to-state, mask B) and
+    h(r − 1, c − 1 … c + 1, all) (state-to-state; the cell state follows the same unit
+    of h(r − 1, c)); its 1×1 mask-B projection reads h(r, c, <= g). The output layers
+    (1×1, mask B) read s(r, c, <= g). The result is the paper's triangle, widened by the
+    input layer: the test asserts the gradients are non-zero exactly there.
+    """
+    height, width, channels = shape
+    dims = height * width * channels
+    index = np.arange(dims).reshape(shape)
+
+    def upto(field):  # field[r, c, g] |= field[r, c, g' <= g]
+        return np.logical_or.accumulate(field, axis=2)
+
+    def whole_pixel(field):  # any group of the pixel
+        return np.broadcast_to(field.any(axis=2, keepdims=True), field.shape)
+
+    stream = np.zeros(shape + (dims,), bool)
+    half = first_kernel_size // 2
+    for r, c, g in np.ndindex(shape):
+        for rr in range(max(r - half, 0), r + 1):
+            for cc in range(max(c - half, 0), min(c + half, width - 1) + 1):
+                if rr < r or cc < c:
+                    stream[r, c, g, index[rr, cc]] = True
+        stream[r, c, g, index[r, c, :g]] = True
+    for _ in range(num_layers):
+        inputs = upto(stream)
+        inputs[:, 1:] |= whole_pixel(stream)[:, :-1]
+        hidden = inputs.copy()
+        for r in range(1, height):
+            above = whole_pixel(hidden[r - 1:r])[0]                   # [W, C, D]
+            for c in range(width):
+                hidden[r, c] |= above[max(c - 1, 0):c + 2].any(axis=0)
+        stream = stream | upto(hidden)
+    return upto(stream).reshape(dims, dims)
+
+
+@pytest.mark.parametrize("shape", [(6, 6, 1), (4, 5, 3)], ids=["6x6x1", "4x5x3"])
+@pytest.mark.parametrize("cell,full_past", [("row_lstm", True), ("diagonal_bilstm", True),
+                                            ("diagonal_bilstm", False)],
+                         ids=["row_lstm", "diagonal_bilstm", "diagonal_bilstm-paper"])
+def test_causal(cell, full_past, shape):
+    """No gradient from a sub-pixel's own or later dims; the Diagonal BiLSTM sees every
+    earlier one (with `full_past`; the paper's network misses exactly one dim per row);
+    the Row LSTM exactly its triangle."""
     d = tfar.PixelRNN(image_shape=shape, num_values=4, cell=cell, num_layers=2,
-                      hidden_units=6, first_kernel_size=3, conditional_shape=(2,))
+                      hidden_units=6, first_kernel_size=3, full_past=full_past,
+                      conditional_shape=(2,))
     checks.randomize_weights(d)
-    jac = checks.assert_image_causal(d)
-    if cell == "diagonal_bilstm":
-        # The whole past but the one dimension per row the mask-A input layer hides.
+    jac = checks.assert_image_causal(d, no_blind_spot=cell == "diagonal_bilstm" and full_past)
+    if cell == "row_lstm":
+        np.testing.assert_array_equal(jac != 0, row_lstm_field(shape, 3, num_layers=2))
+    elif not full_past:
         blind = {(s, int(t)) for s in range(jac.shape[0]) for t in np.flatnonzero(jac[s, :s] == 0)}
         assert blind == diagonal_blind_spot(shape, 3)
 

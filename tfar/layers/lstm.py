@@ -237,8 +237,13 @@ class DiagonalLSTM(_PixelLSTM):
             name="state_kernel", shape=(2, 1, self.units, 4 * self.units),
             initializer=self.kernel_initializer)
 
-    def call(self, inputs):
+    def call(self, inputs, extra_pre=None):
+        """inputs [B, H, W, n_in] -> [B, H, W, units]; `extra_pre` [B, H, W, 4·units], if
+        given, is added to the input-to-state pre-activations (the caller answers for its
+        causality)."""
         pre = self.input_to_state(inputs)                                # [B, H, W, 4u]
+        if extra_pre is not None:
+            pre = pre + tf.cast(extra_pre, pre.dtype)
         width = tf.shape(pre)[2]
         kernel = tf.cast(tf.convert_to_tensor(self.state_kernel), pre.dtype)
         kernel = tf.reshape(kernel, [2 * self.units, 4 * self.units])   # [above; left]
@@ -270,27 +275,52 @@ class DiagonalBiLSTM(_PixelLSTM):
     its own channel groups <= j, mask B) and every pixel of the rows above: the whole past.
     Inputs [B, H, W, n_in] -> [B, H, W, units].
 
+    With `image_channels`, `call(inputs, image)` also feeds the image [B, H, W, C] to the
+    right-to-left stream through an unmasked 1×1 term: since that stream is shifted down a
+    row, pixel (r, c) reads it only at rows < r, all of which is past, every channel of
+    every pixel. A network whose input layer hides a pixel from the features left of it
+    (a mask-A convolution hides x(r − 1, W − 1) from row r's pixels c < W − 1 − k//2) uses
+    it to see the whole past of the image (`tfar.PixelRNN(full_past=True)`).
+
     Args:
       units: hidden units of each stream (a multiple of `groups`).
       groups: channel groups G (3 for RGB sub-pixels, 1 otherwise).
+      image_channels: C, to build the image term; None for none.
       kernel_initializer, bias_initializer: as `RowLSTM`.
     """
 
-    def __init__(self, units, groups=1, kernel_initializer="glorot_uniform",
+    def __init__(self, units, groups=1, image_channels=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", **kwargs):
         super().__init__(units, groups, kernel_initializer, bias_initializer, **kwargs)
+        self.image_channels = None if image_channels is None else int(image_channels)
         kwargs = dict(units=self.units, groups=self.groups, dtype=self.dtype_policy,
                       kernel_initializer=self.kernel_initializer,
                       bias_initializer=self.bias_initializer)
         self.left_to_right = DiagonalLSTM(name="left_to_right", **kwargs)
         self.right_to_left = DiagonalLSTM(name="right_to_left", **kwargs)
+        self.image_to_state = (
+            None if self.image_channels is None else keras.layers.Dense(
+                4 * self.units, use_bias=False, kernel_initializer=self.kernel_initializer,
+                dtype=self.dtype_policy, name="image_to_state"))
 
     def build(self, input_shape):
         shape = (None, None, None, int(input_shape[-1]))
         self.left_to_right.build(shape)
         self.right_to_left.build(shape)
+        if self.image_to_state is not None:
+            self.image_to_state.build((None, None, None, self.image_channels))
 
-    def call(self, inputs):
+    def call(self, inputs, image=None):
+        if (image is None) != (self.image_to_state is None):
+            raise ValueError(f"{self.name}: pass `image` exactly when the layer was built with "
+                             f"image_channels (got image_channels={self.image_channels}).")
         forward = self.left_to_right(inputs)
-        backward = tf.reverse(self.right_to_left(tf.reverse(inputs, axis=[2])), axis=[2])
+        mirrored = tf.reverse(inputs, axis=[2])
+        extra = None if image is None else self.image_to_state(tf.reverse(image, axis=[2]))
+        backward = tf.reverse(self.right_to_left(mirrored, extra), axis=[2])
         return forward + shift_down(backward)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(image_channels=self.image_channels)
+        return config

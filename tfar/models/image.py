@@ -76,7 +76,7 @@ class ImageNetwork(AutoregressiveNetwork):
 class ResidualStreamNetwork(ImageNetwork):
     """The layout PixelCNN and PixelRNN share (PixelRNN paper §3.3, §3.5, Figure 5): a
     mask-A `first_kernel_size`² convolution reads the image into a residual stream of
-    `stream_features`; each of `num_layers` layers adds `residual(i, x)` to it (and, with
+    `stream_features`; each of `num_layers` layers adds `residual(i, x, images)` to it (and, with
     a vector condition, a learned linear term of it); ReLU, a 1×1 mask-B hidden layer of
     `output_filters` (default `stream_features`), ReLU and a 1×1 mask-B output layer give
     the params. Every layer uses the head's channel `groups`. Subclasses build their
@@ -99,18 +99,21 @@ class ResidualStreamNetwork(ImageNetwork):
              for i in range(self.num_layers + 1)])
 
     def call(self, inputs, conditional_input=None):
-        x = self.input_layer(self.images(inputs))
+        images = self.images(inputs)
+        x = self.input_layer(images)
         bias = self.conditional_biases(conditional_input)
         if bias:
             x = x + bias[0]
         for i in range(self.num_layers):
-            y = self.residual(i, x)
+            y = self.residual(i, x, images)
             x = x + (y + bias[i + 1] if bias else y)
         y = self.output_layer(tf.nn.relu(self.output_hidden(tf.nn.relu(x))))
         return self.params(y)
 
-    def residual(self, i, x):
-        """What layer i adds to the stream x [B, H, W, stream_features]."""
+    def residual(self, i, x, images):
+        """What layer i adds to the stream x [B, H, W, stream_features]; `images` [B, H, W,
+        C] in [-1, 1] is the network's input, for a layer whose field may hold the image
+        itself (PixelRNN's right-to-left stream, shifted down a row)."""
         raise NotImplementedError
 
     def conditional_biases(self, conditional_input):

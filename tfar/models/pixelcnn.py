@@ -51,7 +51,8 @@ class PixelCNNNetwork(ResidualStreamNetwork):
                         MaskedConv2D(2 * h, 1, "B", g, name=f"block_{i}_out")]
                        for i in range(self.num_layers)]
 
-    def residual(self, i, x):
+    def residual(self, i, x, images):
+        del images  # a block reads the stream only
         into, conv, out = self.blocks[i]
         return out(tf.nn.relu(conv(tf.nn.relu(into(tf.nn.relu(x))))))
 

@@ -13,6 +13,10 @@ output, projected back to 2h features by a 1×1 mask-B convolution, is added to 
 the per-sub-pixel (or per-pixel, for the logistic mixture) parameters. Every layer uses
 the channel groups of the head (C for per-sub-pixel heads, 1 for the logistic mixture),
 so sub-pixel j of a pixel never sees sub-pixels >= j of that pixel, nor a later pixel.
+With `full_past` (the default) the first Diagonal BiLSTM's right-to-left stream also reads
+the image, which it may (it is shifted down a row): every sub-pixel then sees every
+earlier one, where the paper's network (`full_past=False`) misses x(r − 1, W − 1) at row
+r's pixels c < W − 1 − k//2, hidden by the mask-A input layer (DESIGN.md, pitfalls).
 
 Heads: "bernoulli", "categorical" and "logistic_mixture", as `tfar.PixelCNN`. Sampling:
 the naive loop (one network pass per step) and, for the Row LSTM, the cached sampler of
@@ -52,32 +56,43 @@ class PixelRNNNetwork(ResidualStreamNetwork):
       hidden_units: h, the units of each LSTM layer; the residual stream has 2h features.
       first_kernel_size: the mask-A input convolution's kernel (7 in the paper).
       output_filters: features of the hidden 1×1 output layer (default 2h).
+      full_past: Diagonal BiLSTM only: the first layer's right-to-left stream also reads
+        the image (`DiagonalBiLSTM(image_channels=C)`), so that every sub-pixel sees every
+        earlier one. False is the paper's network, in which the mask-A input layer hides
+        x(r − 1, W − 1) from row r's pixels c < W − 1 − first_kernel_size//2 (DESIGN.md,
+        pitfalls).
     """
 
     def __init__(self, image_shape, num_values, params_size, values_per_unit=1,
                  conditional_size=None, cell="diagonal_bilstm", num_layers=7, hidden_units=16,
-                 first_kernel_size=7, output_filters=None, **kwargs):
+                 first_kernel_size=7, output_filters=None, full_past=True, **kwargs):
         super().__init__(image_shape, num_values, params_size, values_per_unit,
                          conditional_size, num_layers, 2 * int(hidden_units), first_kernel_size,
                          output_filters, **kwargs)
         self.cell, self.hidden_units = check_cell(cell), int(hidden_units)
-        g, h = self.groups, self.hidden_units
+        self.full_past = bool(full_past) and cell == "diagonal_bilstm"
+        g, h, channels = self.groups, self.hidden_units, self.image_shape[-1]
         self.lstm_layers = [
             (RowLSTM(h, kernel_size=3, groups=g, name=f"lstm_{i}") if cell == "row_lstm"
-             else DiagonalBiLSTM(h, groups=g, name=f"lstm_{i}"))
+             else DiagonalBiLSTM(h, groups=g, name=f"lstm_{i}",
+                                 image_channels=channels if self.full_past and i == 0 else None))
             for i in range(self.num_layers)]
         self.projections = [MaskedConv2D(2 * h, 1, "B", g, name=f"residual_{i}")
                             for i in range(self.num_layers)]
 
-    def residual(self, i, x):
-        """The LSTM layer reads the stream; its output, projected 1×1, is added (§3.3)."""
-        return self.projections[i](self.lstm_layers[i](x))
+    def residual(self, i, x, images):
+        """The LSTM layer reads the stream (the first Diagonal BiLSTM also the images, with
+        `full_past`); its output, projected 1×1, is added (§3.3)."""
+        lstm = self.lstm_layers[i]
+        if self.full_past and i == 0:
+            return self.projections[i](lstm(x, images))
+        return self.projections[i](lstm(x))
 
     def get_config(self):
         config = super().get_config()
         config.update(self.image_config(), cell=self.cell, num_layers=self.num_layers,
                       hidden_units=self.hidden_units, first_kernel_size=self.first_kernel_size,
-                      output_filters=self.output_filters)
+                      output_filters=self.output_filters, full_past=self.full_past)
         return config
 
 
@@ -91,7 +106,9 @@ class PixelRNN(ImageDistribution):
       image_shape: (H, W, C).
       num_values: V.
       cell: "diagonal_bilstm" (default) or "row_lstm".
-      num_layers, hidden_units, first_kernel_size, output_filters: see `PixelRNNNetwork`.
+      num_layers, hidden_units, first_kernel_size, output_filters, full_past: see
+        `PixelRNNNetwork` (full_past=True, the default, closes the paper's network's one
+        blind dimension per row; False is the paper's network).
       likelihood: "bernoulli", "categorical" or "logistic_mixture"; None: "bernoulli" for
         V = 2, else "categorical".
       num_mixtures: components of the logistic mixture.
@@ -103,7 +120,8 @@ class PixelRNN(ImageDistribution):
     """
 
     def __init__(self, image_shape, num_values=2, cell="diagonal_bilstm", num_layers=7,
-                 hidden_units=16, first_kernel_size=7, output_filters=None, likelihood=None,
+                 hidden_units=16, first_kernel_size=7, output_filters=None, full_past=True,
+                 likelihood=None,
                  num_mixtures=5, conditional_shape=None, network=None, dtype=tf.float32,
                  validate_args=False, name="PixelRNN"):
         parameters = dict(locals())
@@ -117,7 +135,8 @@ class PixelRNN(ImageDistribution):
                 image_shape, num_values, head.params_size, head.values_per_unit,
                 conditional_size(conditional_shape), cell=cell, num_layers=num_layers,
                 hidden_units=hidden_units, first_kernel_size=first_kernel_size,
-                output_filters=output_filters, name=f"{name}_network").build_variables()
+                output_filters=output_filters, full_past=full_past,
+                name=f"{name}_network").build_variables()
         parameters["network"] = network
         super().__init__(network, image_shape, num_values, head, conditional_shape, dtype,
                          validate_args, parameters, name)

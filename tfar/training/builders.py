@@ -13,7 +13,8 @@ import keras
 import tfar
 
 MODELS = {"fvsbn": tfar.FVSBN, "made": tfar.MADE, "nade": tfar.NADE,
-          "pixelcnn": tfar.PixelCNN, "gated_pixelcnn": tfar.GatedPixelCNN}
+          "pixelcnn": tfar.PixelCNN, "gated_pixelcnn": tfar.GatedPixelCNN,
+          "pixelrnn": tfar.PixelRNN}
 SCHEDULES = ("constant", "cosine", "exponential")
 _NOT_KWARGS = ("name", "conditioning")
 
