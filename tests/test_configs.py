@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from tfar import registry
 from tfar.training import builders
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -27,7 +28,7 @@ def test_config_builds_its_model(name):
     assert distribution.event_shape.as_list() == list(shape)
     assert config.train.steps > 0 and config.train.batch_size > 0
     builders.learning_rate_schedule(config.train)  # a known schedule
-    assert config.model.name in builders.MODELS
+    assert config.model.name in registry.names()
 
 
 def test_every_config_is_tested():

@@ -19,6 +19,7 @@ into one stateless seed per step (`tf.random.experimental.stateless_split`, as
 `tf.function` and inside a SavedModel.
 """
 
+import inspect
 import math
 
 import numpy as np
@@ -138,6 +139,15 @@ class AutoregressiveDistribution(InputChecks, tfd.Distribution):
         return tuple(v.value for v in self._network.variables)
 
     @classmethod
+    def from_data(cls, event_shape, num_values, seed=None, **fields):
+        """The model for data of `event_shape` with `num_values` values (`tfar.registry`):
+        `cls(event_shape=…, num_values=…, **fields)`, with `seed=seed` (masks, orders)
+        when the class takes one and `fields` sets none."""
+        if "seed" in inspect.signature(cls.__init__).parameters and fields.get("seed") is None:
+            fields["seed"] = seed
+        return cls(event_shape=event_shape, num_values=num_values, **fields)
+
+    @classmethod
     def _parameter_properties(cls, dtype, num_classes=None):
         return {}
 
@@ -231,6 +241,22 @@ class AutoregressiveDistribution(InputChecks, tfd.Distribution):
         log_prob = unless_empty(x, lambda: self._flat_log_prob(x, c),
                                  lambda: tf.zeros([0], COMPUTE_DTYPE))
         return tf.reshape(log_prob, batch_shape)
+
+    def training_terms(self, x, conditional_input=None, seed=None, step=None):
+        """The training objective and what to log about it: a dict of scalars, "loss"
+        (to minimize, nats per example) and any other named terms the trainer writes to
+        TensorBoard and metrics.json (a latent-variable model adds its ELBO's
+        reconstruction and KL terms). `step` (the optimizer's step) lets an objective
+        change over training (KL warm-up). Here: {"loss": `training_loss`}."""
+        del step
+        return {"loss": self.training_loss(x, conditional_input, seed)}
+
+    def evaluation_images(self, x, seed=None, conditional_input=None):
+        """Named image grids the trainer writes after training (PNG and TensorBoard), from
+        test images x [N, *event_shape]: {name: [rows, cols, *event_shape]} values. None
+        here (an autoregressive model's samples are written anyway)."""
+        del x, seed, conditional_input
+        return {}
 
     def training_loss(self, x, conditional_input=None, seed=None):
         """Mean negative log-likelihood (nats per example) to minimize in training.

@@ -16,8 +16,10 @@ from tfar.autoregressive import (AutoregressiveDistribution, check_event_shape, 
 from tfar.layers.masked import made_degrees
 from tfar.models.made import MADENetwork
 from tfar.schedule import GenerationSchedule
+from tfar.registry import register
 
 
+@register("fvsbn")
 class FVSBN(AutoregressiveDistribution):
     """FVSBN as a `tfd.Distribution`: D(D-1)/2 · E·P weights in a masked triangle.
 

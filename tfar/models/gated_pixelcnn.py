@@ -22,6 +22,7 @@ from tfar.layers.gated import GatedPixelCNNBlock
 from tfar.layers.masked import MaskedConv2D
 from tfar.models.image import ImageDistribution, ImageNetwork, check_image_shape, image_head
 from tfar.sampling.gated_pixelcnn import GatedPixelCNNSampler
+from tfar.registry import register
 
 
 @keras.saving.register_keras_serializable(package="tfar")
@@ -102,6 +103,7 @@ class GatedPixelCNNNetwork(ImageNetwork):
         return config
 
 
+@register("gated_pixelcnn")
 class GatedPixelCNN(ImageDistribution):
     """Gated PixelCNN over images [H, W, C] of integers in [0, V).
 

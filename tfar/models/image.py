@@ -135,6 +135,13 @@ def image_head(likelihood, num_values, num_channels, num_mixtures):
 class ImageDistribution(AutoregressiveDistribution):
     """The raster-order distribution of an image network (see the module docstring)."""
 
+    @classmethod
+    def from_data(cls, event_shape, num_values, seed=None, **fields):
+        """`cls(image_shape=event_shape, num_values=…, **fields)` (`tfar.registry`); image
+        models draw nothing from a seed."""
+        del seed
+        return cls(image_shape=event_shape, num_values=num_values, **fields)
+
     def __init__(self, network, image_shape, num_values, head, conditional_shape, dtype,
                  validate_args, parameters, name):
         num_units = int(np.prod(image_shape)) // head.values_per_unit

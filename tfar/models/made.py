@@ -22,6 +22,7 @@ from tfar.layers.masked import MaskedDense, made_degrees
 from tfar.network import AutoregressiveNetwork
 from tfar.sampling.made import made_sampler
 from tfar.schedule import GenerationSchedule
+from tfar.registry import register
 
 
 @keras.saving.register_keras_serializable(package="tfar")
@@ -143,6 +144,7 @@ class MADENetwork(AutoregressiveNetwork):
         return config
 
 
+@register("made")
 class MADE(AutoregressiveDistribution):
     """MADE as a `tfd.Distribution` over integer vectors or images.
 

@@ -30,6 +30,7 @@ from tfar.layers.masked import input_order
 from tfar.network import AutoregressiveNetwork
 from tfar.sampling.nade import NADESampler
 from tfar.schedule import GenerationSchedule
+from tfar.registry import register
 
 
 def exclusive_cumsum(a):
@@ -195,6 +196,7 @@ class NADENetwork(AutoregressiveNetwork):
         return config
 
 
+@register("nade")
 class NADE(AutoregressiveDistribution):
     """NADE as a `tfd.Distribution`; sampling is incremental ("cached", O(D·H) per image).
 

@@ -22,6 +22,7 @@ from tfar.layers.masked import MaskedConv2D
 from tfar.models.image import (ImageDistribution, ResidualStreamNetwork, check_image_shape,
                                image_head)
 from tfar.sampling.pixelcnn import PixelCNNSampler
+from tfar.registry import register
 
 
 @keras.saving.register_keras_serializable(package="tfar")
@@ -64,6 +65,7 @@ class PixelCNNNetwork(ResidualStreamNetwork):
         return config
 
 
+@register("pixelcnn")
 class PixelCNN(ImageDistribution):
     """PixelCNN (PixelRNN paper §3.4–3.5) over images [H, W, C] of integers in [0, V).
 

@@ -33,6 +33,7 @@ from tfar.layers.masked import MaskedConv2D
 from tfar.models.image import (ImageDistribution, ResidualStreamNetwork, check_image_shape,
                                image_head)
 from tfar.sampling.pixelrnn import RowLSTMSampler
+from tfar.registry import register
 
 CELLS = ("row_lstm", "diagonal_bilstm")
 
@@ -96,6 +97,7 @@ class PixelRNNNetwork(ResidualStreamNetwork):
         return config
 
 
+@register("pixelrnn")
 class PixelRNN(ImageDistribution):
     """PixelRNN (§3.1–3.4) over images [H, W, C] of integers in [0, V).
 

@@ -1,20 +1,17 @@
 """Distribution and optimizer from a config (`configs/*.py`, an `ml_collections.ConfigDict`).
 
-`config.model.name` picks the model class; every other field of `config.model` is passed
-to its constructor as a keyword (so `--config.model.hidden_units=(1000,1000)` works for
-any keyword the class takes). `config.model.conditioning="class"` makes a class-
-conditional model: the one-hot label is its `conditional_input`.
+`config.model.name` picks a model of `tfar.registry` (each model module registers its
+own); every other field of `config.model` is passed to its constructor as a keyword (so
+`--config.model.hidden_units=(1000,1000)` works for any keyword the class takes).
+`config.model.conditioning="class"` makes a class-conditional model: the one-hot label is
+its `conditional_input`.
 """
-
-import inspect
 
 import keras
 
-import tfar
+import tfar  # noqa: F401  (imports every model module, which registers its models)
+from tfar import registry
 
-MODELS = {"fvsbn": tfar.FVSBN, "made": tfar.MADE, "nade": tfar.NADE,
-          "pixelcnn": tfar.PixelCNN, "gated_pixelcnn": tfar.GatedPixelCNN,
-          "pixelrnn": tfar.PixelRNN}
 SCHEDULES = ("constant", "cosine", "exponential")
 _NOT_KWARGS = ("name", "conditioning")
 
@@ -23,7 +20,7 @@ def build_distribution(model_config, event_shape, num_values, num_classes=None, 
     """The `tfar` distribution that `model_config` describes.
 
     Args:
-      model_config: a dict or ConfigDict with `name` (a key of `MODELS`), optional
+      model_config: a dict or ConfigDict with `name` (a `tfar.registry` name), optional
         `conditioning` ("" or "class") and the model's constructor keywords.
       event_shape: the images' [H, W, C].
       num_values: values per dimension of the data.
@@ -32,19 +29,8 @@ def build_distribution(model_config, event_shape, num_values, num_classes=None, 
         run rebuilds the same masks.
     """
     config = dict(model_config)
-    name = config.get("name")
-    if name not in MODELS:
-        raise ValueError(f"Unknown model {name!r}; expected one of {sorted(MODELS)}.")
-    model_class = MODELS[name]
+    registry.get(config.get("name"))  # an unknown name fails first
     kwargs = {k: v for k, v in config.items() if k not in _NOT_KWARGS}
-    accepted = set(inspect.signature(model_class.__init__).parameters) - {"self"}
-    shape_keyword = "image_shape" if "image_shape" in accepted else "event_shape"
-    unknown = sorted(set(kwargs) - accepted)
-    if unknown:
-        raise ValueError(f"config.model has keys {unknown} that {model_class.__name__} does "
-                         f"not take; it takes {sorted(accepted - {shape_keyword, 'num_values'})}.")
-    if "seed" in accepted and kwargs.get("seed") is None:
-        kwargs["seed"] = seed
     conditioning = config.get("conditioning", "")
     if conditioning == "class":
         if not num_classes:
@@ -55,7 +41,7 @@ def build_distribution(model_config, event_shape, num_values, num_classes=None, 
     for key, value in kwargs.items():  # ConfigDict gives lists where constructors take tuples
         if isinstance(value, list):
             kwargs[key] = tuple(value)
-    return model_class(**{shape_keyword: tuple(event_shape)}, num_values=num_values, **kwargs)
+    return registry.build(config["name"], event_shape, num_values, seed, **kwargs)
 
 
 def learning_rate_schedule(train_config):
