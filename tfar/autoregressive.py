@@ -258,6 +258,12 @@ class AutoregressiveDistribution(InputChecks, tfd.Distribution):
         del x, seed, conditional_input
         return {}
 
+    def serving_signatures(self):
+        """Signatures `tfar.export` adds to (or replaces among) its standard `log_prob`,
+        `sample` and `complete`: {name: (function, [tf.TensorSpec, …])}, each function
+        returning a dict of named outputs. None here."""
+        return {}
+
     def training_loss(self, x, conditional_input=None, seed=None):
         """Mean negative log-likelihood (nats per example) to minimize in training.
 

@@ -16,7 +16,9 @@ batch; `event_shape` and `dtype` are the distribution's):
                               [B, *cond]) -> images [B, *event_shape]
 
 `conditional_input` is an input of every signature exactly when the distribution has a
-`conditional_shape`. The seed is a stateless seed: a signature gives the same samples as
+`conditional_shape`. A distribution adds its own signatures, or replaces these, through
+`serving_signatures()`: {name: (function, [tf.TensorSpec, …])} (PixelVAE: `elbo`,
+`encode`, `decode`, and a `log_prob` whose output names its importance samples). The seed is a stateless seed: a signature gives the same samples as
 `d.sample(num_samples, seed=seed)` in memory with the same weights.
 """
 
@@ -147,12 +149,16 @@ def _build_archive(distribution, event_shape, conditional_shape):
                 conditional_input=_checked(conditional_input, conditional_shape))}
 
     extra = [] if conditional is None else [conditional]
-    archive.add_endpoint("log_prob", log_prob, input_signature=[images] + extra)
-    archive.add_endpoint("sample", sample, input_signature=[num_samples, seed] + extra)
+    endpoints = {"log_prob": (log_prob, [images] + extra),
+                 "sample": (sample, [num_samples, seed] + extra)}
     if callable(getattr(distribution, "complete", None)):
         mask = tf.TensorSpec([None] + event_shape, tf.bool, name="observed_mask")
-        archive.add_endpoint("complete", complete,
-                             input_signature=[images, mask, seed] + extra)
+        endpoints["complete"] = (complete, [images, mask, seed] + extra)
+    # The model's own signatures, which may replace the standard ones (a latent-variable
+    # model's `log_prob` names its estimate); `log_prob` stays first, as serving_default.
+    endpoints.update(getattr(distribution, "serving_signatures", dict)())
+    for name, (function, input_signature) in endpoints.items():
+        archive.add_endpoint(name, function, input_signature=input_signature)
     return archive
 
 

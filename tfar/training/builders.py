@@ -41,7 +41,9 @@ def build_distribution(model_config, event_shape, num_values, num_classes=None, 
     for key, value in kwargs.items():  # ConfigDict gives lists where constructors take tuples
         if isinstance(value, list):
             kwargs[key] = tuple(value)
-    return registry.build(config["name"], event_shape, num_values, seed, **kwargs)
+    configured_seed = kwargs.pop("seed", None)
+    return registry.build(config["name"], event_shape, num_values,
+                          seed if configured_seed is None else configured_seed, **kwargs)
 
 
 def learning_rate_schedule(train_config):

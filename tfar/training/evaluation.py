@@ -24,9 +24,8 @@ def evaluate(distribution, batches, conditional_fn=None):
     """
     @tf.function
     def batch_nll(images, labels):
-        c = conditional_fn(labels) if conditional_fn else None
-        return -tf.reduce_sum(tf.cast(distribution.log_prob(images, conditional_input=c),
-                                      tf.float64))
+        kwargs = {"conditional_input": conditional_fn(labels)} if conditional_fn else {}
+        return -tf.reduce_sum(tf.cast(distribution.log_prob(images, **kwargs), tf.float64))
 
     total, count = 0.0, 0
     for images, labels in batches:

@@ -28,6 +28,7 @@ Workdir layout:
   export/<step>/  (a TF Serving model version)
 """
 
+import dataclasses
 import json
 import os
 import shutil
@@ -111,74 +112,27 @@ def train_and_evaluate(config, workdir, strategy="default", tpu_address="", rest
 
 
 def _run(config, workdir, strategy, chief, restore_from, start_time, stop):
-    train_config = config.train
-    keras.utils.set_random_seed(train_config.seed)
-    data_config = input_pipeline.with_splits(config.data)
-    event_shape, num_values = input_pipeline.describe(data_config)
-    conditioning = config.model.get("conditioning", "")
-    num_classes = config.data.num_classes if conditioning else None
-
-    def conditional_fn(labels):
-        return tf.one_hot(labels, num_classes) if conditioning else None
-
-    with strategy.scope():
-        distribution = builders.build_distribution(config.model, event_shape, num_values,
-                                                   num_classes, seed=train_config.seed)
-        optimizer = builders.build_optimizer(train_config)
-        variables = distribution.network.trainable_variables
-        optimizer.build(variables)
+    run = _build(config, strategy)
     _prepare_workdir(workdir)  # only now: a bad config leaves nothing behind
     if chief:
         _write_json(config.to_dict(), os.path.join(workdir, "config.json"))
     checkpoints = Checkpoints(os.path.join(workdir, "checkpoints"),
-                              tf.train.Checkpoint(network=distribution.network,
-                                                  optimizer=optimizer),
-                              train_config.keep_checkpoints, chief, task_name(strategy))
+                              tf.train.Checkpoint(network=run.distribution.network,
+                                                  optimizer=run.optimizer),
+                              config.train.keep_checkpoints, chief, task_name(strategy))
     restored = checkpoints.restore(restore_from)
-    step = int(optimizer.iterations.numpy())
+    step = int(run.optimizer.iterations.numpy())
     if restored:
         logging.info("Resumed from checkpoint %s at step %d.", restored, step)
-    total = train_config.steps
     logging.info("%s on %s %s: event shape %s, %d values, %d parameters, %d replica(s).",
-                 type(distribution).__name__, config.data.source, data_config.train_split,
-                 event_shape, num_values, sum(int(np.prod(v.shape)) for v in variables),
+                 type(run.distribution).__name__, config.data.source,
+                 run.data_config.train_split, run.event_shape, run.num_values,
+                 sum(int(np.prod(v.shape)) for v in run.variables),
                  strategy.num_replicas_in_sync)
-
-    num_replicas = strategy.num_replicas_in_sync
-    if train_config.batch_size % num_replicas:
-        raise ValueError(f"config.train.batch_size {train_config.batch_size} must be a multiple "
-                         f"of the number of replicas, {num_replicas}.")
-
-    def replica_step(images, labels):
-        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
-        seed = tf.stack([tf.constant(train_config.seed, tf.int32),
-                         tf.cast(optimizer.iterations, tf.int32) * num_replicas + replica])
-        with tf.GradientTape() as tape:
-            loss = distribution.training_loss(images, conditional_input=conditional_fn(labels),
-                                              seed=seed) / num_replicas
-            scaled_loss = optimizer.scale_loss(loss)
-        optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables))
-        return loss
-
-    @tf.function
-    def train_loop(iterator, num_steps):
-        losses = tf.TensorArray(tf.float32, size=num_steps)
-        for i in tf.range(num_steps):
-            images, labels = next(iterator)
-            per_replica = strategy.run(replica_step, args=(images, labels))
-            losses = losses.write(i, strategy.reduce("SUM", per_replica, axis=None))
-        return losses.stack()
-
     writer = (tf.summary.create_file_writer(os.path.join(workdir, "tensorboard")) if chief
               else tf.summary.create_noop_writer())
-    last_losses, timed_seconds, timed_steps, first_loop = [], 0.0, 0, True
-    watcher = None
-    if stop.enabled and is_multi_worker(strategy) and step < total:
-        # All workers must save the same step: TF's handler agrees on it.
-        watcher = PreemptionWatcher(strategy, checkpoints.save)
-        stop.forward_sigint_to_sigterm = True
 
-    def stop_if_signalled(finished=False):
+    def stop_if_signalled(step, finished=False):
         if stop.received is None:
             return
         saved = checkpoints.latest or restored
@@ -186,12 +140,123 @@ def _run(config, workdir, strategy, chief, restore_from, start_time, stop):
             saved = checkpoints.save(step)  # after training the last one is at `step`
         raise Interrupted(stop.received, step, saved if chief else None, finished)
 
+    trained = _train(run, config, strategy, step, checkpoints, writer, stop, stop_if_signalled)
+    stop_if_signalled(trained.step, finished=True)
+    result = _evaluate_and_export(run, config, workdir, chief, trained.step, writer,
+                                  lambda: stop_if_signalled(trained.step, finished=True))
+    if not chief:
+        return result
+    result.update(
+        train_loss=trained.terms.get("loss"),
+        train_terms=trained.terms,
+        ema=config.train.ema_decay > 0,
+        train_images_per_second=trained.images_per_second,
+        peak_gpu_memory_bytes=_peak_gpu_memory(),
+        wall_time_s=time.time() - start_time,
+        dataset={"source": config.data.source,
+                 "train_split": run.data_config.train_split,
+                 "test_split": run.data_config.test_split,
+                 "binarization": config.data.binarize or "none", "num_values": run.num_values,
+                 "event_shape": list(run.event_shape)},
+        model=type(run.distribution).__name__,
+        num_replicas=strategy.num_replicas_in_sync,
+        restored_from=restored,
+        config=config.to_dict())
+    _write_json(result, os.path.join(workdir, "metrics.json"))
+    return result
+
+
+@dataclasses.dataclass
+class _Run:
+    """What `_build` makes: the model, its optimizer and the data it trains on."""
+    distribution: object
+    optimizer: object
+    variables: list
+    data_config: object
+    event_shape: tuple
+    num_values: int
+    num_classes: object       # labels of a class-conditional model, else None
+    conditional_fn: object    # labels -> conditional_input, or None
+
+
+@dataclasses.dataclass
+class _Trained:
+    step: int
+    terms: dict               # each training term's mean over the last log window
+    images_per_second: object
+
+
+def _build(config, strategy):
+    """The distribution and optimizer (in the strategy's scope) and the data's description;
+    checks everything it can before anything is written."""
+    keras.utils.set_random_seed(config.train.seed)
+    data_config = input_pipeline.with_splits(config.data)
+    event_shape, num_values = input_pipeline.describe(data_config)
+    conditioning = config.model.get("conditioning", "")
+    num_classes = config.data.num_classes if conditioning else None
+    with strategy.scope():
+        distribution = builders.build_distribution(config.model, event_shape, num_values,
+                                                   num_classes, seed=config.train.seed)
+        optimizer = builders.build_optimizer(config.train)
+        variables = distribution.network.trainable_variables
+        optimizer.build(variables)
+    num_replicas = strategy.num_replicas_in_sync
+    if config.train.batch_size % num_replicas:
+        raise ValueError(f"config.train.batch_size {config.train.batch_size} must be a multiple "
+                         f"of the number of replicas, {num_replicas}.")
+    conditional_fn = ((lambda labels: tf.one_hot(labels, num_classes)) if conditioning
+                      else None)
+    return _Run(distribution, optimizer, variables, data_config, event_shape, num_values,
+                num_classes, conditional_fn)
+
+
+def _train(run, config, strategy, step, checkpoints, writer, stop, stop_if_signalled):
+    """Trains from `step` to `config.train.steps`, logging every term of the model's
+    `training_terms` (TensorBoard `train/<term>`), checkpointing, stopping on a signal;
+    returns the last step, the terms' means over the last log window and the images/s."""
+    train_config, distribution, optimizer = config.train, run.distribution, run.optimizer
+    variables, num_replicas, total = run.variables, strategy.num_replicas_in_sync, config.train.steps
+
+    def replica_step(images, labels):
+        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+        seed = tf.stack([tf.constant(train_config.seed, tf.int32),
+                         tf.cast(optimizer.iterations, tf.int32) * num_replicas + replica])
+        with tf.GradientTape() as tape:
+            terms = distribution.training_terms(
+                images, conditional_input=run.conditional_fn(labels) if run.conditional_fn
+                else None, seed=seed, step=optimizer.iterations)
+            terms = {k: tf.cast(v, tf.float32) / num_replicas for k, v in terms.items()}
+            scaled_loss = optimizer.scale_loss(terms["loss"])
+        optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables))
+        return terms
+
+    def global_step(iterator):
+        images, labels = next(iterator)
+        per_replica = strategy.run(replica_step, args=(images, labels))
+        return {k: strategy.reduce("SUM", v, axis=None) for k, v in per_replica.items()}
+
+    @tf.function
+    def train_loop(iterator, num_steps):  # num_steps >= 1
+        # The first step runs before the loop: it tells which terms the model logs.
+        arrays = {k: tf.TensorArray(tf.float32, size=num_steps).write(0, v)
+                  for k, v in global_step(iterator).items()}
+        for i in tf.range(1, num_steps):
+            terms = global_step(iterator)
+            arrays = {k: arrays[k].write(i, terms[k]) for k in arrays}
+        return {k: a.stack() for k, a in arrays.items()}
+
+    history, timed_seconds, timed_steps, first_loop = {}, 0.0, 0, True
+    watcher = None
+    if stop.enabled and is_multi_worker(strategy) and step < total:
+        # All workers must save the same step: TF's handler agrees on it.
+        watcher = PreemptionWatcher(strategy, checkpoints.save)
+        stop.forward_sigint_to_sigterm = True
     try:
         if step < total:
-            batches = input_pipeline.TrainBatches(data_config, train_config.batch_size,
+            batches = input_pipeline.TrainBatches(run.data_config, train_config.batch_size,
                                                   train_config.seed)
             progress = keras.utils.Progbar(total, stateful_metrics=["loss", "steps/s"],
-                                           verbose=1 if chief and sys.stdout.isatty() else 0)
+                                           verbose=1 if _chief_tty(strategy) else 0)
             logged_at, iterator = step, None
             while step < total:
                 epoch, offset = divmod(step, batches.steps_per_epoch)
@@ -200,30 +265,25 @@ def _run(config, workdir, strategy, chief, restore_from, start_time, stop):
                         batches.epoch(epoch, offset)))
                 n = min(_loop_length(step, total, train_config), batches.steps_per_epoch - offset)
                 began = time.perf_counter()
-                losses = train_loop(iterator, tf.constant(n)).numpy()
+                terms = {k: v.numpy() for k, v in train_loop(iterator, tf.constant(n)).items()}
                 seconds = time.perf_counter() - began
-                bad = np.flatnonzero(~np.isfinite(losses))
-                if bad.size:
-                    raise FloatingPointError(
-                        f"The training loss is {losses[bad[0]]} at step {step + bad[0] + 1}; "
-                        "stopped without saving. " + (
-                            f"The last good checkpoint is {checkpoints.latest}" if checkpoints.latest
-                            else "No checkpoint was written yet") + ". Lower "
-                        "config.train.learning_rate or set config.train.grad_clip_norm and rerun "
-                        "(it resumes from the last checkpoint), or pass --restore_from=<an older one>.")
+                _check_finite(terms["loss"], step, checkpoints)
                 if not first_loop:  # the first loop also traces the step: not timed
                     timed_steps, timed_seconds = timed_steps + n, timed_seconds + seconds
                 first_loop = False
                 step += n
-                last_losses = (last_losses + losses.tolist())[-max(train_config.log_every, 1):]
-                progress.update(step, [("loss", float(np.mean(losses))), ("steps/s", n / seconds)])
+                window = max(train_config.log_every, 1)
+                history = {k: (history.get(k, []) + v.tolist())[-window:] for k, v in terms.items()}
+                loss = float(np.mean(terms["loss"]))
+                progress.update(step, [("loss", loss), ("steps/s", n / seconds)])
                 with writer.as_default(step=step):
-                    tf.summary.scalar("train/loss", float(np.mean(losses)))
+                    for name, values in terms.items():
+                        tf.summary.scalar(f"train/{name}", float(np.mean(values)))
                     tf.summary.scalar("train/steps_per_second", n / seconds)
                     tf.summary.scalar("train/images_per_second", n * train_config.batch_size / seconds)
                 if step - logged_at >= train_config.log_every or step == total:
-                    logging.info("step %d/%d: loss %.4f nats, %.1f steps/s", step, total,
-                                 float(np.mean(last_losses)), n / seconds)
+                    logging.info("step %d/%d: %s, %.1f steps/s", step, total, ", ".join(
+                        f"{k} {np.mean(v):.4f}" for k, v in history.items()), n / seconds)
                     logged_at = step
                 if (train_config.checkpoint_every > 0 and step % train_config.checkpoint_every == 0) \
                         or step == total:
@@ -232,35 +292,70 @@ def _run(config, workdir, strategy, chief, restore_from, start_time, stop):
                         logging.info("Saved checkpoint %s.", saved)
                 if watcher is not None:
                     watcher.check(step)  # saves and raises Interrupted on preemption
-                stop_if_signalled()
+                stop_if_signalled(step)
     finally:
         if watcher is not None:
             watcher.close()
-    stop_if_signalled(finished=True)
+    return _Trained(step, {k: float(np.mean(v)) for k, v in history.items()},
+                    timed_steps * train_config.batch_size / timed_seconds if timed_steps else None)
 
-    if train_config.ema_decay > 0:
-        optimizer.finalize_variable_values(variables)  # evaluate/sample/export the EMA weights
-    metrics = evaluation.evaluate(distribution,
-                                  input_pipeline.test_batches(data_config, config.eval.batch_size,
-                                                                 train_config.seed),
-                                  conditional_fn if conditioning else None)
+
+def _chief_tty(strategy):
+    """A progress bar only on the chief, and only on a terminal."""
+    return is_chief(strategy) and sys.stdout.isatty()
+
+
+def _check_finite(losses, step, checkpoints):
+    """Stops before anything is saved when a loss of the last loop is NaN or infinite."""
+    bad = np.flatnonzero(~np.isfinite(losses))
+    if bad.size:
+        raise FloatingPointError(
+            f"The training loss is {losses[bad[0]]} at step {step + bad[0] + 1}; "
+            "stopped without saving. " + (
+                f"The last good checkpoint is {checkpoints.latest}" if checkpoints.latest
+                else "No checkpoint was written yet") + ". Lower "
+            "config.train.learning_rate or set config.train.grad_clip_norm and rerun "
+            "(it resumes from the last checkpoint), or pass --restore_from=<an older one>.")
+
+
+def _evaluate_and_export(run, config, workdir, chief, step, writer, stop_if_signalled):
+    """Test NLL on the whole test split (with the EMA weights, if any), then, on the
+    chief, the sample grid and the model's `evaluation_images` (PNG and TensorBoard) and
+    the SavedModel export. Returns the metrics (step, test NLL, export path)."""
+    distribution = run.distribution
+    if config.train.ema_decay > 0:  # evaluate/sample/export the EMA weights
+        run.optimizer.finalize_variable_values(run.variables)
+    test_batches = input_pipeline.test_batches(run.data_config, config.eval.batch_size,
+                                               config.train.seed)
+    metrics = evaluation.evaluate(distribution, test_batches, run.conditional_fn)
     logging.info("Test NLL at step %d: %.4f nats per image, %.4f bits/dim (%d images).", step,
                  metrics["nll_nats"], metrics["bits_per_dim"], metrics["num_images"])
+    result = {"step": step, "test_nll_nats": metrics["nll_nats"],
+              "test_bits_per_dim": metrics["bits_per_dim"]}
     if not chief:
-        return {"step": step, "test_nll_nats": metrics["nll_nats"],
-                "test_bits_per_dim": metrics["bits_per_dim"]}
+        return result
+    result["test_images"] = metrics["num_images"]
 
-    stop_if_signalled(finished=True)
-    samples = _draw_samples(distribution, config, num_classes)
-    grid = evaluation.image_grid(samples, num_values, columns=config.eval.sample_columns)
-    evaluation.write_png(grid, os.path.join(workdir, "samples.png"))
+    stop_if_signalled()
+    grids = {"samples": evaluation.image_grid(
+        _draw_samples(distribution, config, run.num_classes), run.num_values,
+        columns=config.eval.sample_columns)}
+    images, labels = next(iter(test_batches))
+    c = run.conditional_fn(labels) if run.conditional_fn else None
+    for name, rows in distribution.evaluation_images(
+            images, seed=(config.train.seed, 2), conditional_input=c).items():
+        rows = np.asarray(rows)
+        grids[name] = evaluation.image_grid(rows.reshape((-1,) + rows.shape[2:]),
+                                            run.num_values, columns=rows.shape[1])
     with writer.as_default(step=step):
         tf.summary.scalar("test/nll_nats", metrics["nll_nats"])
         tf.summary.scalar("test/bits_per_dim", metrics["bits_per_dim"])
-        tf.summary.image("samples", grid[None].astype(np.float32) / 255.0)
+        for name, grid in grids.items():
+            evaluation.write_png(grid, os.path.join(workdir, f"{name}.png"))
+            tf.summary.image(name, grid[None].astype(np.float32) / 255.0)
     writer.flush()
 
-    stop_if_signalled(finished=True)
+    stop_if_signalled()
     export_path = None
     if config.export.enabled:
         _remove_unfinished_exports(os.path.join(workdir, "export"))
@@ -271,30 +366,7 @@ def _run(config, workdir, strategy, chief, restore_from, start_time, stop):
             export_path = tfar.export.export(distribution, os.path.join(workdir, "export"),
                                              version=step)
             logging.info("Exported SavedModel to %s.", export_path)
-
-    result = {
-        "step": step,
-        "test_nll_nats": metrics["nll_nats"],
-        "test_bits_per_dim": metrics["bits_per_dim"],
-        "test_images": metrics["num_images"],
-        "train_loss": float(np.mean(last_losses)) if last_losses else None,
-        "ema": train_config.ema_decay > 0,
-        "train_images_per_second": (timed_steps * train_config.batch_size / timed_seconds
-                                    if timed_steps else None),
-        "peak_gpu_memory_bytes": _peak_gpu_memory(),
-        "wall_time_s": time.time() - start_time,
-        "dataset": {"source": config.data.source,
-                    "train_split": data_config.train_split,
-                    "test_split": data_config.test_split,
-                    "binarization": config.data.binarize or "none", "num_values": num_values,
-                    "event_shape": list(event_shape)},
-        "model": type(distribution).__name__,
-        "num_replicas": strategy.num_replicas_in_sync,
-        "restored_from": restored,
-        "export": export_path,
-        "config": config.to_dict(),
-    }
-    _write_json(result, os.path.join(workdir, "metrics.json"))
+    result["export"] = export_path
     return result
 
 
