@@ -70,6 +70,7 @@ def test_sampling_benchmark_times_every_sampler_and_prints_ratios(tmp_path):
     for line in ("speed-up of tfar GatedPixelCNN cached over tfar GatedPixelCNN naive:",
                  "speed-up of tfar GatedPixelCNN cached over TFP PixelCNN:",
                  "speed-up of tfar PixelCNN cached over tfar PixelCNN naive:",
+                 "speed-up of tfar PixelRNN Row LSTM cached over tfar PixelRNN Row LSTM naive:",
                  "speed-up of tfar MADE cached over tfar MADE naive:", "peak RSS MB"):
         assert line in out
     with open(output) as f:

@@ -16,7 +16,8 @@ from tfar.models.made import MADE
 from tfar.models.nade import NADE
 from tfar.models.pixelcnn import PixelCNN
 from tfar.models.pixelrnn import PixelRNN
+from tfar.models.pixelvae import PixelCNNAutoEncoder, PixelVAE
 
 __all__ = ["AutoregressiveDistribution", "FVSBN", "GatedPixelCNN", "MADE", "NADE", "PixelCNN",
-           "PixelRNN"]
+           "PixelCNNAutoEncoder", "PixelRNN", "PixelVAE"]
 __version__ = "0.1.0"

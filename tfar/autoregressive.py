@@ -19,7 +19,6 @@ into one stateless seed per step (`tf.random.experimental.stateless_split`, as
 `tf.function` and inside a SavedModel.
 """
 
-import inspect
 import math
 
 import numpy as np
@@ -27,13 +26,14 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfar import likelihoods, sampling
-from tfar.inputs import COMPUTE_DTYPE, InputChecks, fail_unless, unless_empty
+from tfar.distribution import NetworkDistribution
+from tfar.inputs import COMPUTE_DTYPE, fail_unless, unless_empty
 from tfar.network import check_compatible
 from tfar.sampling import completion
 
 tfd = tfp.distributions
 
-class AutoregressiveDistribution(InputChecks, tfd.Distribution):
+class AutoregressiveDistribution(NetworkDistribution):
     """Base class of tfar's models; see the module docstring.
 
     Subclasses call `__init__` with their built network (a `tfar.network.
@@ -61,10 +61,7 @@ class AutoregressiveDistribution(InputChecks, tfd.Distribution):
     def __init__(self, network, event_shape, num_values, likelihood, schedule,
                  conditional_shape=None, dtype=tf.float32, validate_args=False,
                  allow_nan_stats=True, parameters=None, name=None):
-        self._network = network
-        self._static_event_shape = tf.TensorShape(event_shape)
-        self._num_dims = int(np.prod(self._static_event_shape.as_list()))
-        self._num_values = int(num_values)
+        self._num_dims = int(np.prod(list(event_shape)))
         self._likelihood = likelihood
         self._schedule = schedule
         if schedule.num_dims != self._num_dims or (
@@ -73,36 +70,20 @@ class AutoregressiveDistribution(InputChecks, tfd.Distribution):
                 f"The schedule writes {schedule.num_units} units of {schedule.unit_size} "
                 f"values, but the {likelihood.name} head models {likelihood.values_per_unit} "
                 f"values per unit of the {self._num_dims} dimensions.")
-        self._conditional_shape = (None if conditional_shape is None
-                                   else tf.TensorShape(conditional_shape))
         check_compatible(network, dict(
-            num_dims=self._num_dims, num_values=self._num_values,
+            num_dims=self._num_dims, num_values=int(num_values),
             params_size=likelihood.params_size, num_units=schedule.num_units,
-            conditional_size=conditional_size(self._conditional_shape),
+            conditional_size=conditional_size(conditional_shape),
             num_components=schedule.num_components), name or type(self).__name__)
-        super().__init__(dtype=dtype, reparameterization_type=tfd.NOT_REPARAMETERIZED,
-                         validate_args=validate_args, allow_nan_stats=allow_nan_stats,
-                         parameters=parameters, name=name)
+        super().__init__(network, event_shape, num_values, conditional_shape, dtype,
+                         validate_args, allow_nan_stats, parameters, name)
 
     # ---------------------------------------------------------------- properties
-
-    @property
-    def network(self):
-        """The Keras 3 model that computes the conditionals' parameters."""
-        return self._network
-
-    @property
-    def num_values(self):
-        return self._num_values
 
     @property
     def likelihood(self):
         """The per-dimension head (`tfar.likelihoods.Likelihood`)."""
         return self._likelihood
-
-    @property
-    def conditional_shape(self):
-        return self._conditional_shape
 
     @property
     def schedule(self):
@@ -124,44 +105,6 @@ class AutoregressiveDistribution(InputChecks, tfd.Distribution):
     def sampling_methods(self):
         """The samplers this model offers; the last is the default of `sample`/`complete`."""
         return ("naive",)
-
-    # A tfd.Distribution is a tf.Module, which does not look inside Keras 3 objects.
-    @property
-    def trainable_variables(self):
-        return tuple(v.value for v in self._network.trainable_variables)
-
-    @property
-    def non_trainable_variables(self):
-        return tuple(v.value for v in self._network.non_trainable_variables)
-
-    @property
-    def variables(self):
-        return tuple(v.value for v in self._network.variables)
-
-    @classmethod
-    def from_data(cls, event_shape, num_values, seed=None, **fields):
-        """The model for data of `event_shape` with `num_values` values (`tfar.registry`):
-        `cls(event_shape=…, num_values=…, **fields)`, with `seed=seed` (masks, orders)
-        when the class takes one and `fields` sets none."""
-        if "seed" in inspect.signature(cls.__init__).parameters and fields.get("seed") is None:
-            fields["seed"] = seed
-        return cls(event_shape=event_shape, num_values=num_values, **fields)
-
-    @classmethod
-    def _parameter_properties(cls, dtype, num_classes=None):
-        return {}
-
-    def _batch_shape(self):
-        return tf.TensorShape([])
-
-    def _batch_shape_tensor(self):
-        return tf.constant([], dtype=tf.int32)
-
-    def _event_shape(self):
-        return self._static_event_shape
-
-    def _event_shape_tensor(self):
-        return tf.constant(self._static_event_shape.as_list(), dtype=tf.int32)
 
     # ---------------------------------------------------------------- subclass hooks
 
@@ -228,41 +171,11 @@ class AutoregressiveDistribution(InputChecks, tfd.Distribution):
         """x [..., D] as the head takes it: [..., U] or [..., U, C] (`pixel_head`)."""
         return self._schedule.unit_values(x, channel_axis=self._likelihood.pixel_head)
 
-    def _call_log_prob(self, value, name, **kwargs):
-        """`tfd.Distribution.log_prob`'s wrapper, given a tensor of the caller's own dtype:
-        TFP casts NumPy input to `self.dtype` first, which for an integer dtype would
-        truncate 0.5 to 0 before `_check_values` could see it."""
-        return super()._call_log_prob(
-            self._convert(value, self.dtype, "x", f"integers in [0, {self._num_values})"),
-            name, **kwargs)
-
     def _log_prob(self, x, conditional_input=None):
         x, c, batch_shape = self._flatten(x, conditional_input)
         log_prob = unless_empty(x, lambda: self._flat_log_prob(x, c),
                                  lambda: tf.zeros([0], COMPUTE_DTYPE))
         return tf.reshape(log_prob, batch_shape)
-
-    def training_terms(self, x, conditional_input=None, seed=None, step=None):
-        """The training objective and what to log about it: a dict of scalars, "loss"
-        (to minimize, nats per example) and any other named terms the trainer writes to
-        TensorBoard and metrics.json (a latent-variable model adds its ELBO's
-        reconstruction and KL terms). `step` (the optimizer's step) lets an objective
-        change over training (KL warm-up). Here: {"loss": `training_loss`}."""
-        del step
-        return {"loss": self.training_loss(x, conditional_input, seed)}
-
-    def evaluation_images(self, x, seed=None, conditional_input=None):
-        """Named image grids the trainer writes after training (PNG and TensorBoard), from
-        test images x [N, *event_shape]: {name: [rows, cols, *event_shape]} values. None
-        here (an autoregressive model's samples are written anyway)."""
-        del x, seed, conditional_input
-        return {}
-
-    def serving_signatures(self):
-        """Signatures `tfar.export` adds to (or replaces among) its standard `log_prob`,
-        `sample` and `complete`: {name: (function, [tf.TensorSpec, …])}, each function
-        returning a dict of named outputs. None here."""
-        return {}
 
     def training_loss(self, x, conditional_input=None, seed=None):
         """Mean negative log-likelihood (nats per example) to minimize in training.
@@ -276,11 +189,6 @@ class AutoregressiveDistribution(InputChecks, tfd.Distribution):
             return -tf.reduce_mean(self._training_log_prob(x, c, seed))
 
     # ---------------------------------------------------------------- sampling
-
-    def _call_sample_n(self, sample_shape, seed, **kwargs):
-        """`tfd.Distribution.sample`'s wrapper, after checking `sample_shape`: non-negative
-        integers (TFP would cast 2.5 to 2 and fail obscurely on -1)."""
-        return super()._call_sample_n(self._check_sample_shape(sample_shape), seed, **kwargs)
 
     def _sample_n(self, n, seed=None, conditional_input=None, method=None):
         c = self._check_conditional(conditional_input)

@@ -4,6 +4,7 @@ import json
 import os
 import re
 
+import ml_collections
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -119,3 +120,29 @@ def test_truncated_checkpoint_names_the_file_and_restore_from_an_older_one(tmp_p
     assert metrics["step"] == 60 and metrics["restored_from"].endswith("ckpt-20")
     with pytest.raises(CheckpointError, match="No checkpoint at"):
         train_and_evaluate(config, workdir, restore_from=os.path.join(workdir, "nope"))
+
+
+@pytest.mark.parametrize("name", ["pixelvae", "pixelcnn_autoencoder"])
+def test_latent_models_log_their_terms_and_images(tmp_path, name):
+    """The trainer asks the model for its loss and terms (no per-model branch): PixelVAE
+    logs its ELBO, reconstruction and KL terms with the KL weight warming up, and both
+    write their evaluation images and export."""
+    config = tiny_config(steps=20, checkpoint_every=10, warmup_steps=2)
+    config.data.binarize = "fixed"
+    config.model = ml_collections.ConfigDict(dict(
+        name=name, conditioning="", num_layers=1, num_filters=4, first_kernel_size=3,
+        encoder_filters=4, likelihood="bernoulli"))
+    if name == "pixelvae":
+        config.model.update(latent_dim=2, map_channels=2, num_importance_samples=3,
+                            kl_warmup_steps=40)
+    metrics = train_and_evaluate(config, str(tmp_path))
+    terms = metrics["train_terms"]
+    assert np.isfinite(metrics["test_nll_nats"]) and metrics["export"]
+    if name == "pixelvae":
+        assert {"loss", "elbo", "reconstruction", "kl", "kl_weight"} <= set(terms)
+        assert 0 < terms["kl_weight"] < 1  # warming up: mean of step/40 over steps 1-20
+        assert terms["elbo"] == pytest.approx(-(terms["reconstruction"] + terms["kl"]), rel=1e-4)
+        assert (tmp_path / "interpolations.png").exists() and (tmp_path / "samples.png").exists()
+    else:
+        assert set(terms) == {"loss"} and not (tmp_path / "samples.png").exists()
+    assert (tmp_path / "reconstructions.png").exists()

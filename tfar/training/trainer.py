@@ -337,9 +337,13 @@ def _evaluate_and_export(run, config, workdir, chief, step, writer, stop_if_sign
     result["test_images"] = metrics["num_images"]
 
     stop_if_signalled()
-    grids = {"samples": evaluation.image_grid(
-        _draw_samples(distribution, config, run.num_classes), run.num_values,
-        columns=config.eval.sample_columns)}
+    grids = {}
+    # A model conditioned on anything but the labels (an auto-encoder's code) has no
+    # samples of its own: its evaluation_images show it.
+    if distribution.conditional_shape is None or run.num_classes:
+        grids["samples"] = evaluation.image_grid(
+            _draw_samples(distribution, config, run.num_classes), run.num_values,
+            columns=config.eval.sample_columns)
     images, labels = next(iter(test_batches))
     c = run.conditional_fn(labels) if run.conditional_fn else None
     for name, rows in distribution.evaluation_images(

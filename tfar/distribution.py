@@ -1,0 +1,139 @@
+"""`NetworkDistribution`: what every tfar model is, whatever its structure.
+
+A tfar model is a `tfd.Distribution` over integer-valued events (batch shape [], any
+leading dims of x are batch dims) whose weights live in one Keras 3 model, `network`. This
+base holds that, the input checks (`tfar.inputs`), and the contract the trainer and the
+exporter rely on (DESIGN.md, "What the trainer and the exporter ask of a model"):
+`from_data`, `training_terms`, `evaluation_images` and `serving_signatures`.
+`AutoregressiveDistribution` (FVSBN … PixelRNN) and the latent-variable models
+(`tfar.models.pixelvae`) build on it.
+"""
+
+import inspect
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfar.inputs import InputChecks
+
+tfd = tfp.distributions
+
+
+class NetworkDistribution(InputChecks, tfd.Distribution):
+    """A distribution whose weights are those of one Keras 3 model.
+
+    Args:
+      network: the built Keras 3 model holding every weight.
+      event_shape: shape of one event, e.g. (784,) or (28, 28, 1).
+      num_values: number of integer values per dimension.
+      conditional_shape: shape of one conditional input, or None for none.
+      dtype, validate_args, allow_nan_stats, parameters, name: as `tfd.Distribution`.
+    """
+
+    def __init__(self, network, event_shape, num_values, conditional_shape=None,
+                 dtype=tf.float32, validate_args=False, allow_nan_stats=True, parameters=None,
+                 name=None):
+        self._network = network
+        self._static_event_shape = tf.TensorShape(event_shape)
+        self._num_values = int(num_values)
+        self._conditional_shape = (None if conditional_shape is None
+                                   else tf.TensorShape(conditional_shape))
+        super().__init__(dtype=dtype, reparameterization_type=tfd.NOT_REPARAMETERIZED,
+                         validate_args=validate_args, allow_nan_stats=allow_nan_stats,
+                         parameters=parameters, name=name)
+
+    @classmethod
+    def from_data(cls, event_shape, num_values, seed=None, **fields):
+        """The model for data of `event_shape` with `num_values` values (`tfar.registry`):
+        `cls(event_shape=…, num_values=…, **fields)`, with `seed=seed` (masks, orders)
+        when the class takes one and `fields` sets none."""
+        if "seed" in inspect.signature(cls.__init__).parameters and fields.get("seed") is None:
+            fields["seed"] = seed
+        return cls(event_shape=event_shape, num_values=num_values, **fields)
+
+    # ---------------------------------------------------------------- properties
+
+    @property
+    def network(self):
+        """The Keras 3 model holding every weight."""
+        return self._network
+
+    @property
+    def num_values(self):
+        return self._num_values
+
+    @property
+    def conditional_shape(self):
+        return self._conditional_shape
+
+    # A tfd.Distribution is a tf.Module, which does not look inside Keras 3 objects.
+    @property
+    def trainable_variables(self):
+        return tuple(v.value for v in self._network.trainable_variables)
+
+    @property
+    def non_trainable_variables(self):
+        return tuple(v.value for v in self._network.non_trainable_variables)
+
+    @property
+    def variables(self):
+        return tuple(v.value for v in self._network.variables)
+
+    @classmethod
+    def _parameter_properties(cls, dtype, num_classes=None):
+        return {}
+
+    def _batch_shape(self):
+        return tf.TensorShape([])
+
+    def _batch_shape_tensor(self):
+        return tf.constant([], dtype=tf.int32)
+
+    def _event_shape(self):
+        return self._static_event_shape
+
+    def _event_shape_tensor(self):
+        return tf.constant(self._static_event_shape.as_list(), dtype=tf.int32)
+
+    # ---------------------------------------------------------------- input checks
+
+    def _call_log_prob(self, value, name, **kwargs):
+        """`tfd.Distribution.log_prob`'s wrapper, given a tensor of the caller's own dtype:
+        TFP casts NumPy input to `self.dtype` first, which for an integer dtype would
+        truncate 0.5 to 0 before `_check_values` could see it."""
+        return super()._call_log_prob(
+            self._convert(value, self.dtype, "x", f"integers in [0, {self._num_values})"),
+            name, **kwargs)
+
+    def _call_sample_n(self, sample_shape, seed, **kwargs):
+        """`tfd.Distribution.sample`'s wrapper, after checking `sample_shape`: non-negative
+        integers (TFP would cast 2.5 to 2 and fail obscurely on -1)."""
+        return super()._call_sample_n(self._check_sample_shape(sample_shape), seed, **kwargs)
+
+    # ---------------------------------------------------------------- trainer / exporter
+
+    def training_loss(self, x, conditional_input=None, seed=None):
+        """The scalar to minimize in training (nats per example)."""
+        raise NotImplementedError
+
+    def training_terms(self, x, conditional_input=None, seed=None, step=None):
+        """The training objective and what to log about it: a dict of scalars, "loss"
+        (to minimize, nats per example) and any other named terms the trainer writes to
+        TensorBoard and metrics.json (a latent-variable model adds its ELBO's
+        reconstruction and KL terms). `step` (the optimizer's step) lets an objective
+        change over training (KL warm-up). Here: {"loss": `training_loss`}."""
+        del step
+        return {"loss": self.training_loss(x, conditional_input, seed)}
+
+    def evaluation_images(self, x, seed=None, conditional_input=None):
+        """Named image grids the trainer writes after training (PNG and TensorBoard), from
+        test images x [N, *event_shape]: {name: [rows, cols, *event_shape]} values. None
+        here (a model's samples are written anyway)."""
+        del x, seed, conditional_input
+        return {}
+
+    def serving_signatures(self):
+        """Signatures `tfar.export` adds to (or replaces among) its standard `log_prob`,
+        `sample` and `complete`: {name: (function, [tf.TensorSpec, …])}, each function
+        returning a dict of named outputs. None here."""
+        return {}

@@ -1,0 +1,955 @@
+"""PixelVAE and the PixelCNN auto-encoder: a Gated PixelCNN decoder conditioned on a code.
+
+Gulrajani, Kumar, Ahmed, Taiga, Visin, Vazquez, Courville, "PixelVAE: A Latent Variable
+Model for Natural Images", ICLR 2017, §3 and Figure 1: a VAE (Kingma & Welling 2014)
+whose decoder p(x | z) is a PixelCNN conditioned on a spatial map of the latent z, so a
+few autoregressive layers suffice for the local detail (§4.1: binarized MNIST), and the
+latent carries the global structure. §3.1 (hierarchical architecture): with two levels,
+z2 ~ N(0, I), z1 ~ p(z1 | z2), x ~ p(x | z1), inferred by q(z1 | x) q(z2 | z1). Here:
+
+    x [B, H, W, C] in [0, V) ──conv encoder──► q(z1 | x) = N(μ(x), diag σ(x)²)
+    num_levels = 2:   z1 ──MLP──► q(z2 | z1);   z2 ──MLP──► p(z1 | z2)   (p(z2) = N(0, I))
+    z1 [B, d] ──Dense, ReLU, 3×3 conv──► map [B, h', w', c'] ──► Gated PixelCNN p(x | map)
+
+(h', w') = (H/4, W/4) per dimension where 4 divides it, else (H, W); the Gated PixelCNN
+upsamples the map and adds it to every gate (`tfar.models.gated_pixelcnn`, §2.3 of the
+paper below). `elbo` is the training bound, `log_prob` the importance-weighted estimate
+of Burda, Grosse, Salakhutdinov, "Importance Weighted Autoencoders", ICLR 2016.
+
+van den Oord, Kalchbrenner, Vinyals, Espeholt, Graves, Kavukcuoglu, "Conditional Image
+Generation with PixelCNN Decoders", NIPS 2016, §2.4 and §3.4 (PixelCNN auto-encoders): a
+deterministic conv encoder maps x to a code h, and a Gated PixelCNN conditioned on the
+vector h (eq. 4) reconstructs x; trained end to end on −log p(x | encode(x)).
+
+The decoder is the repository's `tfar.GatedPixelCNN`, wrapping the network's own Gated
+PixelCNN sub-network, so both models sample with its cached sampler. (The one model
+module that imports a sibling: these models' decoder *is* a Gated PixelCNN.)
+"""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+import keras
+
+from tfar.distribution import NetworkDistribution
+from tfar.inputs import COMPUTE_DTYPE, unless_empty
+from tfar.layers.tracking import ListsInCheckpoints
+from tfar.models.gated_pixelcnn import GatedPixelCNN, GatedPixelCNNNetwork
+from tfar.models.image import check_image_shape, image_head
+from tfar.registry import register
+
+tfd = tfp.distributions
+
+# `log_prob` evaluates the K importance samples of B images [H, W, C] in passes of
+# max(1, IMPORTANCE_PIXELS // (B · H · W)) samples per image (at most about this many
+# decoder pixels per pass, or one sample per image), so its memory does not grow with K.
+IMPORTANCE_PIXELS = 2 ** 20
+STDDEV_FLOOR = 1e-4  # σ = softplus(·) + floor: log σ stays finite
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+# --------------------------------------------------------------------------- Gaussians
+
+def _gaussian(raw):
+    """[..., 2d] network outputs -> (mean, stddev) [..., d] of a diagonal Gaussian, float32."""
+    mean, pre_stddev = tf.split(tf.cast(raw, COMPUTE_DTYPE), 2, axis=-1)
+    return mean, tf.nn.softplus(pre_stddev) + STDDEV_FLOOR
+
+
+def _log_normal_of_noise(eps, stddev):
+    """log N(z; mean, diag stddev²) at z = mean + stddev · eps, summed over the last
+    axis: [...]."""
+    return -tf.reduce_sum(0.5 * tf.square(eps) + tf.math.log(stddev) + _HALF_LOG_2PI, -1)
+
+
+def _log_normal(z, mean, stddev):
+    """log N(z; mean, diag stddev²) summed over the last axis: [...]."""
+    return _log_normal_of_noise((z - mean) / stddev, stddev)
+
+
+def _log_standard_normal(z):
+    """log N(z; 0, I) summed over the last axis: [...]."""
+    return -tf.reduce_sum(0.5 * tf.square(z) + _HALF_LOG_2PI, -1)
+
+
+def _kl_from_standard_normal(mean, stddev):
+    """KL(N(mean, diag stddev²) ‖ N(0, I)), analytic, summed over the last axis: [...]."""
+    return tf.reduce_sum(0.5 * (tf.square(mean) + tf.square(stddev) - 1.0)
+                         - tf.math.log(stddev), -1)
+
+
+def _check_positive(**values):
+    for key, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{key} must be a positive int; got {value!r}.")
+
+
+def map_shape_for(image_shape, map_channels):
+    """The decoder map's (h', w', c'): H/4 and W/4 where 4 divides them, else H and W."""
+    height, width, _ = image_shape
+    return (height // 4 if height % 4 == 0 else height,
+            width // 4 if width % 4 == 0 else width, int(map_channels))
+
+
+# --------------------------------------------------------------------------- networks
+
+@keras.saving.register_keras_serializable(package="tfar")
+class ConvEncoder(ListsInCheckpoints, keras.layers.Layer):
+    """images [B, H, W, C] in [-1, 1] -> [B, units]: a 3×3 convolution of F features, two
+    4×4 stride-2 convolutions of 2F ("same" padding, so any H, W), each with ReLU, then a
+    linear layer of the flattened features.
+
+    Args:
+      filters: F.
+      units: outputs (2d for a Gaussian of d dimensions, the code size for a code).
+    """
+
+    def __init__(self, filters, units, **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.units = int(filters), int(units)
+        self.convs = [
+            keras.layers.Conv2D(self.filters, 3, padding="same", activation="relu",
+                                name="conv_0"),
+            keras.layers.Conv2D(2 * self.filters, 4, strides=2, padding="same",
+                                activation="relu", name="conv_1"),
+            keras.layers.Conv2D(2 * self.filters, 4, strides=2, padding="same",
+                                activation="relu", name="conv_2")]
+        self.output_layer = keras.layers.Dense(self.units, name="output")
+
+    def build(self, input_shape):
+        shape = (None,) + tuple(input_shape[1:])
+        for conv in self.convs:
+            conv.build(shape)
+            shape = conv.compute_output_shape(shape)
+        self.output_layer.build((None, int(np.prod(shape[1:]))))
+
+    def call(self, images):
+        y = images
+        for conv in self.convs:
+            y = conv(y)
+        return self.output_layer(tf.reshape(y, [tf.shape(y)[0], int(np.prod(y.shape[1:]))]))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(filters=self.filters, units=self.units)
+        return config
+
+
+class _EncoderDecoderNetwork(keras.Model):
+    """What both networks share: the image shape and values, the input scaling, and a
+    Gated PixelCNN decoder (`GatedPixelCNNNetwork`) named `pixelcnn`.
+
+    Args:
+      image_shape: (H, W, C).
+      num_values: V.
+      params_size, values_per_unit: of the decoder's head (`tfar.likelihoods`).
+      encoder_filters: F of the `ConvEncoder`.
+      num_layers, num_filters, first_kernel_size, kernel_size: of the Gated PixelCNN.
+      condition: the decoder's condition, `conditional_size=` or
+        `spatial_conditional_shape=` (a dict).
+    """
+
+    def __init__(self, image_shape, num_values, params_size, values_per_unit, encoder_filters,
+                 num_layers, num_filters, first_kernel_size, kernel_size, condition, **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape = tuple(int(s) for s in image_shape)
+        self.num_values, self.params_size = int(num_values), int(params_size)
+        self.values_per_unit, self.encoder_filters = int(values_per_unit), int(encoder_filters)
+        self.num_layers, self.num_filters = int(num_layers), int(num_filters)
+        self.first_kernel_size, self.kernel_size = int(first_kernel_size), int(kernel_size)
+        self.pixelcnn = GatedPixelCNNNetwork(
+            self.image_shape, self.num_values, self.params_size, self.values_per_unit,
+            num_layers=self.num_layers, num_filters=self.num_filters,
+            first_kernel_size=self.first_kernel_size, kernel_size=self.kernel_size,
+            name="pixelcnn", **condition)
+
+    def scale(self, images):
+        """Values in [0, V) -> the encoder's inputs in [-1, 1]."""
+        return images * (2.0 / (self.num_values - 1)) - 1.0
+
+    def build_variables(self):
+        """Creates every variable (one call on a zero image); returns the network."""
+        self(tf.zeros((1,) + self.image_shape))
+        return self
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(image_shape=self.image_shape, num_values=self.num_values,
+                      params_size=self.params_size, values_per_unit=self.values_per_unit,
+                      encoder_filters=self.encoder_filters, num_layers=self.num_layers,
+                      num_filters=self.num_filters, first_kernel_size=self.first_kernel_size,
+                      kernel_size=self.kernel_size)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfar")
+class PixelVAENetwork(_EncoderDecoderNetwork):
+    """Every weight of a PixelVAE: encoder q(z1 | x), for two levels q(z2 | z1) and the
+    prior p(z1 | z2), the decoder map z1 -> [B, h', w', c'] and the Gated PixelCNN.
+
+        call(images [B, H, W, C] in [0, V)) -> (mean, stddev) [B, d] of q(z1 | x)
+
+    Args:
+      image_shape, num_values, params_size, values_per_unit, encoder_filters, num_layers,
+        num_filters, first_kernel_size, kernel_size: see `_EncoderDecoderNetwork`.
+      latent_dim: d, the size of z1.
+      num_levels: 1, or 2 for the hierarchy z2 -> z1 -> x (PixelVAE §3.1).
+      latent2_dim: d2, the size of z2 (num_levels = 2; default d).
+      hidden_units: width of the one-hidden-layer MLPs of q(z2 | z1) and p(z1 | z2).
+      map_channels: c' of the decoder map.
+    """
+
+    def __init__(self, image_shape, num_values, params_size, values_per_unit=1, latent_dim=32,
+                 num_levels=1, latent2_dim=None, hidden_units=128, encoder_filters=32,
+                 map_channels=16, num_layers=3, num_filters=32, first_kernel_size=7,
+                 kernel_size=3, **kwargs):
+        self.map_shape = map_shape_for(image_shape, map_channels)
+        condition = dict(conditional_size=int(np.prod(self.map_shape)),
+                         spatial_conditional_shape=self.map_shape)
+        super().__init__(image_shape, num_values, params_size, values_per_unit,
+                         encoder_filters, num_layers, num_filters, first_kernel_size,
+                         kernel_size, condition, **kwargs)
+        self.latent_dim, self.num_levels = int(latent_dim), int(num_levels)
+        self.latent2_dim = (None if self.num_levels == 1 else
+                            int(latent2_dim or latent_dim))
+        self.hidden_units, self.map_channels = int(hidden_units), int(map_channels)
+        self.encoder = ConvEncoder(self.encoder_filters, 2 * self.latent_dim, name="encoder")
+        self.map_hidden = keras.layers.Dense(int(np.prod(self.map_shape)), activation="relu",
+                                             name="map_hidden")
+        self.map_conv = keras.layers.Conv2D(self.map_channels, 3, padding="same",
+                                            name="map_conv")
+        self.top_encoder_hidden = self.top_encoder_output = None
+        self.prior_hidden = self.prior_output = None
+        if self.num_levels == 2:
+            self.top_encoder_hidden = keras.layers.Dense(self.hidden_units, activation="relu",
+                                                         name="top_encoder_hidden")
+            self.top_encoder_output = keras.layers.Dense(2 * self.latent2_dim,
+                                                         name="top_encoder_output")
+            self.prior_hidden = keras.layers.Dense(self.hidden_units, activation="relu",
+                                                   name="prior_hidden")
+            self.prior_output = keras.layers.Dense(2 * self.latent_dim, name="prior_output")
+
+    def build(self, input_shape):
+        """Creates every variable, by one pass of each part on zeros."""
+        z1 = tf.zeros([1, self.latent_dim])
+        self.posterior(tf.zeros((1,) + self.image_shape))
+        if self.num_levels == 2:
+            self.prior(self.top_posterior(z1)[0])
+        self.pixelcnn(tf.zeros([1, int(np.prod(self.image_shape))]),
+                      conditional_input=self.decode_map(z1))
+
+    def call(self, images):
+        return self.posterior(images)
+
+    def posterior(self, images):
+        """q(z1 | x): images [B, H, W, C] in [0, V) -> (mean, stddev) [B, d]."""
+        return _gaussian(self.encoder(self.scale(images)))
+
+    def top_posterior(self, z1):
+        """q(z2 | z1) (two levels): z1 [B, d] -> (mean, stddev) [B, d2]."""
+        return _gaussian(self.top_encoder_output(self.top_encoder_hidden(z1)))
+
+    def prior(self, z2):
+        """p(z1 | z2) (two levels): z2 [B, d2] -> (mean, stddev) [B, d]."""
+        return _gaussian(self.prior_output(self.prior_hidden(z2)))
+
+    def decode_map(self, z1):
+        """z1 [B, d] -> the decoder's condition map [B, h', w', c'], float32."""
+        hidden = tf.reshape(self.map_hidden(z1), (-1,) + self.map_shape)
+        return tf.cast(self.map_conv(hidden), COMPUTE_DTYPE)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(latent_dim=self.latent_dim, num_levels=self.num_levels,
+                      latent2_dim=self.latent2_dim, hidden_units=self.hidden_units,
+                      map_channels=self.map_channels)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfar")
+class PixelCNNAutoEncoderNetwork(_EncoderDecoderNetwork):
+    """Every weight of a PixelCNN auto-encoder: the encoder x -> h and the Gated PixelCNN
+    conditioned on the vector h.
+
+        call(images [B, H, W, C] in [0, V)) -> h [B, code_size]
+
+    Args:
+      image_shape, num_values, params_size, values_per_unit, encoder_filters, num_layers,
+        num_filters, first_kernel_size, kernel_size: see `_EncoderDecoderNetwork`.
+      code_size: the size of h.
+    """
+
+    def __init__(self, image_shape, num_values, params_size, values_per_unit=1, code_size=10,
+                 encoder_filters=32, num_layers=3, num_filters=32, first_kernel_size=7,
+                 kernel_size=3, **kwargs):
+        super().__init__(image_shape, num_values, params_size, values_per_unit,
+                         encoder_filters, num_layers, num_filters, first_kernel_size,
+                         kernel_size, dict(conditional_size=int(code_size)), **kwargs)
+        self.code_size = int(code_size)
+        self.encoder = ConvEncoder(self.encoder_filters, self.code_size, name="encoder")
+
+    def build(self, input_shape):
+        """Creates every variable, by one pass of each part on zeros."""
+        self.pixelcnn(tf.zeros([1, int(np.prod(self.image_shape))]),
+                      conditional_input=self.encode(tf.zeros((1,) + self.image_shape)))
+
+    def call(self, images):
+        return self.encode(images)
+
+    def encode(self, images):
+        """images [B, H, W, C] in [0, V) -> h [B, code_size], float32."""
+        return tf.cast(self.encoder(self.scale(images)), COMPUTE_DTYPE)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(code_size=self.code_size)
+        return config
+
+
+def _check_network(network, network_class, expected, owner):
+    """A ValueError unless `network` is a `network_class` whose config has `expected`."""
+    if not isinstance(network, network_class):
+        raise ValueError(f"{owner}: the network must be a {network_class.__name__}; got "
+                         f"{type(network).__name__}.")
+    found = network.get_config()
+    wrong = {key: (found[key], value) for key, value in expected.items() if found[key] != value}
+    if wrong:
+        details = ", ".join(f"{key}={got!r} (the distribution needs {want!r})"
+                            for key, (got, want) in sorted(wrong.items()))
+        raise ValueError(f"{owner}: the network models {details}.")
+
+
+# --------------------------------------------------------------------------- distributions
+
+class _EncoderDecoderDistribution(NetworkDistribution):
+    """The plumbing PixelVAE and the PixelCNN auto-encoder share: a distribution over
+    images [H, W, C] of integers in [0, V) (batch shape [], any leading dims of x are
+    batch dims) with a Keras network holding every weight and a `tfar.GatedPixelCNN`
+    decoder wrapping the network's `pixelcnn`.
+
+    Args:
+      network: the built `_EncoderDecoderNetwork`.
+      decoder: the `tfar.GatedPixelCNN` over `network.pixelcnn`.
+      conditional_shape: what `conditional_input` holds, or None for none.
+      dtype, validate_args, parameters, name: as `tfd.Distribution`.
+    """
+
+    def __init__(self, network, decoder, conditional_shape, dtype, validate_args, parameters,
+                 name):
+        self._decoder = decoder
+        super().__init__(network, network.image_shape, network.num_values, conditional_shape,
+                         dtype, validate_args, parameters=parameters, name=name)
+
+    @classmethod
+    def from_data(cls, event_shape, num_values, seed=None, **fields):
+        """`cls(image_shape=event_shape, num_values=…, **fields)` (`tfar.registry`); the
+        model draws nothing from a seed at construction."""
+        del seed
+        return cls(image_shape=event_shape, num_values=num_values, **fields)
+
+    @property
+    def decoder_distribution(self):
+        """The decoder, a `tfar.GatedPixelCNN` over the network's `pixelcnn`."""
+        return self._decoder
+
+    @property
+    def likelihood(self):
+        """The decoder's per-unit head (`tfar.likelihoods.Likelihood`)."""
+        return self._decoder.likelihood
+
+    @property
+    def sampling_methods(self):
+        """The decoder's samplers; the last ("cached") is the default."""
+        return self._decoder.sampling_methods
+
+    def _images(self, x):
+        """x [..., H, W, C] -> checked float32 images [B, H, W, C] and the batch shape."""
+        x = self._check_values(x)
+        batch_shape = tf.shape(x)[:-3]
+        return tf.reshape(x, [-1] + self._static_event_shape.as_list()), batch_shape
+
+    def _decoder_log_prob(self, images, condition):
+        """log p(x | condition) [B] under the decoder: images [B, H, W, C] float32."""
+        return self._decoder.log_prob(tf.cast(images, self.dtype), conditional_input=condition)
+
+    def _image_spec(self):
+        return tf.TensorSpec([None] + self._static_event_shape.as_list(), self.dtype,
+                             name="images")
+
+
+@register("pixelvae")
+class PixelVAE(_EncoderDecoderDistribution):
+    """PixelVAE (Gulrajani et al. 2017): a VAE whose decoder is a Gated PixelCNN over
+    images [H, W, C] of integers in [0, V); see the module docstring.
+
+        vae = tfar.PixelVAE(image_shape=(28, 28, 1), num_values=2, latent_dim=64)
+        vae.elbo(x)                          # [batch] nats, the single-sample bound
+        vae.log_prob(x, num_samples=64)      # importance-weighted estimate (IWAE)
+        vae.sample(16, seed=(1, 2))          # z ~ p(z), x ~ p(x | z)
+
+    Args:
+      image_shape: (H, W, C).
+      num_values: V.
+      latent_dim: d, the size of z (z1 with two levels).
+      num_levels: 1, or 2 for z2 -> z1 -> x (§3.1) with the learned prior p(z1 | z2).
+      latent2_dim: d2, the size of z2 (num_levels = 2 only; default d).
+      num_layers, num_filters, first_kernel_size: the Gated PixelCNN decoder's (few
+        layers: the latent carries the global structure). On tiny images pass a small
+        first_kernel_size (3).
+      encoder_filters: F of the conv encoder of q(z | x).
+      hidden_units: width of the MLPs of q(z2 | z1) and p(z1 | z2) (two levels).
+      map_channels: c' of the decoder's condition map [h', w', c'].
+      likelihood: the decoder's head: "bernoulli" (the default for V = 2), "categorical"
+        (the default otherwise) or "logistic_mixture".
+      num_mixtures: components of the logistic mixture.
+      num_importance_samples: K of `log_prob` (and of its exported signature).
+      kl_warmup_steps: the KL weight of the training loss rises as min(1, step / this);
+        0 for none.
+      free_bits: λ ≥ 0 of Kingma et al. 2016 (§C.8 of "Improved Variational Inference
+        with Inverse Autoregressive Flow"): the training loss uses max(λ, batch-mean KL)
+        per level; 0 for none.
+      network: a `PixelVAENetwork` to wrap (e.g. loaded from a `.keras` file); its
+        architecture then comes from it.
+      dtype: dtype of the images (float32 by default).
+      validate_args, name: as `tfd.Distribution`.
+    """
+
+    def __init__(self, image_shape, num_values=2, latent_dim=32, num_levels=1, latent2_dim=None,
+                 num_layers=3, num_filters=32, first_kernel_size=7, encoder_filters=32,
+                 hidden_units=128, map_channels=16, likelihood=None, num_mixtures=5,
+                 num_importance_samples=64, kl_warmup_steps=0, free_bits=0.0, network=None,
+                 dtype=tf.float32, validate_args=False, name="PixelVAE"):
+        parameters = dict(locals())
+        image_shape = check_image_shape(image_shape)
+        _check_positive(latent_dim=latent_dim, num_layers=num_layers, num_filters=num_filters,
+                        first_kernel_size=first_kernel_size, encoder_filters=encoder_filters,
+                        hidden_units=hidden_units, map_channels=map_channels,
+                        num_mixtures=num_mixtures, num_importance_samples=num_importance_samples)
+        if num_levels not in (1, 2) or isinstance(num_levels, bool):
+            raise ValueError(f"num_levels must be 1 or 2; got {num_levels!r}.")
+        if latent2_dim is not None:
+            if num_levels == 1:
+                raise ValueError("latent2_dim is the size of z2, which only num_levels=2 has; "
+                                 f"got latent2_dim={latent2_dim!r} with num_levels=1.")
+            _check_positive(latent2_dim=latent2_dim)
+        if isinstance(kl_warmup_steps, bool) or not isinstance(
+                kl_warmup_steps, (int, np.integer)) or kl_warmup_steps < 0:
+            raise ValueError(f"kl_warmup_steps must be an int >= 0; got {kl_warmup_steps!r}.")
+        if not (isinstance(free_bits, (int, float, np.number)) and np.isfinite(free_bits)
+                and free_bits >= 0):
+            raise ValueError(f"free_bits must be a finite number >= 0 (nats per level); got "
+                             f"{free_bits!r}.")
+        if likelihood is None:
+            likelihood = "bernoulli" if num_values == 2 else "categorical"
+        head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
+        latent2_dim = None if num_levels == 1 else int(latent2_dim or latent_dim)
+        if network is None:
+            network = PixelVAENetwork(
+                image_shape, num_values, head.params_size, head.values_per_unit,
+                latent_dim=latent_dim, num_levels=num_levels, latent2_dim=latent2_dim,
+                hidden_units=hidden_units, encoder_filters=encoder_filters,
+                map_channels=map_channels, num_layers=num_layers, num_filters=num_filters,
+                first_kernel_size=first_kernel_size, name=f"{name}_network").build_variables()
+        else:
+            _check_network(network, PixelVAENetwork, dict(
+                image_shape=image_shape, num_values=int(num_values),
+                params_size=head.params_size, values_per_unit=head.values_per_unit,
+                latent_dim=int(latent_dim), num_levels=int(num_levels),
+                latent2_dim=latent2_dim), name)
+        parameters["network"] = network
+        decoder = GatedPixelCNN(
+            image_shape, num_values, network.num_layers, network.num_filters,
+            network.first_kernel_size, network.kernel_size, likelihood=likelihood,
+            num_mixtures=num_mixtures, spatial_conditional_shape=network.map_shape,
+            network=network.pixelcnn, dtype=dtype, validate_args=validate_args,
+            name=f"{name}_decoder")
+        self._num_importance_samples = int(num_importance_samples)
+        self._kl_warmup_steps = int(kl_warmup_steps)
+        self._free_bits = float(free_bits)
+        super().__init__(network, decoder, None, dtype, validate_args, parameters, name)
+
+    # ---------------------------------------------------------------- properties
+
+    @property
+    def latent_dim(self):
+        """d, the size of z (of z1 with two levels)."""
+        return self._network.latent_dim
+
+    @property
+    def num_levels(self):
+        return self._network.num_levels
+
+    @property
+    def num_importance_samples(self):
+        """K of `log_prob` by default."""
+        return self._num_importance_samples
+
+    @property
+    def kl_warmup_steps(self):
+        return self._kl_warmup_steps
+
+    @property
+    def free_bits(self):
+        return self._free_bits
+
+    # ---------------------------------------------------------------- encoder and decoder
+
+    def encode(self, x):
+        """The posterior q(z | x) (q(z1 | x) with two levels): x [..., H, W, C] -> a
+        `tfd.MultivariateNormalDiag` of batch shape [...] and event shape [d]."""
+        images, batch_shape = self._images(x)
+        mean, stddev = self._network.posterior(images)
+        shape = tf.concat([batch_shape, [self.latent_dim]], 0)
+        return tfd.MultivariateNormalDiag(loc=tf.reshape(mean, shape),
+                                          scale_diag=tf.reshape(stddev, shape))
+
+    def _latents(self, z):
+        """z [..., d] -> float32 [B, d] and the batch shape [...]."""
+        z = self._convert(z, COMPUTE_DTYPE, "z", "latents (float32)")
+        z = self._check_trailing_shape(tf.cast(z, COMPUTE_DTYPE),
+                                       tf.TensorShape([self.latent_dim]), "z", "latent_dim")
+        return tf.reshape(z, [-1, self.latent_dim]), tf.shape(z)[:-1]
+
+    def decode_map(self, z):
+        """The decoder's condition for z: z [..., d] -> map [..., h', w', c'] (float32)."""
+        z, batch_shape = self._latents(z)
+        return tf.reshape(self._network.decode_map(z),
+                          tf.concat([batch_shape, self._network.map_shape], 0))
+
+    def decoder_log_prob(self, x, z):
+        """log p(x | z) in nats: x [..., H, W, C], z [..., d] (batch dims broadcast) ->
+        [...]; `decoder_distribution.log_prob(x, conditional_input=decode_map(z))`."""
+        return self._decoder.log_prob(x, conditional_input=self.decode_map(z))
+
+    def decode(self, z, seed=None, method=None):
+        """Samples x ~ p(x | z): z [..., d] -> images [..., H, W, C] (`dtype`), drawn by the
+        decoder's sampler `method` (default: cached) from the stateless `seed`."""
+        z, batch_shape = self._latents(z)
+        images = self._decoder.sample(tf.shape(z)[0], seed=seed, method=method,
+                                      conditional_input=self._network.decode_map(z))
+        return tf.reshape(images, tf.concat([batch_shape, self._static_event_shape], 0))
+
+    def reconstruct(self, x, seed=None, method=None):
+        """x [..., H, W, C] -> decode(the posterior mean of z given x): a sample of
+        p(x' | z = E_q[z | x]), [..., H, W, C]. The mean, not a posterior sample, so only
+        the decoder's draws vary with the seed."""
+        return self.decode(self.encode(x).mean(), seed=seed, method=method)
+
+    def interpolate(self, x_a, x_b, num_steps=8, seed=None, method=None):
+        """Images decoded along the straight line between the posterior means of x_a and
+        x_b ([..., H, W, C] each, broadcasting): [..., num_steps, H, W, C], endpoints
+        included. Every step decodes with the same seed, so the decoder's draws of a row
+        share their noise along the line and change only through the latent: with a
+        stateless seed the endpoints are `decode(encode(x_a).mean(), seed)` and
+        `decode(encode(x_b).mean(), seed)`."""
+        if isinstance(num_steps, bool) or not isinstance(num_steps, (int, np.integer)) or (
+                num_steps < 2):
+            raise ValueError(f"{self.name}: num_steps must be an int >= 2; got {num_steps!r}.")
+        start, end = self.encode(x_a).mean(), self.encode(x_b).mean()
+        seed = tfp.random.sanitize_seed(seed)
+        lines = tf.map_fn(   # one decoder loop in a graph, whatever num_steps
+            lambda t: self.decode((1.0 - t) * start + t * end, seed=seed, method=method),
+            tf.constant(np.linspace(0.0, 1.0, num_steps, dtype=np.float32)),
+            fn_output_signature=self.dtype)                         # [num_steps, ..., H, W, C]
+        return tf.experimental.numpy.moveaxis(lines, 0, -4)
+
+    def _sample_n(self, n, seed=None, conditional_input=None, method=None):
+        """z ~ p(z) (two levels: z2 ~ N(0, I), z1 ~ p(z1 | z2)), then x ~ p(x | z)."""
+        self._check_conditional(conditional_input)
+        seed = tfp.random.sanitize_seed(seed, salt="pixelvae_sample")
+        z2_seed, z1_seed, decoder_seed = tf.unstack(
+            tf.random.experimental.stateless_split(seed, 3))
+        z = tf.random.stateless_normal([n, self.latent_dim], seed=z1_seed)
+        if self.num_levels == 2:
+            mean, stddev = self._network.prior(
+                tf.random.stateless_normal([n, self._network.latent2_dim], seed=z2_seed))
+            z = mean + stddev * z
+        return self.decode(z, seed=decoder_seed, method=method)
+
+    # ---------------------------------------------------------------- bounds
+
+    def _draw(self, images, num, seed):
+        """`num` draws per image of z ~ q(z | x), reparameterized, and their terms.
+
+        Args:
+          images: float32 [B, H, W, C].
+          num: draws per image (int or int32 scalar).
+          seed: a stateless seed [2].
+
+        Returns:
+          A dict of float32 [num, B]: "log_px" log p(x | z1); "log_weight" log p(x | z1)
+          + log p(z) − log q(z | x) (two levels: over z1 and z2); "kl_z1" KL(q(z1 | x) ‖
+          N(0, I)) analytic (one level), or log q(z1 | x) − log p(z1 | z2) at the draw
+          (two levels); "kl_z2" (two levels) KL(q(z2 | z1) ‖ N(0, I)), analytic given z1.
+        """
+        network = self._network
+        z1_seed, z2_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        mean1, stddev1 = network.posterior(images)                                  # [B, d]
+        eps1 = tf.random.stateless_normal(tf.concat([[num], tf.shape(mean1)], 0), seed=z1_seed)
+        z1 = mean1 + stddev1 * eps1                                               # [num, B, d]
+        flat_z1 = tf.reshape(z1, [-1, self.latent_dim])                           # [num·B, d]
+        log_q = _log_normal_of_noise(eps1, stddev1)                                # [num, B]
+        terms = {}
+        if self.num_levels == 1:
+            log_p = _log_standard_normal(z1)
+            terms["kl_z1"] = tf.broadcast_to(_kl_from_standard_normal(mean1, stddev1)[None],
+                                             tf.shape(log_q))
+        else:
+            rows = tf.shape(log_q)
+            mean2, stddev2 = network.top_posterior(flat_z1)                        # [num·B, d2]
+            eps2 = tf.random.stateless_normal(tf.shape(mean2), seed=z2_seed)
+            z2 = mean2 + stddev2 * eps2
+            prior_mean, prior_stddev = network.prior(z2)                          # [num·B, d]
+            log_p1 = tf.reshape(_log_normal(flat_z1, prior_mean, prior_stddev), rows)
+            log_q2 = tf.reshape(_log_normal_of_noise(eps2, stddev2), rows)
+            terms["kl_z1"] = log_q - log_p1
+            terms["kl_z2"] = tf.reshape(_kl_from_standard_normal(mean2, stddev2), rows)
+            log_p = log_p1 + tf.reshape(_log_standard_normal(z2), rows)
+            log_q = log_q + log_q2
+        log_px = self._decoder_log_prob(tf.tile(images, [num, 1, 1, 1]),
+                                        network.decode_map(flat_z1))
+        terms["log_px"] = tf.reshape(log_px, tf.shape(log_q))
+        terms["log_weight"] = terms["log_px"] + log_p - log_q
+        return terms
+
+    def _kl_names(self):
+        return ("kl_z1",) if self.num_levels == 1 else ("kl_z1", "kl_z2")
+
+    def _elbo_terms(self, images, seed):
+        """One draw per image: (−log p(x | z) [B], {level name: KL [B]})."""
+        terms = self._draw(images, 1, seed)
+        return -terms["log_px"][0], {name: terms[name][0] for name in self._kl_names()}
+
+    def elbo(self, x, seed=None):
+        """The evidence lower bound, single-sample: log p(x | z) − KL, z ~ q(z | x), in nats.
+
+        One level: KL(q(z | x) ‖ N(0, I)), analytic. Two levels: KL(q(z2 | z1) ‖ N(0, I))
+        analytic, plus log q(z1 | x) − log p(z1 | z2) at the drawn z1, z2 (PixelVAE §3.1).
+        Its expectation is a lower bound on log p(x).
+
+        Args:
+          x: [..., H, W, C] integers in [0, V).
+          seed: None, an int or a stateless pair (TFP); the same stateless seed gives the
+            same estimate.
+
+        Returns:
+          float32 [...].
+        """
+        with tf.name_scope(f"{self.name}/elbo"):
+            images, batch_shape = self._images(x)
+            seed = tfp.random.sanitize_seed(seed, salt="pixelvae_elbo")
+
+            def compute():
+                reconstruction, kls = self._elbo_terms(images, seed)
+                return -reconstruction - tf.add_n(list(kls.values()))
+
+            value = unless_empty(images, compute, lambda: tf.zeros([0], COMPUTE_DTYPE))
+            return tf.reshape(value, batch_shape)
+
+    def _log_prob(self, x, num_samples=None, seed=None, conditional_input=None):
+        """The importance-weighted estimate of log p(x) (IWAE, Burda et al. 2016, eq. 8):
+
+            log (1/K) Σ_k p(x | z_k) p(z_k) / q(z_k | x),    z_k ~ q(z | x)
+
+        (two levels: p(x | z1) p(z1 | z2) p(z2) / (q(z1 | x) q(z2 | z1))), in nats. An
+        estimate: a lower bound on log p(x) in expectation, non-decreasing in K, equal to
+        the ELBO's expectation at K = 1 and tight as K → ∞. The K draws are evaluated in
+        passes of max(1, IMPORTANCE_PIXELS // (B·H·W)) draws per image (a
+        `tf.while_loop`), so memory stays bounded for any K; each pass draws from its own
+        fold of the seed.
+
+        Args:
+          x: [..., H, W, C] integers in [0, V).
+          num_samples: K, a Python int >= 1 (default `num_importance_samples`).
+          seed: None (a random estimate), an int or a stateless pair; the same stateless
+            seed and batch give the same estimate.
+          conditional_input: must be None (PixelVAE is unconditional).
+
+        Returns:
+          float32 [...].
+        """
+        self._check_conditional(conditional_input)
+        k = self._num_importance_samples if num_samples is None else num_samples
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"{self.name}: num_samples must be a Python int >= 1; got "
+                             f"{num_samples!r}.")
+        images, batch_shape = self._images(x)
+        seed = tfp.random.sanitize_seed(seed, salt="pixelvae_log_prob")
+        value = unless_empty(images, lambda: self._importance_weighted(images, int(k), seed),
+                             lambda: tf.zeros([0], COMPUTE_DTYPE))
+        return tf.reshape(value, batch_shape)
+
+    def _importance_weighted(self, images, k, seed):
+        """IWAE over images [B, H, W, C] with K = k draws: [B] (see `_log_prob`)."""
+        batch = tf.shape(images)[0]
+        height, width, _ = self._network.image_shape
+        per_pass = tf.clip_by_value(IMPORTANCE_PIXELS // (batch * height * width), 1, k)
+        num_passes = (k + per_pass - 1) // per_pass
+
+        def one_pass(i, total):
+            log_weight = self._draw(images, per_pass,
+                                    tf.random.experimental.stateless_fold_in(seed, i))
+            kept = i * per_pass + tf.range(per_pass) < k                       # the last pass
+            log_weight = tf.where(kept[:, None], log_weight["log_weight"], -np.inf)  # may overrun
+            return i + 1, tf.reduce_logsumexp(tf.concat([total[None], log_weight], 0), 0)
+
+        _, total = tf.while_loop(lambda i, _: i < num_passes, one_pass,
+                                 (tf.constant(0), tf.fill([batch], -np.inf)))
+        return total - math.log(k)
+
+    # ---------------------------------------------------------------- training
+
+    def _kl_weight(self, step):
+        """β = min(1, step / kl_warmup_steps); 1 without warm-up or without a step."""
+        if self._kl_warmup_steps == 0 or step is None:
+            return tf.constant(1.0)
+        return tf.minimum(1.0, tf.cast(step, COMPUTE_DTYPE) / self._kl_warmup_steps)
+
+    def training_terms(self, x, conditional_input=None, seed=None, step=None):
+        """The training objective and its parts, float32 scalars (nats per image):
+
+        - "loss": mean reconstruction + β · Σ_levels KL_eff, β = min(1, step /
+          kl_warmup_steps) (1 when kl_warmup_steps = 0 or step is None), KL_eff =
+          max(free_bits, batch-mean KL of the level) (free bits, Kingma et al. 2016),
+          or the batch-mean KL itself when free_bits = 0;
+        - "elbo": mean ELBO (β = 1, no free bits), "reconstruction": mean −log p(x | z),
+          "kl": mean total KL, with two levels "kl_z1" and "kl_z2", and "kl_weight": β.
+
+        One draw z ~ q(z | x) per image from `seed` (reparameterized; see `elbo`).
+        `conditional_input` must be None.
+        """
+        self._check_conditional(conditional_input)
+        with tf.name_scope(f"{self.name}/training_terms"):
+            images, _ = self._images(x)
+            reconstruction, kls = self._elbo_terms(
+                images, tfp.random.sanitize_seed(seed, salt="pixelvae_training"))
+            reconstruction = tf.reduce_mean(reconstruction)
+            kls = {name: tf.reduce_mean(kl) for name, kl in kls.items()}
+            kl = tf.add_n(list(kls.values()))
+            effective = (tf.add_n([tf.maximum(self._free_bits, value) for value in kls.values()])
+                         if self._free_bits > 0 else kl)
+            kl_weight = self._kl_weight(step)
+            terms = {"loss": reconstruction + kl_weight * effective,
+                     "elbo": -(reconstruction + kl), "reconstruction": reconstruction,
+                     "kl": kl, "kl_weight": kl_weight}
+            if self.num_levels == 2:
+                terms.update(kls)
+            return terms
+
+    def training_loss(self, x, conditional_input=None, seed=None):
+        """`training_terms(x, conditional_input, seed)["loss"]` (no warm-up step)."""
+        return self.training_terms(x, conditional_input, seed)["loss"]
+
+    def evaluation_images(self, x, seed=None, conditional_input=None, num_steps=8):
+        """Grids of test images x [N, H, W, C] for the trainer, int32 values in [0, V):
+
+        - "reconstructions" [2, m, H, W, C], m = min(N, 8): the images, then
+          `reconstruct` of each;
+        - "interpolations" [p, num_steps, H, W, C], p = min(4, max(1, N // 2)): row i
+          interpolates between images 2i and 2i + 1 (`interpolate`; with N = 1, the
+          image with itself), endpoints included.
+
+        Runs in a `tf.function` (the decoder's sampling loop), so it is fast eagerly.
+        """
+        self._check_conditional(conditional_input)
+        images, _ = self._images(x)
+        seed = tfp.random.sanitize_seed(seed, salt="pixelvae_evaluation_images")
+
+        @tf.function
+        def grids(images, seed):
+            reconstruction_seed, interpolation_seed = tf.unstack(
+                tf.random.experimental.stateless_split(seed, 2))
+            shown = images[:8]
+            reconstructions = self.reconstruct(shown, seed=reconstruction_seed)
+            n = tf.shape(images)[0]
+            first = 2 * tf.range(tf.clip_by_value(n // 2, 1, 4))
+            lines = self.interpolate(tf.gather(images, first),
+                                     tf.gather(images, tf.minimum(first + 1, n - 1)),
+                                     num_steps=num_steps, seed=interpolation_seed)
+            return {"reconstructions": tf.cast(tf.stack([shown, tf.cast(
+                        reconstructions, COMPUTE_DTYPE)]), tf.int32),
+                    "interpolations": tf.cast(lines, tf.int32)}
+
+        return grids(images, seed)
+
+    # ---------------------------------------------------------------- export
+
+    def serving_signatures(self):
+        """The export endpoints beyond the standard "sample": name -> (function, input
+        specs). Estimates use the fixed seed (0, 0), so a request always gets the same
+        answer (the draws of an image depend on its row in the batch).
+
+        - "log_prob": images [B, H, W, C] -> {"log_prob_iwae_k{K}": [B]}, K =
+          `num_importance_samples` (`log_prob`);
+        - "elbo": images -> {"elbo": [B]};
+        - "encode": images -> {"mean": [B, d], "stddev": [B, d]} of q(z | x);
+        - "decode": latents float32 [B, d], seed int32 [2] -> {"images": [B, H, W, C]}.
+        """
+        images = self._image_spec()
+        latents = tf.TensorSpec([None, self.latent_dim], tf.float32, name="latents")
+        seed = tf.TensorSpec([2], tf.int32, name="seed")
+        key = f"log_prob_iwae_k{self._num_importance_samples}"
+
+        def log_prob(images):
+            return {key: self.log_prob(images, seed=(0, 0))}
+
+        def elbo(images):
+            return {"elbo": self.elbo(images, seed=(0, 0))}
+
+        def encode(images):
+            posterior = self.encode(images)
+            return {"mean": posterior.mean(), "stddev": posterior.stddev()}
+
+        def decode(latents, seed):
+            return {"images": self.decode(latents, seed=seed)}
+
+        return {"log_prob": (log_prob, [images]), "elbo": (elbo, [images]),
+                "encode": (encode, [images]), "decode": (decode, [latents, seed])}
+
+
+@register("pixelcnn_autoencoder")
+class PixelCNNAutoEncoder(_EncoderDecoderDistribution):
+    """The PixelCNN auto-encoder (van den Oord et al. 2016, §2.4, §3.4): a conv encoder
+    x -> h [code_size] and a Gated PixelCNN p(x | h) conditioned on the vector h.
+
+        ae = tfar.PixelCNNAutoEncoder(image_shape=(28, 28, 1), num_values=2, code_size=10)
+        h = ae.encode(x)                                  # [B, 10]
+        ae.log_prob(x)                                    # log p(x | encode(x))
+        ae.sample(4, seed=(1, 2), conditional_input=h)    # x' ~ p(x | h)
+
+    `conditional_shape` is (code_size,): with a code, `log_prob` and `sample` are those of
+    the conditional density p(x | h) (so an export's standard signatures take the code as
+    `conditional_input`); `log_prob` without one is the reconstruction objective.
+
+    Args:
+      image_shape: (H, W, C).
+      num_values: V.
+      code_size: the size of h.
+      num_layers, num_filters, first_kernel_size, likelihood, num_mixtures: the Gated
+        PixelCNN decoder's (see `tfar.PixelVAE`).
+      encoder_filters: F of the conv encoder.
+      network: a `PixelCNNAutoEncoderNetwork` to wrap.
+      dtype, validate_args, name: as `tfar.PixelVAE`.
+    """
+
+    def __init__(self, image_shape, num_values=2, code_size=10, num_layers=3, num_filters=32,
+                 first_kernel_size=7, encoder_filters=32, likelihood=None, num_mixtures=5,
+                 network=None, dtype=tf.float32, validate_args=False,
+                 name="PixelCNNAutoEncoder"):
+        parameters = dict(locals())
+        image_shape = check_image_shape(image_shape)
+        _check_positive(code_size=code_size, num_layers=num_layers, num_filters=num_filters,
+                        first_kernel_size=first_kernel_size, encoder_filters=encoder_filters,
+                        num_mixtures=num_mixtures)
+        if likelihood is None:
+            likelihood = "bernoulli" if num_values == 2 else "categorical"
+        head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
+        if network is None:
+            network = PixelCNNAutoEncoderNetwork(
+                image_shape, num_values, head.params_size, head.values_per_unit,
+                code_size=code_size, encoder_filters=encoder_filters, num_layers=num_layers,
+                num_filters=num_filters, first_kernel_size=first_kernel_size,
+                name=f"{name}_network").build_variables()
+        else:
+            _check_network(network, PixelCNNAutoEncoderNetwork, dict(
+                image_shape=image_shape, num_values=int(num_values),
+                params_size=head.params_size, values_per_unit=head.values_per_unit,
+                code_size=int(code_size)), name)
+        parameters["network"] = network
+        decoder = GatedPixelCNN(
+            image_shape, num_values, network.num_layers, network.num_filters,
+            network.first_kernel_size, network.kernel_size, likelihood=likelihood,
+            num_mixtures=num_mixtures, conditional_shape=(network.code_size,),
+            network=network.pixelcnn, dtype=dtype, validate_args=validate_args,
+            name=f"{name}_decoder")
+        super().__init__(network, decoder, (network.code_size,), dtype, validate_args,
+                         parameters, name)
+
+    @property
+    def code_size(self):
+        return self._network.code_size
+
+    def encode(self, x):
+        """The code h = encoder(x): x [..., H, W, C] -> float32 [..., code_size]."""
+        images, batch_shape = self._images(x)
+        return tf.reshape(self._network.encode(images),
+                          tf.concat([batch_shape, [self.code_size]], 0))
+
+    def _log_prob(self, x, conditional_input=None):
+        """log p(x | h) in nats, [...], for x [..., H, W, C]: with `conditional_input` h
+        [..., code_size] (batch dims broadcast) the normalized density of x given h; with
+        none, h = encode(x): the paper's reconstruction objective log p(x | encode(x)),
+        which is not a normalized density over x."""
+        if conditional_input is not None:
+            return self._decoder.log_prob(x, conditional_input=conditional_input)
+        images, batch_shape = self._images(x)
+        value = unless_empty(
+            images, lambda: self._decoder_log_prob(images, self._network.encode(images)),
+            lambda: tf.zeros([0], COMPUTE_DTYPE))
+        return tf.reshape(value, batch_shape)
+
+    def _sample_n(self, n, seed=None, conditional_input=None, method=None):
+        """x ~ p(x | h): conditional_input h [rows, code_size] is required, n a multiple
+        of its rows (sample i uses row i mod rows, as `tfar.GatedPixelCNN`)."""
+        if conditional_input is None:
+            raise ValueError(f"{self.name}: sample needs a code, conditional_input=h of shape "
+                             f"[rows, {self.code_size}] (e.g. encode(x)); the auto-encoder "
+                             "has no prior over codes.")
+        return self._decoder.sample(n, seed=seed, conditional_input=conditional_input,
+                                    method=method)
+
+    def training_terms(self, x, conditional_input=None, seed=None, step=None):
+        """{"loss": mean −log p(x | encode(x))} (nats per image); deterministic, so `seed`
+        and `step` are unused. `conditional_input` must be None: the model trains on its
+        own code."""
+        del seed, step
+        if conditional_input is not None:
+            raise ValueError(f"{self.name}: training_terms trains on the model's own code "
+                             "encode(x); conditional_input must be None.")
+        return {"loss": -tf.reduce_mean(self.log_prob(x))}
+
+    def training_loss(self, x, conditional_input=None, seed=None):
+        """`training_terms(x, conditional_input, seed)["loss"]`."""
+        return self.training_terms(x, conditional_input, seed)["loss"]
+
+    def evaluation_images(self, x, seed=None, conditional_input=None):
+        """{"reconstructions": int32 [2, m, H, W, C]}, m = min(N, 8): test images x
+        [N, H, W, C], then a sample of p(x' | encode(x)) for each. `conditional_input`
+        must be None."""
+        if conditional_input is not None:
+            raise ValueError(f"{self.name}: evaluation_images reconstructs from the model's "
+                             "own code; conditional_input must be None.")
+        images, _ = self._images(x)
+        seed = tfp.random.sanitize_seed(seed, salt="autoencoder_evaluation_images")
+
+        @tf.function
+        def grid(images, seed):
+            shown = images[:8]
+            reconstructions = self._decoder.sample(
+                tf.shape(shown)[0], seed=seed, conditional_input=self._network.encode(shown))
+            return {"reconstructions": tf.cast(tf.stack(
+                [shown, tf.cast(reconstructions, COMPUTE_DTYPE)]), tf.int32)}
+
+        return grid(images, seed)
+
+    def serving_signatures(self):
+        """The export endpoints beyond the standard ones (which take the code as
+        `conditional_input`): name -> (function, input specs).
+
+        - "reconstruction_log_prob": images [B, H, W, C] -> {"reconstruction_log_prob":
+          [B]}, log p(x | encode(x));
+        - "encode": images -> {"code": [B, code_size]}.
+        """
+        images = self._image_spec()
+
+        def reconstruction_log_prob(images):
+            return {"reconstruction_log_prob": self.log_prob(images)}
+
+        def encode(images):
+            return {"code": self.encode(images)}
+
+        return {"reconstruction_log_prob": (reconstruction_log_prob, [images]),
+                "encode": (encode, [images])}
