@@ -81,3 +81,15 @@ def test_sampling_benchmark_times_every_sampler_and_prints_ratios(tmp_path):
             assert row["seconds"] > 0 and row["peak_rss_mb"] >= row["rss_before_mb"] > 0
             low, high = row["values"]
             assert 0 <= low <= high <= (255 if config == "32x32x3" else 1)
+
+
+def test_train_throughput_times_configs_side_by_side():
+    out = run(["benchmarks/train_throughput.py", "--shape=4,4,1", "--rounds=1", "--steps=1",
+               "--models=pixelcnn_binarized_mnist_small,"
+               "pixelrnn_binarized_mnist_small:cell=row_lstm;num_layers=1,"
+               "pixelvae_binarized_mnist_small"])
+    rows = [line.split() for line in out.splitlines()[1:]]
+    assert [row[0] for row in rows] == ["pixelcnn_binarized_mnist_small",
+                                        "pixelrnn_binarized_mnist_small:cell=row_lstm;num_layers=1",
+                                        "pixelvae_binarized_mnist_small"]
+    assert all(float(row[3]) > 0 for row in rows) and float(rows[0][4]) == 1.0

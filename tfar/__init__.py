@@ -15,8 +15,9 @@ from tfar.models.gated_pixelcnn import GatedPixelCNN
 from tfar.models.made import MADE
 from tfar.models.nade import NADE
 from tfar.models.pixelcnn import PixelCNN
+from tfar.models.pixelcnn_autoencoder import PixelCNNAutoEncoder
 from tfar.models.pixelrnn import PixelRNN
-from tfar.models.pixelvae import PixelCNNAutoEncoder, PixelVAE
+from tfar.models.pixelvae import PixelVAE
 
 __all__ = ["AutoregressiveDistribution", "FVSBN", "GatedPixelCNN", "MADE", "NADE", "PixelCNN",
            "PixelCNNAutoEncoder", "PixelRNN", "PixelVAE"]

@@ -6,7 +6,7 @@ base holds that, the input checks (`tfar.inputs`), and the contract the trainer 
 exporter rely on (DESIGN.md, "What the trainer and the exporter ask of a model"):
 `from_data`, `training_terms`, `evaluation_images` and `serving_signatures`.
 `AutoregressiveDistribution` (FVSBN … PixelRNN) and the latent-variable models
-(`tfar.models.pixelvae`) build on it.
+(`tfar.models.latent`: PixelVAE, the PixelCNN auto-encoder) build on it.
 """
 
 import inspect

@@ -9,8 +9,8 @@ import tensorflow as tf
 import checks
 import keras
 from tfar import registry
-from tfar.models.pixelvae import (PixelCNNAutoEncoder, PixelCNNAutoEncoderNetwork, PixelVAE,
-                                  PixelVAENetwork)
+from tfar.models.pixelcnn_autoencoder import PixelCNNAutoEncoder, PixelCNNAutoEncoderNetwork
+from tfar.models.pixelvae import PixelVAE, PixelVAENetwork
 
 SMALL = dict(num_layers=2, num_filters=4, first_kernel_size=3, encoder_filters=4,
              hidden_units=8, map_channels=2)

@@ -1,4 +1,4 @@
-"""PixelVAE and the PixelCNN auto-encoder: a Gated PixelCNN decoder conditioned on a code.
+"""PixelVAE: a VAE whose decoder is a Gated PixelCNN conditioned on a map of the latent.
 
 Gulrajani, Kumar, Ahmed, Taiga, Visin, Vazquez, Courville, "PixelVAE: A Latent Variable
 Model for Natural Images", ICLR 2017, §3 and Figure 1: a VAE (Kingma & Welling 2014)
@@ -12,18 +12,17 @@ z2 ~ N(0, I), z1 ~ p(z1 | z2), x ~ p(x | z1), inferred by q(z1 | x) q(z2 | z1). 
     z1 [B, d] ──Dense, ReLU, 3×3 conv──► map [B, h', w', c'] ──► Gated PixelCNN p(x | map)
 
 (h', w') = (H/4, W/4) per dimension where 4 divides it, else (H, W); the Gated PixelCNN
-upsamples the map and adds it to every gate (`tfar.models.gated_pixelcnn`, §2.3 of the
-paper below). `elbo` is the training bound, `log_prob` the importance-weighted estimate
-of Burda, Grosse, Salakhutdinov, "Importance Weighted Autoencoders", ICLR 2016.
-
-van den Oord, Kalchbrenner, Vinyals, Espeholt, Graves, Kavukcuoglu, "Conditional Image
-Generation with PixelCNN Decoders", NIPS 2016, §2.4 and §3.4 (PixelCNN auto-encoders): a
-deterministic conv encoder maps x to a code h, and a Gated PixelCNN conditioned on the
-vector h (eq. 4) reconstructs x; trained end to end on −log p(x | encode(x)).
+upsamples the map and adds it to every gate (`tfar.models.gated_pixelcnn`; van den Oord,
+Kalchbrenner, Vinyals, Espeholt, Graves, Kavukcuoglu, "Conditional Image Generation with
+PixelCNN Decoders", NIPS 2016, §2.3). `elbo` is the training bound, `log_prob` the
+importance-weighted estimate of Burda, Grosse, Salakhutdinov, "Importance Weighted
+Autoencoders", ICLR 2016.
 
 The decoder is the repository's `tfar.GatedPixelCNN`, wrapping the network's own Gated
-PixelCNN sub-network, so both models sample with its cached sampler. (The one model
-module that imports a sibling: these models' decoder *is* a Gated PixelCNN.)
+PixelCNN sub-network, so it samples with its cached sampler; the plumbing it shares with
+the PixelCNN auto-encoder (`tfar.models.pixelcnn_autoencoder`) is `tfar.models.latent`,
+the encoder `tfar.layers.encoders.ConvEncoder`. (A model module that imports a sibling:
+its decoder *is* a Gated PixelCNN.)
 """
 
 import math
@@ -34,11 +33,12 @@ import tensorflow_probability as tfp
 
 import keras
 
-from tfar.distribution import NetworkDistribution
 from tfar.inputs import COMPUTE_DTYPE, unless_empty
-from tfar.layers.tracking import ListsInCheckpoints
-from tfar.models.gated_pixelcnn import GatedPixelCNN, GatedPixelCNNNetwork
+from tfar.layers.encoders import ConvEncoder
+from tfar.models.gated_pixelcnn import GatedPixelCNN
 from tfar.models.image import check_image_shape, image_head
+from tfar.models.latent import (EncoderDecoderDistribution, EncoderDecoderNetwork,
+                                check_network, check_positive)
 from tfar.registry import register
 
 tfd = tfp.distributions
@@ -81,12 +81,6 @@ def _kl_from_standard_normal(mean, stddev):
                          - tf.math.log(stddev), -1)
 
 
-def _check_positive(**values):
-    for key, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{key} must be a positive int; got {value!r}.")
-
-
 def map_shape_for(image_shape, map_channels):
     """The decoder map's (h', w', c'): H/4 and W/4 where 4 divides them, else H and W."""
     height, width, _ = image_shape
@@ -94,99 +88,10 @@ def map_shape_for(image_shape, map_channels):
             width // 4 if width % 4 == 0 else width, int(map_channels))
 
 
-# --------------------------------------------------------------------------- networks
+# --------------------------------------------------------------------------- network
 
 @keras.saving.register_keras_serializable(package="tfar")
-class ConvEncoder(ListsInCheckpoints, keras.layers.Layer):
-    """images [B, H, W, C] in [-1, 1] -> [B, units]: a 3×3 convolution of F features, two
-    4×4 stride-2 convolutions of 2F ("same" padding, so any H, W), each with ReLU, then a
-    linear layer of the flattened features.
-
-    Args:
-      filters: F.
-      units: outputs (2d for a Gaussian of d dimensions, the code size for a code).
-    """
-
-    def __init__(self, filters, units, **kwargs):
-        super().__init__(**kwargs)
-        self.filters, self.units = int(filters), int(units)
-        self.convs = [
-            keras.layers.Conv2D(self.filters, 3, padding="same", activation="relu",
-                                name="conv_0"),
-            keras.layers.Conv2D(2 * self.filters, 4, strides=2, padding="same",
-                                activation="relu", name="conv_1"),
-            keras.layers.Conv2D(2 * self.filters, 4, strides=2, padding="same",
-                                activation="relu", name="conv_2")]
-        self.output_layer = keras.layers.Dense(self.units, name="output")
-
-    def build(self, input_shape):
-        shape = (None,) + tuple(input_shape[1:])
-        for conv in self.convs:
-            conv.build(shape)
-            shape = conv.compute_output_shape(shape)
-        self.output_layer.build((None, int(np.prod(shape[1:]))))
-
-    def call(self, images):
-        y = images
-        for conv in self.convs:
-            y = conv(y)
-        return self.output_layer(tf.reshape(y, [tf.shape(y)[0], int(np.prod(y.shape[1:]))]))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(filters=self.filters, units=self.units)
-        return config
-
-
-class _EncoderDecoderNetwork(keras.Model):
-    """What both networks share: the image shape and values, the input scaling, and a
-    Gated PixelCNN decoder (`GatedPixelCNNNetwork`) named `pixelcnn`.
-
-    Args:
-      image_shape: (H, W, C).
-      num_values: V.
-      params_size, values_per_unit: of the decoder's head (`tfar.likelihoods`).
-      encoder_filters: F of the `ConvEncoder`.
-      num_layers, num_filters, first_kernel_size, kernel_size: of the Gated PixelCNN.
-      condition: the decoder's condition, `conditional_size=` or
-        `spatial_conditional_shape=` (a dict).
-    """
-
-    def __init__(self, image_shape, num_values, params_size, values_per_unit, encoder_filters,
-                 num_layers, num_filters, first_kernel_size, kernel_size, condition, **kwargs):
-        super().__init__(**kwargs)
-        self.image_shape = tuple(int(s) for s in image_shape)
-        self.num_values, self.params_size = int(num_values), int(params_size)
-        self.values_per_unit, self.encoder_filters = int(values_per_unit), int(encoder_filters)
-        self.num_layers, self.num_filters = int(num_layers), int(num_filters)
-        self.first_kernel_size, self.kernel_size = int(first_kernel_size), int(kernel_size)
-        self.pixelcnn = GatedPixelCNNNetwork(
-            self.image_shape, self.num_values, self.params_size, self.values_per_unit,
-            num_layers=self.num_layers, num_filters=self.num_filters,
-            first_kernel_size=self.first_kernel_size, kernel_size=self.kernel_size,
-            name="pixelcnn", **condition)
-
-    def scale(self, images):
-        """Values in [0, V) -> the encoder's inputs in [-1, 1]."""
-        return images * (2.0 / (self.num_values - 1)) - 1.0
-
-    def build_variables(self):
-        """Creates every variable (one call on a zero image); returns the network."""
-        self(tf.zeros((1,) + self.image_shape))
-        return self
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(image_shape=self.image_shape, num_values=self.num_values,
-                      params_size=self.params_size, values_per_unit=self.values_per_unit,
-                      encoder_filters=self.encoder_filters, num_layers=self.num_layers,
-                      num_filters=self.num_filters, first_kernel_size=self.first_kernel_size,
-                      kernel_size=self.kernel_size)
-        return config
-
-
-@keras.saving.register_keras_serializable(package="tfar")
-class PixelVAENetwork(_EncoderDecoderNetwork):
+class PixelVAENetwork(EncoderDecoderNetwork):
     """Every weight of a PixelVAE: encoder q(z1 | x), for two levels q(z2 | z1) and the
     prior p(z1 | z2), the decoder map z1 -> [B, h', w', c'] and the Gated PixelCNN.
 
@@ -194,7 +99,8 @@ class PixelVAENetwork(_EncoderDecoderNetwork):
 
     Args:
       image_shape, num_values, params_size, values_per_unit, encoder_filters, num_layers,
-        num_filters, first_kernel_size, kernel_size: see `_EncoderDecoderNetwork`.
+        num_filters, first_kernel_size, kernel_size: see
+        `tfar.models.latent.EncoderDecoderNetwork`.
       latent_dim: d, the size of z1.
       num_levels: 1, or 2 for the hierarchy z2 -> z1 -> x (PixelVAE §3.1).
       latent2_dim: d2, the size of z2 (num_levels = 2; default d).
@@ -269,119 +175,10 @@ class PixelVAENetwork(_EncoderDecoderNetwork):
         return config
 
 
-@keras.saving.register_keras_serializable(package="tfar")
-class PixelCNNAutoEncoderNetwork(_EncoderDecoderNetwork):
-    """Every weight of a PixelCNN auto-encoder: the encoder x -> h and the Gated PixelCNN
-    conditioned on the vector h.
-
-        call(images [B, H, W, C] in [0, V)) -> h [B, code_size]
-
-    Args:
-      image_shape, num_values, params_size, values_per_unit, encoder_filters, num_layers,
-        num_filters, first_kernel_size, kernel_size: see `_EncoderDecoderNetwork`.
-      code_size: the size of h.
-    """
-
-    def __init__(self, image_shape, num_values, params_size, values_per_unit=1, code_size=10,
-                 encoder_filters=32, num_layers=3, num_filters=32, first_kernel_size=7,
-                 kernel_size=3, **kwargs):
-        super().__init__(image_shape, num_values, params_size, values_per_unit,
-                         encoder_filters, num_layers, num_filters, first_kernel_size,
-                         kernel_size, dict(conditional_size=int(code_size)), **kwargs)
-        self.code_size = int(code_size)
-        self.encoder = ConvEncoder(self.encoder_filters, self.code_size, name="encoder")
-
-    def build(self, input_shape):
-        """Creates every variable, by one pass of each part on zeros."""
-        self.pixelcnn(tf.zeros([1, int(np.prod(self.image_shape))]),
-                      conditional_input=self.encode(tf.zeros((1,) + self.image_shape)))
-
-    def call(self, images):
-        return self.encode(images)
-
-    def encode(self, images):
-        """images [B, H, W, C] in [0, V) -> h [B, code_size], float32."""
-        return tf.cast(self.encoder(self.scale(images)), COMPUTE_DTYPE)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(code_size=self.code_size)
-        return config
-
-
-def _check_network(network, network_class, expected, owner):
-    """A ValueError unless `network` is a `network_class` whose config has `expected`."""
-    if not isinstance(network, network_class):
-        raise ValueError(f"{owner}: the network must be a {network_class.__name__}; got "
-                         f"{type(network).__name__}.")
-    found = network.get_config()
-    wrong = {key: (found[key], value) for key, value in expected.items() if found[key] != value}
-    if wrong:
-        details = ", ".join(f"{key}={got!r} (the distribution needs {want!r})"
-                            for key, (got, want) in sorted(wrong.items()))
-        raise ValueError(f"{owner}: the network models {details}.")
-
-
-# --------------------------------------------------------------------------- distributions
-
-class _EncoderDecoderDistribution(NetworkDistribution):
-    """The plumbing PixelVAE and the PixelCNN auto-encoder share: a distribution over
-    images [H, W, C] of integers in [0, V) (batch shape [], any leading dims of x are
-    batch dims) with a Keras network holding every weight and a `tfar.GatedPixelCNN`
-    decoder wrapping the network's `pixelcnn`.
-
-    Args:
-      network: the built `_EncoderDecoderNetwork`.
-      decoder: the `tfar.GatedPixelCNN` over `network.pixelcnn`.
-      conditional_shape: what `conditional_input` holds, or None for none.
-      dtype, validate_args, parameters, name: as `tfd.Distribution`.
-    """
-
-    def __init__(self, network, decoder, conditional_shape, dtype, validate_args, parameters,
-                 name):
-        self._decoder = decoder
-        super().__init__(network, network.image_shape, network.num_values, conditional_shape,
-                         dtype, validate_args, parameters=parameters, name=name)
-
-    @classmethod
-    def from_data(cls, event_shape, num_values, seed=None, **fields):
-        """`cls(image_shape=event_shape, num_values=…, **fields)` (`tfar.registry`); the
-        model draws nothing from a seed at construction."""
-        del seed
-        return cls(image_shape=event_shape, num_values=num_values, **fields)
-
-    @property
-    def decoder_distribution(self):
-        """The decoder, a `tfar.GatedPixelCNN` over the network's `pixelcnn`."""
-        return self._decoder
-
-    @property
-    def likelihood(self):
-        """The decoder's per-unit head (`tfar.likelihoods.Likelihood`)."""
-        return self._decoder.likelihood
-
-    @property
-    def sampling_methods(self):
-        """The decoder's samplers; the last ("cached") is the default."""
-        return self._decoder.sampling_methods
-
-    def _images(self, x):
-        """x [..., H, W, C] -> checked float32 images [B, H, W, C] and the batch shape."""
-        x = self._check_values(x)
-        batch_shape = tf.shape(x)[:-3]
-        return tf.reshape(x, [-1] + self._static_event_shape.as_list()), batch_shape
-
-    def _decoder_log_prob(self, images, condition):
-        """log p(x | condition) [B] under the decoder: images [B, H, W, C] float32."""
-        return self._decoder.log_prob(tf.cast(images, self.dtype), conditional_input=condition)
-
-    def _image_spec(self):
-        return tf.TensorSpec([None] + self._static_event_shape.as_list(), self.dtype,
-                             name="images")
-
+# --------------------------------------------------------------------------- distribution
 
 @register("pixelvae")
-class PixelVAE(_EncoderDecoderDistribution):
+class PixelVAE(EncoderDecoderDistribution):
     """PixelVAE (Gulrajani et al. 2017): a VAE whose decoder is a Gated PixelCNN over
     images [H, W, C] of integers in [0, V); see the module docstring.
 
@@ -424,17 +221,17 @@ class PixelVAE(_EncoderDecoderDistribution):
                  dtype=tf.float32, validate_args=False, name="PixelVAE"):
         parameters = dict(locals())
         image_shape = check_image_shape(image_shape)
-        _check_positive(latent_dim=latent_dim, num_layers=num_layers, num_filters=num_filters,
-                        first_kernel_size=first_kernel_size, encoder_filters=encoder_filters,
-                        hidden_units=hidden_units, map_channels=map_channels,
-                        num_mixtures=num_mixtures, num_importance_samples=num_importance_samples)
+        check_positive(latent_dim=latent_dim, num_layers=num_layers, num_filters=num_filters,
+                       first_kernel_size=first_kernel_size, encoder_filters=encoder_filters,
+                       hidden_units=hidden_units, map_channels=map_channels,
+                       num_mixtures=num_mixtures, num_importance_samples=num_importance_samples)
         if num_levels not in (1, 2) or isinstance(num_levels, bool):
             raise ValueError(f"num_levels must be 1 or 2; got {num_levels!r}.")
         if latent2_dim is not None:
             if num_levels == 1:
                 raise ValueError("latent2_dim is the size of z2, which only num_levels=2 has; "
                                  f"got latent2_dim={latent2_dim!r} with num_levels=1.")
-            _check_positive(latent2_dim=latent2_dim)
+            check_positive(latent2_dim=latent2_dim)
         if isinstance(kl_warmup_steps, bool) or not isinstance(
                 kl_warmup_steps, (int, np.integer)) or kl_warmup_steps < 0:
             raise ValueError(f"kl_warmup_steps must be an int >= 0; got {kl_warmup_steps!r}.")
@@ -454,7 +251,7 @@ class PixelVAE(_EncoderDecoderDistribution):
                 map_channels=map_channels, num_layers=num_layers, num_filters=num_filters,
                 first_kernel_size=first_kernel_size, name=f"{name}_network").build_variables()
         else:
-            _check_network(network, PixelVAENetwork, dict(
+            check_network(network, PixelVAENetwork, dict(
                 image_shape=image_shape, num_values=int(num_values),
                 params_size=head.params_size, values_per_unit=head.values_per_unit,
                 latent_dim=int(latent_dim), num_levels=int(num_levels),
@@ -808,148 +605,3 @@ class PixelVAE(_EncoderDecoderDistribution):
 
         return {"log_prob": (log_prob, [images]), "elbo": (elbo, [images]),
                 "encode": (encode, [images]), "decode": (decode, [latents, seed])}
-
-
-@register("pixelcnn_autoencoder")
-class PixelCNNAutoEncoder(_EncoderDecoderDistribution):
-    """The PixelCNN auto-encoder (van den Oord et al. 2016, §2.4, §3.4): a conv encoder
-    x -> h [code_size] and a Gated PixelCNN p(x | h) conditioned on the vector h.
-
-        ae = tfar.PixelCNNAutoEncoder(image_shape=(28, 28, 1), num_values=2, code_size=10)
-        h = ae.encode(x)                                  # [B, 10]
-        ae.log_prob(x)                                    # log p(x | encode(x))
-        ae.sample(4, seed=(1, 2), conditional_input=h)    # x' ~ p(x | h)
-
-    `conditional_shape` is (code_size,): with a code, `log_prob` and `sample` are those of
-    the conditional density p(x | h) (so an export's standard signatures take the code as
-    `conditional_input`); `log_prob` without one is the reconstruction objective.
-
-    Args:
-      image_shape: (H, W, C).
-      num_values: V.
-      code_size: the size of h.
-      num_layers, num_filters, first_kernel_size, likelihood, num_mixtures: the Gated
-        PixelCNN decoder's (see `tfar.PixelVAE`).
-      encoder_filters: F of the conv encoder.
-      network: a `PixelCNNAutoEncoderNetwork` to wrap.
-      dtype, validate_args, name: as `tfar.PixelVAE`.
-    """
-
-    def __init__(self, image_shape, num_values=2, code_size=10, num_layers=3, num_filters=32,
-                 first_kernel_size=7, encoder_filters=32, likelihood=None, num_mixtures=5,
-                 network=None, dtype=tf.float32, validate_args=False,
-                 name="PixelCNNAutoEncoder"):
-        parameters = dict(locals())
-        image_shape = check_image_shape(image_shape)
-        _check_positive(code_size=code_size, num_layers=num_layers, num_filters=num_filters,
-                        first_kernel_size=first_kernel_size, encoder_filters=encoder_filters,
-                        num_mixtures=num_mixtures)
-        if likelihood is None:
-            likelihood = "bernoulli" if num_values == 2 else "categorical"
-        head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
-        if network is None:
-            network = PixelCNNAutoEncoderNetwork(
-                image_shape, num_values, head.params_size, head.values_per_unit,
-                code_size=code_size, encoder_filters=encoder_filters, num_layers=num_layers,
-                num_filters=num_filters, first_kernel_size=first_kernel_size,
-                name=f"{name}_network").build_variables()
-        else:
-            _check_network(network, PixelCNNAutoEncoderNetwork, dict(
-                image_shape=image_shape, num_values=int(num_values),
-                params_size=head.params_size, values_per_unit=head.values_per_unit,
-                code_size=int(code_size)), name)
-        parameters["network"] = network
-        decoder = GatedPixelCNN(
-            image_shape, num_values, network.num_layers, network.num_filters,
-            network.first_kernel_size, network.kernel_size, likelihood=likelihood,
-            num_mixtures=num_mixtures, conditional_shape=(network.code_size,),
-            network=network.pixelcnn, dtype=dtype, validate_args=validate_args,
-            name=f"{name}_decoder")
-        super().__init__(network, decoder, (network.code_size,), dtype, validate_args,
-                         parameters, name)
-
-    @property
-    def code_size(self):
-        return self._network.code_size
-
-    def encode(self, x):
-        """The code h = encoder(x): x [..., H, W, C] -> float32 [..., code_size]."""
-        images, batch_shape = self._images(x)
-        return tf.reshape(self._network.encode(images),
-                          tf.concat([batch_shape, [self.code_size]], 0))
-
-    def _log_prob(self, x, conditional_input=None):
-        """log p(x | h) in nats, [...], for x [..., H, W, C]: with `conditional_input` h
-        [..., code_size] (batch dims broadcast) the normalized density of x given h; with
-        none, h = encode(x): the paper's reconstruction objective log p(x | encode(x)),
-        which is not a normalized density over x."""
-        if conditional_input is not None:
-            return self._decoder.log_prob(x, conditional_input=conditional_input)
-        images, batch_shape = self._images(x)
-        value = unless_empty(
-            images, lambda: self._decoder_log_prob(images, self._network.encode(images)),
-            lambda: tf.zeros([0], COMPUTE_DTYPE))
-        return tf.reshape(value, batch_shape)
-
-    def _sample_n(self, n, seed=None, conditional_input=None, method=None):
-        """x ~ p(x | h): conditional_input h [rows, code_size] is required, n a multiple
-        of its rows (sample i uses row i mod rows, as `tfar.GatedPixelCNN`)."""
-        if conditional_input is None:
-            raise ValueError(f"{self.name}: sample needs a code, conditional_input=h of shape "
-                             f"[rows, {self.code_size}] (e.g. encode(x)); the auto-encoder "
-                             "has no prior over codes.")
-        return self._decoder.sample(n, seed=seed, conditional_input=conditional_input,
-                                    method=method)
-
-    def training_terms(self, x, conditional_input=None, seed=None, step=None):
-        """{"loss": mean −log p(x | encode(x))} (nats per image); deterministic, so `seed`
-        and `step` are unused. `conditional_input` must be None: the model trains on its
-        own code."""
-        del seed, step
-        if conditional_input is not None:
-            raise ValueError(f"{self.name}: training_terms trains on the model's own code "
-                             "encode(x); conditional_input must be None.")
-        return {"loss": -tf.reduce_mean(self.log_prob(x))}
-
-    def training_loss(self, x, conditional_input=None, seed=None):
-        """`training_terms(x, conditional_input, seed)["loss"]`."""
-        return self.training_terms(x, conditional_input, seed)["loss"]
-
-    def evaluation_images(self, x, seed=None, conditional_input=None):
-        """{"reconstructions": int32 [2, m, H, W, C]}, m = min(N, 8): test images x
-        [N, H, W, C], then a sample of p(x' | encode(x)) for each. `conditional_input`
-        must be None."""
-        if conditional_input is not None:
-            raise ValueError(f"{self.name}: evaluation_images reconstructs from the model's "
-                             "own code; conditional_input must be None.")
-        images, _ = self._images(x)
-        seed = tfp.random.sanitize_seed(seed, salt="autoencoder_evaluation_images")
-
-        @tf.function
-        def grid(images, seed):
-            shown = images[:8]
-            reconstructions = self._decoder.sample(
-                tf.shape(shown)[0], seed=seed, conditional_input=self._network.encode(shown))
-            return {"reconstructions": tf.cast(tf.stack(
-                [shown, tf.cast(reconstructions, COMPUTE_DTYPE)]), tf.int32)}
-
-        return grid(images, seed)
-
-    def serving_signatures(self):
-        """The export endpoints beyond the standard ones (which take the code as
-        `conditional_input`): name -> (function, input specs).
-
-        - "reconstruction_log_prob": images [B, H, W, C] -> {"reconstruction_log_prob":
-          [B]}, log p(x | encode(x));
-        - "encode": images -> {"code": [B, code_size]}.
-        """
-        images = self._image_spec()
-
-        def reconstruction_log_prob(images):
-            return {"reconstruction_log_prob": self.log_prob(images)}
-
-        def encode(images):
-            return {"code": self.encode(images)}
-
-        return {"reconstruction_log_prob": (reconstruction_log_prob, [images]),
-                "encode": (encode, [images])}
