@@ -212,6 +212,9 @@ FAST = {  # models whose default sampler is a cached one, and their condition's 
     "PixelCNN_binary": (lambda: tfar.PixelCNN(
         image_shape=(4, 3, 1), num_values=2, likelihood="bernoulli", num_layers=2,
         num_filters=6, first_kernel_size=3), None),
+    "PixelRNN_row_lstm_rgb_conditional": (lambda: tfar.PixelRNN(
+        image_shape=(3, 4, 3), num_values=4, cell="row_lstm", num_layers=2, hidden_units=6,
+        first_kernel_size=3, conditional_shape=(2,)), (2,)),
 }
 
 
