@@ -34,6 +34,7 @@ import os
 import shutil
 import sys
 import time
+import uuid
 
 import keras
 import numpy as np
@@ -50,7 +51,8 @@ from tfar.training.strategy import get_strategy, is_chief, task_name
 def _prepare_workdir(workdir):
     if tf.io.gfile.exists(workdir) and not tf.io.gfile.isdir(workdir):
         raise ValueError(f"workdir {workdir!r} is a file, not a directory.")
-    probe = os.path.join(workdir, ".write_test")
+    # One probe per process: the workers of a multi-worker run check the same workdir.
+    probe = os.path.join(workdir, f".write_test-{uuid.uuid4().hex}")
     try:
         tf.io.gfile.makedirs(workdir)
         with tf.io.gfile.GFile(probe, "w") as f:
