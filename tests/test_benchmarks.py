@@ -34,6 +34,7 @@ def test_nade_log_prob_benchmark_has_no_loop():
     assert out.count("0 while loops") == 2 and "NADE / MADE time ratio:" in out
 
 
+@pytest.mark.slow  # 25 s: two trainings
 @pytest.mark.skipif(not os.path.isdir(MNIST), reason="the MNIST test set is not beside the project")
 def test_pixelcnn_vs_tfp_reports_both_models(tmp_path):
     output = tmp_path / "pixelcnn_vs_tfp.json"
@@ -62,6 +63,7 @@ def test_made_large_reports_memory_beside_constant_masks():
     assert "3 masks" in out and "peak resident memory" in out and "ensemble log_prob" in out
 
 
+@pytest.mark.slow  # 100 s: eleven processes
 def test_sampling_benchmark_times_every_sampler_and_prints_ratios(tmp_path):
     output = tmp_path / "sampling.json"
     out = run(["benchmarks/sampling.py", "--size=4", "--batch_size=2", "--num_layers=2",
