@@ -65,6 +65,7 @@ from absl import app, flags, logging  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
 from tfar.training import STRATEGIES, train_and_evaluate  # noqa: E402
+from tfar.training.evaluation import metric_keys  # noqa: E402
 from tfar.training.interrupts import Interrupted  # noqa: E402
 
 _PROGRAM = "train_main.py"
@@ -222,8 +223,11 @@ def main(argv):
         if logging.get_verbosity() >= logging.DEBUG:
             raise
         _fail(f"{_one_line(error)} (rerun with --verbosity=1 for the traceback)", 1)
-    print(f"step {metrics['step']}: test NLL {metrics['test_nll_nats']:.3f} nats/image, "
-          f"{metrics['test_bits_per_dim']:.4f} bits/dim; results in {workdir}", flush=True)
+    metric = metrics["test_metric"]
+    nats_key, bits_key = metric_keys(metric)
+    print(f"step {metrics['step']}: test {'NLL' if metric == 'nll' else metric} "
+          f"{metrics[nats_key]:.3f} nats/image, {metrics[bits_key]:.4f} bits/dim; results in "
+          f"{workdir}", flush=True)
 
 
 if __name__ == "__main__":

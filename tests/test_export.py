@@ -283,7 +283,8 @@ def test_latent_models_export_every_signature(name, tmp_path):
                     "sample": {"num_samples": np.int32(5), "seed": seed,
                                "conditional_input": code}}
         expected = {"log_prob/log_prob": d.log_prob(images, conditional_input=code),
-                    "reconstruction_log_prob/reconstruction_log_prob": d.log_prob(images),
+                    "reconstruction_log_prob/reconstruction_log_prob":
+                        d.reconstruction_log_prob(images),
                     "encode/code": code,
                     "sample/samples": d.sample(5, seed=SEED, conditional_input=code)}
     path = tfar.export.export(d, tmp_path / "models")

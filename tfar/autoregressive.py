@@ -108,27 +108,31 @@ class AutoregressiveDistribution(NetworkDistribution):
 
     # ---------------------------------------------------------------- subclass hooks
 
-    def _component_params(self, x, conditional_input):
+    def _component_params(self, x, conditional_input, training=False, seed=None):
         """Parameters of every conditional, teacher-forced: one call of the network.
 
         Args:
           x: float [B, D], values in [0, num_values).
           conditional_input: float [B, *conditional_shape] or None.
+          training: True only for the training objective (the network's dropout).
+          seed: the stateless seed of the network's noise in training.
 
         Returns:
           float32 [M, B, U, params_size]: the params of p_m(unit u | the units written
-          before u in component m's schedule) (cast up from a mixed-precision network's
-          float16/bfloat16).
+          before u in component m's schedule) (the networks emit float32 params under
+          every dtype policy; `tfar.network.PARAMS_DTYPE`).
         """
-        return tf.cast(self._network(x, conditional_input=conditional_input), COMPUTE_DTYPE)
+        return tf.cast(self._network(x, conditional_input=conditional_input,
+                                     training=training, seed=seed), COMPUTE_DTYPE)
 
     def _training_log_prob(self, x, conditional_input, seed):
-        """[B] log-probs used as the training objective (default: the exact ones).
+        """[B] log-probs used as the training objective: by default the exact ones with
+        the network in training mode (its dropout, if any, drawn from `seed`).
 
-        `seed` comes as the caller gave it; a model that draws from it sanitizes it
-        (`tfp.random.sanitize_seed`), so deterministic objectives pay nothing for it."""
-        del seed
-        return self._flat_log_prob(x, conditional_input)
+        `seed` comes as the caller gave it; a model or network that draws from it
+        sanitizes it (`tfp.random.sanitize_seed`), so deterministic objectives pay
+        nothing for it."""
+        return self._flat_log_prob(x, conditional_input, training=True, seed=seed)
 
     # ---------------------------------------------------------------- input handling
 
@@ -157,9 +161,10 @@ class AutoregressiveDistribution(NetworkDistribution):
 
     # ---------------------------------------------------------------- log-probabilities
 
-    def _flat_log_prob(self, x, c):
-        """[B] exact log p(x): log-mean-exp over the M components of joint log-probs."""
-        params = self._component_params(x, c)                          # [M, B, U, P]
+    def _flat_log_prob(self, x, c, training=False, seed=None):
+        """[B] exact log p(x): log-mean-exp over the M components of joint log-probs
+        (`training`, `seed`: see `_component_params`)."""
+        params = self._component_params(x, c, training, seed)          # [M, B, U, P]
         joint = tf.reduce_sum(
             self._likelihood.log_prob(params, self._unit_values(x)[None]),
             axis=-1)                                                    # [M, B]
@@ -177,13 +182,21 @@ class AutoregressiveDistribution(NetworkDistribution):
                                  lambda: tf.zeros([0], COMPUTE_DTYPE))
         return tf.reshape(log_prob, batch_shape)
 
-    def training_loss(self, x, conditional_input=None, seed=None):
-        """Mean negative log-likelihood (nats per example) to minimize in training.
+    def training_log_prob(self, x, conditional_input=None, seed=None):
+        """[...] the log-probs of x [..., *event_shape] that training maximizes, nats.
 
-        Equals `-mean(log_prob(x))` unless the model trains on a stochastic objective
-        (MADE with `num_masks` > 1: one random mask set per call; order-agnostic NADE: a
-        random order per example), in which case `seed` draws those choices.
+        Equal to `log_prob(x)` unless the model trains on a stochastic objective (MADE
+        with `num_masks` > 1: one random mask set per call; order-agnostic NADE: a random
+        order per example; dropout in the network), whose choices `seed` draws. The
+        network runs in training mode only here (and in `training_loss`).
         """
+        with tf.name_scope(f"{self.name}/training_log_prob"):
+            x, c, batch_shape = self._flatten(x, conditional_input)
+            return tf.reshape(self._training_log_prob(x, c, seed), batch_shape)
+
+    def training_loss(self, x, conditional_input=None, seed=None):
+        """Mean negative log-likelihood (nats per example) to minimize in training:
+        `-mean(training_log_prob(x, conditional_input, seed))`."""
         with tf.name_scope(f"{self.name}/training_loss"):
             x, c, _ = self._flatten(x, conditional_input)
             return -tf.reduce_mean(self._training_log_prob(x, c, seed))

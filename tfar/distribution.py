@@ -4,7 +4,8 @@ A tfar model is a `tfd.Distribution` over integer-valued events (batch shape [],
 leading dims of x are batch dims) whose weights live in one Keras 3 model, `network`. This
 base holds that, the input checks (`tfar.inputs`), and the contract the trainer and the
 exporter rely on (DESIGN.md, "What the trainer and the exporter ask of a model"):
-`from_data`, `training_terms`, `evaluation_images` and `serving_signatures`.
+`from_data`, `training_terms`, `evaluation_metric` / `evaluation_log_prob`,
+`evaluation_images` and `serving_signatures`.
 `AutoregressiveDistribution` (FVSBN … PixelRNN) and the latent-variable models
 (`tfar.models.latent`: PixelVAE, the PixelCNN auto-encoder) build on it.
 """
@@ -124,6 +125,21 @@ class NetworkDistribution(InputChecks, tfd.Distribution):
         change over training (KL warm-up). Here: {"loss": `training_loss`}."""
         del step
         return {"loss": self.training_loss(x, conditional_input, seed)}
+
+    @property
+    def evaluation_metric(self):
+        """The name of the figure `evaluation_log_prob` gives, as the trainer reports it
+        (metrics.json `test_<name>_nats`, TensorBoard `test/<name>_nats`): "nll" here, the
+        normalized likelihood's; a model whose figure is a bound or a reconstruction term
+        names it (PixelVAE "nll_bound_iwae_k64", the auto-encoder "reconstruction_nll")."""
+        return "nll"
+
+    def evaluation_log_prob(self, x, conditional_input=None, seed=None):
+        """[...] nats per image of x [..., *event_shape], the negative of what the trainer
+        averages over the test split as `evaluation_metric`; `seed` (a stateless seed)
+        fixes a stochastic estimate. Here `log_prob(x)`."""
+        del seed
+        return self.log_prob(x, conditional_input=conditional_input)
 
     def evaluation_images(self, x, seed=None, conditional_input=None):
         """Named image grids the trainer writes after training (PNG and TensorBoard), from

@@ -2,8 +2,8 @@
 
 A network maps teacher-forced values to the parameters of every conditional at once:
 
-    call(values [B, D], conditional_input=[B, K] or [B, *map] or None)
-        -> params [M, B, U, P]
+    call(values [B, D], conditional_input=[B, K] or [B, *map] or None,
+         training=False, seed=None) -> params [M, B, U, P], float32
 
 D = `num_dims` values in [0, `num_values`), M = `num_components` (MADE mask sets, NADE
 orderings; 1 otherwise), U = `num_units` rows of P = `params_size` head parameters (one
@@ -11,6 +11,11 @@ per dimension, or per pixel for a head that models a pixel's channels together; 
 `tfar.schedule`), and K = `conditional_size` the flat size of the condition (None: the
 network takes none). A distribution checks these declared attributes against its own
 (`check_compatible`) when it wraps a network, e.g. one loaded from a `.keras` file.
+`training=True` comes only from the training objective (`training_terms`): it turns on
+a network's dropout, whose masks are drawn from the stateless `seed` (through
+`tfar.replicas`, the same for any number of replicas); everything else (log_prob,
+evaluation, sampling, export) runs with `training=False`. The layers that emit the params
+compute in float32 under every dtype policy (`PARAMS_DTYPE`).
 
 One rule for variables: every variable exists after `build()`, which knows only the
 input shape (Keras calls it when it loads a `.keras` file, and a checkpoint restored
@@ -23,6 +28,12 @@ import tensorflow as tf
 import keras
 
 from tfar.layers.tracking import ListsInCheckpoints
+
+# The dtype policy of every layer that emits head parameters (and of any other head
+# input): float32 under every policy, as Keras' mixed-precision guide prescribes for a
+# model's outputs. A float16 layer would round logits, mixture means and log-scales
+# before any cast (float16's spacing near ±1 is ~5e-4, near the smallest scale e⁻⁷).
+PARAMS_DTYPE = "float32"
 
 
 class AutoregressiveNetwork(ListsInCheckpoints, keras.Model):

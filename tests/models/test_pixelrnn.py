@@ -98,7 +98,7 @@ def row_lstm_field(shape, first_kernel_size, num_layers):
 
 
 @pytest.mark.parametrize("shape", [(6, 6, 1), (4, 5, 3)], ids=["6x6x1", "4x5x3"])
-@pytest.mark.parametrize("cell,full_past", [("row_lstm", True), ("diagonal_bilstm", True),
+@pytest.mark.parametrize("cell,full_past", [("row_lstm", None), ("diagonal_bilstm", True),
                                             ("diagonal_bilstm", False)],
                          ids=["row_lstm", "diagonal_bilstm", "diagonal_bilstm-paper"])
 def test_causal(cell, full_past, shape):
@@ -112,7 +112,7 @@ def test_causal(cell, full_past, shape):
     jac = checks.assert_image_causal(d, no_blind_spot=cell == "diagonal_bilstm" and full_past)
     if cell == "row_lstm":
         np.testing.assert_array_equal(jac != 0, row_lstm_field(shape, 3, num_layers=2))
-    elif not full_past:
+    elif full_past is False:
         blind = {(s, int(t)) for s in range(jac.shape[0]) for t in np.flatnonzero(jac[s, :s] == 0)}
         assert blind == diagonal_blind_spot(shape, 3)
 
@@ -153,6 +153,21 @@ def test_keras_save_and_load(tmp_path, cell):
     c = checks.condition_for(d)
     np.testing.assert_array_equal(twin.log_prob(x, conditional_input=c).numpy(),
                                   d.log_prob(x, conditional_input=c).numpy())
+
+
+def test_full_past_is_what_the_network_builds():
+    """The distribution's parameters say what its network does: full_past defaults to
+    True for the Diagonal BiLSTM and False for the Row LSTM, where True is an error
+    (it was dropped silently)."""
+    for cell, expected in (("diagonal_bilstm", True), ("row_lstm", False)):
+        d = tfar.PixelRNN(image_shape=(2, 2, 1), cell=cell, **SMALL)
+        assert d.parameters["full_past"] is expected
+        assert d.network.full_past is expected
+        assert d.network.get_config()["full_past"] is expected
+    with pytest.raises(ValueError, match="Diagonal BiLSTM only"):
+        tfar.PixelRNN(image_shape=(2, 2, 1), cell="row_lstm", full_past=True, **SMALL)
+    assert not tfar.PixelRNN(image_shape=(2, 2, 1), cell="diagonal_bilstm", full_past=False,
+                             **SMALL).network.full_past
 
 
 def test_bad_construction():

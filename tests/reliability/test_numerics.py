@@ -32,6 +32,13 @@ Weight settings:
   tiny (−50, clamped to −7) or huge (+30, +1000), coupling coefficients saturated (tanh(±50)),
   mixture logits ±100.
 
+PixelVAE and the PixelCNN auto-encoder (`test_latent_models_finite_at_extreme_inputs`)
+get the same settings on their decoder and the same checks on their estimates (IWAE,
+ELBO, reconstruction), training terms and samples. `test_params_are_computed_in_float32`
+checks that, under a mixed policy, the layers that emit head parameters (and the latent
+models' posterior and code) compute in float32: with their kernel zeroed, the params
+equal their float32 bias exactly, which float16 or bfloat16 would have rounded.
+
 The module prints one summary line (models × dtypes, inputs tried, all finite or not).
 """
 
@@ -46,16 +53,23 @@ POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 
 SMALL_IMAGE = dict(num_layers=1, num_filters=3, first_kernel_size=3, kernel_size=3)
 SMALL_GATED = dict(num_layers=2, num_filters=3, first_kernel_size=3, kernel_size=3)
+SMALL_RNN = dict(num_layers=1, hidden_units=3, first_kernel_size=3)
 
 
 def _image_models():
     models = []
-    for family, options in (("PixelCNN", SMALL_IMAGE), ("GatedPixelCNN", SMALL_GATED)):
+    for family, options in (("PixelCNN", SMALL_IMAGE), ("GatedPixelCNN", SMALL_GATED),
+                            ("PixelRNN", dict(SMALL_RNN, cell="row_lstm")),
+                            ("PixelRNN", dict(SMALL_RNN, cell="diagonal_bilstm"))):
+        if family == "PixelRNN":
+            family_id = f"PixelRNN-{options['cell']}"
+        else:
+            family_id = family
         for channels in (1, 3):
             for head, num_values in (("bernoulli", 2), ("categorical", 256),
                                      ("logistic_mixture", 256)):
                 extra = dict(num_mixtures=2) if head == "logistic_mixture" else {}
-                models.append((f"{family}-{head}-C{channels}", family,
+                models.append((f"{family_id}-{head}-C{channels}", family,
                                dict(image_shape=(3, 3, channels), num_values=num_values,
                                     likelihood=head, **options, **extra)))
     return models
@@ -209,9 +223,9 @@ def _check_samples(d, weights, failures):
         failures.append(f"{weights}/sample out of range: {np.unique(samples)}")
 
 
-@pytest.mark.parametrize("policy", POLICIES, indirect=True)
-@pytest.mark.parametrize("family, options", [m[1:] for m in MODELS], ids=[m[0] for m in MODELS])
-def test_finite_at_extreme_inputs(family, options, policy):
+def _built(family, options, policy):
+    """The model built under `policy` (float32 restored after), a record of the dtypes
+    its head receives, and its weights randomized N(0, 0.5²)."""
     d = getattr(tfar, family)(**options)
     keras.mixed_precision.set_global_policy("float32")   # built; the policy stays in its layers
     assert d.network.compute_dtype == keras.mixed_precision.Policy(policy).compute_dtype
@@ -219,16 +233,36 @@ def test_finite_at_extreme_inputs(family, options, policy):
     rng = np.random.default_rng(0)
     for variable in d.network.variables:
         variable.assign(rng.normal(scale=0.5, size=variable.shape).astype(np.float32))
-    random_weights = [v.numpy() for v in d.network.variables]
+    return d, seen
 
-    settings = [("random", lambda: None)]
 
-    settings.append(("saturated", lambda: _saturate(d, policy)))
+def _settings(d, params_owner, policy):
+    """The weight settings every model gets: random, params layer (of `params_owner`)
+    saturated, and every weight ×30 (not under mixed_float16)."""
+    settings = [("random", lambda: None), ("saturated", lambda: _saturate(params_owner, policy))]
     if policy != "mixed_float16":
         def scale_all():
             for variable in d.network.variables:
                 variable.assign(variable * 30.0)
         settings.append(("all×30", scale_all))
+    return settings
+
+
+def _record(family, policy, tried, finite, failures, seen):
+    TALLY["cases"] += 1
+    TALLY["inputs"] += tried
+    TALLY["finite"] += finite
+    TALLY["failures"] += [f"{family} {policy} {f}" for f in failures]
+    assert seen == {"float32"}, f"the head got params of dtypes {seen}"
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("policy", POLICIES, indirect=True)
+@pytest.mark.parametrize("family, options", [m[1:] for m in MODELS], ids=[m[0] for m in MODELS])
+def test_finite_at_extreme_inputs(family, options, policy):
+    d, seen = _built(family, options, policy)
+    random_weights = [v.numpy() for v in d.network.variables]
+    settings = _settings(d, d, policy)
     if d.likelihood.name == "logistic_mixture":
         layer = d.network.output_layer
         for name, bias in _mixture_settings(d.likelihood):
@@ -250,9 +284,139 @@ def test_finite_at_extreme_inputs(family, options, policy):
             tried += 1
             finite += _check(d, weights, x_name, x, seen, failures)
         _check_samples(d, weights, failures)
-    TALLY["cases"] += 1
-    TALLY["inputs"] += tried
-    TALLY["finite"] += finite
-    TALLY["failures"] += [f"{family} {policy} {f}" for f in failures]
-    assert seen == {"float32"}, f"the head got params of dtypes {seen}"
-    assert not failures, "\n".join(failures)
+    _record(family, policy, tried, finite, failures, seen)
+
+
+# ------------------------------------------------------------------ latent-variable models
+
+LATENT_MODELS = [
+    ("PixelVAE-1-level", "PixelVAE",
+     dict(image_shape=(3, 3, 1), num_values=2, latent_dim=2, num_layers=1, num_filters=3,
+          first_kernel_size=3, encoder_filters=3, map_channels=2, num_importance_samples=3)),
+    ("PixelVAE-2-levels-categorical", "PixelVAE",
+     dict(image_shape=(3, 3, 1), num_values=5, latent_dim=2, num_levels=2, hidden_units=4,
+          num_layers=1, num_filters=3, first_kernel_size=3, encoder_filters=3,
+          map_channels=2, num_importance_samples=3, free_bits=0.5)),
+    ("PixelVAE-mixture-C3", "PixelVAE",
+     dict(image_shape=(3, 3, 3), num_values=256, latent_dim=2, num_layers=1, num_filters=3,
+          first_kernel_size=3, encoder_filters=3, map_channels=2, likelihood="logistic_mixture",
+          num_mixtures=2, num_importance_samples=3)),
+    ("PixelCNNAutoEncoder", "PixelCNNAutoEncoder",
+     dict(image_shape=(3, 3, 1), num_values=2, code_size=2, num_layers=1, num_filters=3,
+          first_kernel_size=3, encoder_filters=3)),
+]
+
+
+def _check_latent(d, weights, x, failures):
+    """Finite estimates, training loss and gradients, and in-range samples, for PixelVAE
+    (IWAE log_prob, ELBO) or the auto-encoder (reconstruction and conditional log-probs)."""
+    problems = []
+    if isinstance(d, tfar.PixelVAE):
+        values = {"log_prob": d.log_prob(x, seed=(1, 2)), "elbo": d.elbo(x, seed=(1, 2))}
+        samples = d.sample(2, seed=(3, 4))
+    else:
+        code = d.encode(x)
+        values = {"reconstruction_log_prob": d.reconstruction_log_prob(x),
+                  "log_prob": d.log_prob(x, conditional_input=code)}
+        samples = d.sample(2, seed=(3, 4), conditional_input=code)
+    for name, value in values.items():
+        value = value.numpy()
+        if value.dtype != np.float32 or not np.all(np.isfinite(value)):
+            problems.append(f"{name} {value} ({value.dtype})")
+    with tf.GradientTape() as tape:
+        terms = d.training_terms(x, seed=(5, 6), step=3)
+    if not all(np.isfinite(float(v)) for v in terms.values()):
+        problems.append(f"training terms {terms}")
+    grads = tape.gradient(terms["loss"], d.trainable_variables)
+    bad = [v.name for v, g in zip(d.network.trainable_variables, grads)
+           if g is None or not np.all(np.isfinite(g.numpy()))]
+    if bad:
+        problems.append(f"non-finite or missing gradients of {bad}")
+    samples = samples.numpy()
+    if not (np.all(samples >= 0) and np.all(samples <= d.num_values - 1)
+            and np.all(samples == np.round(samples))):
+        problems.append(f"samples out of range: {np.unique(samples)}")
+    if problems:
+        failures.append(f"{weights}/{'; '.join(problems)}")
+    return not problems
+
+
+@pytest.mark.parametrize("policy", POLICIES, indirect=True)
+@pytest.mark.parametrize("family, options", [m[1:] for m in LATENT_MODELS],
+                         ids=[m[0] for m in LATENT_MODELS])
+def test_latent_models_finite_at_extreme_inputs(family, options, policy):
+    """PixelVAE and the auto-encoder under the same weight settings as the autoregressive
+    models (random; the decoder's params layer saturated; every weight ×30 except under
+    mixed_float16), at the extreme inputs: everything finite, samples in range, and the
+    decoder's head always gets float32 params."""
+    d, seen = _built(family, options, policy)
+    random_weights = [v.numpy() for v in d.network.variables]
+    failures, tried, finite = [], 0, 0
+    for weights, apply in _settings(d, d.decoder_distribution, policy):
+        for variable, value in zip(d.network.variables, random_weights):
+            variable.assign(value)
+        apply()
+        for x_name, x in _inputs(d).items():
+            tried += 1
+            finite += _check_latent(d, f"{weights}/{x_name}", x, failures)
+    _record(family, policy, tried, finite, failures, seen)
+
+
+# ------------------------------------------------------------------ float32 parameters
+
+def _params_layers(d):
+    """(variables to zero, the bias [.., P] that then is every param) of the layers that
+    emit d's head parameters."""
+    network = d.network
+    if isinstance(d, tfar.NADE):
+        return [network.v], network.b
+    zeroed = [network.output_layer.kernel]
+    if getattr(network, "direct_layer", None) is not None:
+        zeroed.append(network.direct_layer.kernel)
+    return zeroed, network.output_layer.bias
+
+
+FLOAT32_FAMILIES = [m for m in MODELS if m[0] in (
+    "FVSBN-categorical", "NADE-bernoulli", "MADE-categorical", "PixelCNN-categorical-C3",
+    "GatedPixelCNN-logistic_mixture-C3", "PixelRNN-row_lstm-categorical-C1",
+    "PixelRNN-diagonal_bilstm-logistic_mixture-C3")]
+
+
+@pytest.mark.parametrize("policy", ("mixed_float16", "mixed_bfloat16"), indirect=True)
+@pytest.mark.parametrize("family, options", [m[1:] for m in FLOAT32_FAMILIES + LATENT_MODELS],
+                         ids=[m[0] for m in FLOAT32_FAMILIES + LATENT_MODELS])
+def test_params_are_computed_in_float32(family, options, policy):
+    """Under a mixed policy the layers that emit head parameters compute in float32: with
+    their kernel zeroed, the params equal their float32 bias exactly, e.g. 1 + 1e-4 ·
+    (i + 1), which float16 (spacing ~1e-3 near 1) and bfloat16 would round. The latent
+    models' posterior (PixelVAE) and code (auto-encoder) are float32 the same way."""
+    d = getattr(tfar, family)(**options)
+    keras.mixed_precision.set_global_policy("float32")
+    latent = family in ("PixelVAE", "PixelCNNAutoEncoder")
+    target = d.decoder_distribution if latent else d
+    zeroed, bias = _params_layers(target)
+    for variable in zeroed:
+        variable.assign(tf.zeros_like(variable))
+    values = 1.0 + 1e-4 * (1 + np.arange(np.prod(bias.shape)))
+    bias.assign(values.reshape(bias.shape).astype(np.float32))
+    x = tf.reshape(tf.constant(_inputs(d)["alternating"]), [2, -1])
+    condition = None
+    if latent:
+        images = tf.reshape(x, [2] + d.event_shape.as_list())
+        encoder = d.network.encoder.output_layer
+        encoder.kernel.assign(tf.zeros_like(encoder.kernel))
+        encoder.bias.assign((1.0 + 1e-4 * np.arange(1, encoder.units + 1)).astype(np.float32))
+        if family == "PixelVAE":   # (mean, softplus(pre-stddev) + floor) of the raw outputs
+            mean, _ = d.network.posterior(images)
+            raw, condition = mean, d.decode_map(mean)
+            expected = encoder.bias.numpy()[:d.latent_dim]
+        else:
+            raw = condition = d.network.encode(images)
+            expected = encoder.bias.numpy()
+        assert raw.dtype == tf.float32
+        np.testing.assert_array_equal(raw.numpy(), np.broadcast_to(expected, raw.shape))
+    params = target._component_params(x, condition).numpy()        # [M, B, U, P]
+    assert params.dtype == np.float32
+    rows = bias.numpy().reshape(-1, params.shape[-1])    # a pixel's units, or every unit
+    expected = rows[np.arange(params.shape[2]) % len(rows)]                     # [U, P]
+    np.testing.assert_array_equal(params, np.broadcast_to(expected, params.shape))

@@ -26,6 +26,7 @@ import numbers
 import os
 import re
 import shutil
+import tempfile
 import uuid
 
 import tensorflow as tf
@@ -34,20 +35,27 @@ import tensorflow_probability as tfp
 import keras
 
 _VERSION_NAME = re.compile(r"[0-9]+")
+_SAVED_MODEL = "saved_model.pb"
 
 
 def export(distribution, export_dir, version=None):
     """Writes `distribution` as a TF Serving SavedModel in `export_dir/<version>/`.
 
-    The SavedModel is written to a temporary sibling directory (a name TF Serving ignores)
-    and renamed to `<version>` at the end, so a crash never leaves a half-written version
-    that TF Serving would load. See the module docstring for the signatures.
+    On a local file system the SavedModel is written to a temporary sibling directory (a
+    name TF Serving ignores) and renamed to `<version>` at the end, so a crash never
+    leaves a half-written version that TF Serving would load. On any other `tf.io.gfile`
+    file system (`gs://`, `s3://`, `ram://`), which renames directories file by file if
+    at all, it is written to a local temporary directory and copied into `<version>/`
+    with `saved_model.pb` last: a version without it is unfinished (TF Serving cannot
+    load it yet, and the next export of that version replaces it). See the module
+    docstring for the signatures.
 
     Args:
       distribution: a `tfp.distributions.Distribution` with a fully defined event shape
         and batch shape `()`, e.g. `tfar.MADE(...)`; one with a non-None
         `conditional_shape` gets a `conditional_input` input in every signature.
-      export_dir: the model's base directory (created if missing).
+      export_dir: the model's base directory (created if missing), local or any
+        `tf.io.gfile` path.
       version: a positive int, or None for 1 + the largest integer-named entry of
         `export_dir` (1 when there is none).
 
@@ -62,15 +70,21 @@ def export(distribution, export_dir, version=None):
     if version is not None:
         version = _check_version(version)
     export_dir = os.fspath(export_dir)
-    if os.path.exists(export_dir) and not os.path.isdir(export_dir):
+    if tf.io.gfile.exists(export_dir) and not tf.io.gfile.isdir(export_dir):
         raise ValueError(f"export_dir must be a directory; {export_dir!r} is a file.")
-    os.makedirs(export_dir, exist_ok=True)
+    tf.io.gfile.makedirs(export_dir)
     if version is None:
         version = _next_version(export_dir)
     final_dir = os.path.join(export_dir, str(version))
     _refuse_existing(final_dir)
 
     archive = _build_archive(distribution, event_shape, conditional_shape)
+    if not is_local(export_dir):
+        with tempfile.TemporaryDirectory(prefix="tfar_export_") as staging:
+            archive.write_out(staging, verbose=False)
+            _refuse_existing(final_dir)
+            _copy_tree(staging, final_dir)
+        return final_dir
     # Not an integer name, so TF Serving ignores it; os.mkdir honours the umask (the
     # server may run as another user), unlike tempfile.mkdtemp's 0700.
     temp_dir = os.path.join(export_dir, f".tmp-{version}-{uuid.uuid4().hex}")
@@ -86,6 +100,30 @@ def export(distribution, export_dir, version=None):
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)  # only left on failure
     return final_dir
+
+
+def is_local(path):
+    """Whether `path` is on the local file system (no scheme, or file://)."""
+    return "://" not in path or path.startswith("file://")
+
+
+def is_complete(version_dir):
+    """Whether `version_dir` holds a finished export (its `saved_model.pb`, written last)."""
+    return tf.io.gfile.exists(os.path.join(version_dir, _SAVED_MODEL))
+
+
+def _copy_tree(source, target):
+    """Copies the local directory `source` to `target` (any `tf.io.gfile` path), with
+    `saved_model.pb` last; an unfinished copy already there is replaced."""
+    if tf.io.gfile.exists(target):
+        tf.io.gfile.rmtree(target)
+    files = []
+    for root, _, names in os.walk(source):
+        relative = os.path.relpath(root, source)
+        tf.io.gfile.makedirs(os.path.normpath(os.path.join(target, relative)))
+        files += [os.path.normpath(os.path.join(relative, name)) for name in names]
+    for name in sorted(files, key=lambda name: name == _SAVED_MODEL):
+        tf.io.gfile.copy(os.path.join(source, name), os.path.join(target, name))
 
 
 def _build_archive(distribution, event_shape, conditional_shape):
@@ -214,12 +252,17 @@ def _check_version(version):
 
 def _next_version(export_dir):
     """1 + the largest integer-named entry of export_dir, 1 when there is none."""
-    versions = [int(name) for name in os.listdir(export_dir) if _VERSION_NAME.fullmatch(name)]
+    versions = [int(name.rstrip("/")) for name in tf.io.gfile.listdir(export_dir)
+                if _VERSION_NAME.fullmatch(name.rstrip("/"))]
     return max(versions, default=0) + 1
 
 
 def _refuse_existing(version_dir):
-    if os.path.lexists(version_dir):
+    """A FileExistsError if `version_dir` holds an export; on a local file system, if it
+    exists at all (an export lands there by one rename)."""
+    exists = (os.path.lexists(version_dir) if is_local(version_dir)
+              else is_complete(version_dir))
+    if exists:
         raise FileExistsError(
             f"{version_dir!r} exists already; export never overwrites a version (TF Serving "
             "may be serving it). Pass another version=, or None for the next free one.")

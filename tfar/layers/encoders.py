@@ -30,7 +30,9 @@ class ConvEncoder(ListsInCheckpoints, keras.layers.Layer):
                                 activation="relu", name="conv_1"),
             keras.layers.Conv2D(2 * self.filters, 4, strides=2, padding="same",
                                 activation="relu", name="conv_2")]
-        self.output_layer = keras.layers.Dense(self.units, name="output")
+        # Its outputs are a distribution's parameters (PixelVAE's posterior) or a code:
+        # float32 under a mixed policy.
+        self.output_layer = keras.layers.Dense(self.units, name="output", dtype="float32")
 
     def build(self, input_shape):
         shape = (None,) + tuple(input_shape[1:])

@@ -21,6 +21,7 @@ from tfar.autoregressive import conditional_size
 from tfar.layers.gated import GatedPixelCNNBlock
 from tfar.layers.masked import MaskedConv2D
 from tfar.models.image import ImageDistribution, ImageNetwork, check_image_shape, image_head
+from tfar.network import PARAMS_DTYPE
 from tfar.sampling.gated_pixelcnn import GatedPixelCNNSampler
 from tfar.registry import register
 
@@ -72,14 +73,15 @@ class GatedPixelCNNNetwork(ImageNetwork):
         self.output_hidden = MaskedConv2D(self.output_filters, 1, "B", self.groups,
                                           name="output_hidden")
         self.output_layer = MaskedConv2D(self.output_features, 1, "B", self.groups,
-                                         name="output")
+                                         name="output", dtype=PARAMS_DTYPE)
 
     def example_condition(self):
         if self.spatial_conditional_shape is not None:
             return tf.zeros((1,) + self.spatial_conditional_shape)
         return super().example_condition()
 
-    def call(self, inputs, conditional_input=None):
+    def call(self, inputs, conditional_input=None, training=False, seed=None):
+        del training, seed  # no dropout
         v = h = self.images(inputs)
         condition = spatial = None
         if self.upsample is not None:

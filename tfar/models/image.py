@@ -11,12 +11,14 @@ this module, never each other.
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 import keras
 
 from tfar.autoregressive import AutoregressiveDistribution, check_event_shape, head_for
+from tfar.layers.dropout import check_rate, dropout
 from tfar.layers.masked import MaskedConv2D
-from tfar.network import AutoregressiveNetwork
+from tfar.network import PARAMS_DTYPE, AutoregressiveNetwork
 from tfar.schedule import GenerationSchedule
 
 
@@ -78,34 +80,45 @@ class ResidualStreamNetwork(ImageNetwork):
     mask-A `first_kernel_size`² convolution reads the image into a residual stream of
     `stream_features`; each of `num_layers` layers adds `residual(i, x, images)` to it (and, with
     a vector condition, a learned linear term of it); ReLU, a 1×1 mask-B hidden layer of
-    `output_filters` (default `stream_features`), ReLU and a 1×1 mask-B output layer give
-    the params. Every layer uses the head's channel `groups`. Subclasses build their
-    layers and define `residual`.
+    `output_filters` (default `stream_features`), ReLU and a 1×1 mask-B output layer
+    (float32, `PARAMS_DTYPE`) give the params. Every layer uses the head's channel
+    `groups`. In training, `dropout` > 0 drops each layer's residual before it is added
+    (`tfar.layers.dropout`, from the call's `seed`). Subclasses build their layers and
+    define `residual`.
     """
 
     def __init__(self, image_shape, num_values, params_size, values_per_unit, conditional_size,
-                 num_layers, stream_features, first_kernel_size, output_filters, **kwargs):
+                 num_layers, stream_features, first_kernel_size, output_filters, dropout=0.0,
+                 **kwargs):
         super().__init__(image_shape, num_values, params_size, values_per_unit,
                          conditional_size, **kwargs)
         self.num_layers, self.first_kernel_size = int(num_layers), int(first_kernel_size)
+        self.dropout = check_rate(dropout)
         self.output_filters = int(output_filters or stream_features)
         g = self.groups
         self.input_layer = MaskedConv2D(stream_features, first_kernel_size, "A", g, name="input")
         self.output_hidden = MaskedConv2D(self.output_filters, 1, "B", g, name="output_hidden")
-        self.output_layer = MaskedConv2D(self.output_features, 1, "B", g, name="output")
+        self.output_layer = MaskedConv2D(self.output_features, 1, "B", g, name="output",
+                                         dtype=PARAMS_DTYPE)
         self.conditional_layers = (
             None if conditional_size is None else
             [keras.layers.Dense(stream_features, use_bias=False, name=f"conditional_{i}")
              for i in range(self.num_layers + 1)])
 
-    def call(self, inputs, conditional_input=None):
+    def call(self, inputs, conditional_input=None, training=False, seed=None):
         images = self.images(inputs)
         x = self.input_layer(images)
         bias = self.conditional_biases(conditional_input)
         if bias:
             x = x + bias[0]
+        dropout_seeds = None
+        if training and self.dropout > 0:
+            dropout_seeds = tf.random.experimental.stateless_split(
+                tfp.random.sanitize_seed(seed, salt="residual_dropout"), self.num_layers)
         for i in range(self.num_layers):
             y = self.residual(i, x, images)
+            if dropout_seeds is not None:
+                y = dropout(y, self.dropout, dropout_seeds[i])
             x = x + (y + bias[i + 1] if bias else y)
         y = self.output_layer(tf.nn.relu(self.output_hidden(tf.nn.relu(x))))
         return self.params(y)

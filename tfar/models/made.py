@@ -19,7 +19,7 @@ from tfar.autoregressive import (COMPUTE_DTYPE, AutoregressiveDistribution, chec
                                  conditional_size, head_for)
 from tfar.layers.encoding import encode_values, encoding_size
 from tfar.layers.masked import MaskedDense, made_degrees
-from tfar.network import AutoregressiveNetwork
+from tfar.network import PARAMS_DTYPE, AutoregressiveNetwork
 from tfar.sampling.made import made_sampler
 from tfar.schedule import GenerationSchedule
 from tfar.registry import register
@@ -67,14 +67,15 @@ class MADENetwork(AutoregressiveNetwork):
         self.output_layer = MaskedDense(
             self.num_dims * self.params_size, ([input_degrees] + self.degrees[1:])[-1],
             output_degrees, strict=True, column_blocks=self.column_blocks,
-            name="output")
+            name="output", dtype=PARAMS_DTYPE)
         self.direct_layer = (MaskedDense(self.num_dims * self.params_size, input_degrees,
                                          output_degrees, strict=True, use_bias=False,
                                          column_blocks=self.column_blocks,
-                                         name="direct")
+                                         name="direct", dtype=PARAMS_DTYPE)
                              if self.direct_connections else None)
         self.conditional_layers = (
-            [keras.layers.Dense(layer.units, use_bias=False, name=f"conditional_{i}")
+            [keras.layers.Dense(layer.units, use_bias=False, name=f"conditional_{i}",
+                                dtype=layer.dtype_policy)
              for i, layer in enumerate(self.hidden_layers + [self.output_layer])]
             if self.conditional_size is not None else None)
         self.hidden_activation = keras.activations.get(activation)
@@ -92,12 +93,15 @@ class MADENetwork(AutoregressiveNetwork):
         for layer in self.conditional_layers or []:
             layer.build((None, self.conditional_size))
 
-    def call(self, inputs, conditional_input=None, mask_index=None, encoded=False):
+    def call(self, inputs, conditional_input=None, mask_index=None, encoded=False,
+             training=False, seed=None):
         """inputs: values [B, D], or features [B, D, E] when `encoded` (e.g. to take
-        gradients with respect to the input); returns params [M', B, D, P].
+        gradients with respect to the input); returns params [M', B, D, P]. MADE has no
+        dropout: `training` and `seed` change nothing.
 
         With M > 1 and no `mask_index`, the M mask sets run one after another (a
         `tf.map_fn`), so memory holds one masked kernel at a time, not M."""
+        del training, seed
         if not encoded:
             inputs = encode_values(inputs, self.num_values)
         features = tf.reshape(inputs, [tf.shape(inputs)[0], -1])
@@ -222,14 +226,14 @@ class MADE(AutoregressiveDistribution):
         x, c, batch_shape = self._flatten(x, conditional_input)
         return tf.reshape(self._masked_log_prob(x, c, mask_index), batch_shape)
 
-    def _masked_params(self, x, c, mask_index):
+    def _masked_params(self, x, c, mask_index, training=False):
         """[B, D, P] params under one mask set."""
-        return tf.cast(self._network(x, conditional_input=c, mask_index=mask_index)[0],
-                       COMPUTE_DTYPE)
+        return tf.cast(self._network(x, conditional_input=c, mask_index=mask_index,
+                                     training=training)[0], COMPUTE_DTYPE)
 
-    def _masked_log_prob(self, x, c, mask_index):
-        return tf.reduce_sum(self._likelihood.log_prob(self._masked_params(x, c, mask_index), x),
-                             axis=-1)
+    def _masked_log_prob(self, x, c, mask_index, training=False):
+        params = self._masked_params(x, c, mask_index, training)
+        return tf.reduce_sum(self._likelihood.log_prob(params, x), axis=-1)
 
     def _params_of_components(self, x, c, components):
         """Each mask set runs on the rows that drew it (one network pass in all, where
@@ -245,8 +249,8 @@ class MADE(AutoregressiveDistribution):
     def _training_log_prob(self, x, conditional_input, seed):
         """One mask set drawn per call (MADE §4.2); the exact log-prob when M = 1."""
         if self.num_masks == 1:
-            return self._masked_log_prob(x, conditional_input, 0)
+            return self._masked_log_prob(x, conditional_input, 0, training=True)
         seed = tfp.random.sanitize_seed(seed, salt="MADE_mask")
         mask_index = tf.random.stateless_uniform([], seed=seed, maxval=self.num_masks,
                                                  dtype=tf.int32)
-        return self._masked_log_prob(x, conditional_input, mask_index)
+        return self._masked_log_prob(x, conditional_input, mask_index, training=True)

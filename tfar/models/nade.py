@@ -23,11 +23,12 @@ import tensorflow_probability as tfp
 
 import keras
 
+from tfar import replicas
 from tfar.autoregressive import (AutoregressiveDistribution, check_event_shape, conditional_size,
                                  head_for)
 from tfar.layers.encoding import encode_values, encoding_size
 from tfar.layers.masked import input_order
-from tfar.network import AutoregressiveNetwork
+from tfar.network import PARAMS_DTYPE, AutoregressiveNetwork
 from tfar.sampling.nade import NADESampler
 from tfar.schedule import GenerationSchedule
 from tfar.registry import register
@@ -85,14 +86,17 @@ class NADENetwork(AutoregressiveNetwork):
             self.conditional_hidden = keras.layers.Dense(self.hidden_units, use_bias=False,
                                                          name="conditional_hidden")
             self.conditional_output = keras.layers.Dense(self.num_dims * self.params_size,
-                                                         use_bias=False, name="conditional_output")
+                                                         use_bias=False, name="conditional_output",
+                                                         dtype=PARAMS_DTYPE)
 
     def build(self, input_shape):
         d, e, h, p = self.num_dims, self.features, self.hidden_units, self.params_size
         self.w = self.add_weight(name="W", shape=(d, e, h), initializer="glorot_uniform")
         self.c = self.add_weight(name="c", shape=(h,), initializer="zeros")
-        self.v = self.add_weight(name="V", shape=(d, h, p), initializer="glorot_uniform")
-        self.b = self.add_weight(name="b", shape=(d, p), initializer="zeros")
+        # The output weights compute in float32 under a mixed policy (never autocast).
+        self.v = self.add_weight(name="V", shape=(d, h, p), initializer="glorot_uniform",
+                                 autocast=False)
+        self.b = self.add_weight(name="b", shape=(d, p), initializer="zeros", autocast=False)
         self.u = (self.add_weight(name="U", shape=(d, h), initializer="glorot_uniform")
                   if self.order_agnostic else None)
         if self.conditional_size is not None:
@@ -144,13 +148,15 @@ class NADENetwork(AutoregressiveNetwork):
         if per_example:  # back from positions to dimensions
             positions = tf.transpose(tf.argsort(order, axis=-1))
             hidden = tf.gather_nd(hidden, tf.stack([positions, rows], axis=-1))
-        params = tf.transpose(tf.matmul(hidden, v), [1, 0, 2]) + b                  # [B, D, P]
+        params = tf.transpose(tf.matmul(tf.cast(hidden, v.dtype), v), [1, 0, 2]) + b  # [B, D, P]
         if order is not None and not per_example:
             params = tf.gather(params, tf.argsort(order), axis=1)
         return params + output_term
 
-    def call(self, inputs, conditional_input=None, encoded=False):
-        """Params [K, B, D, P] under each stored order (see `conditionals`)."""
+    def call(self, inputs, conditional_input=None, encoded=False, training=False, seed=None):
+        """Params [K, B, D, P] under each stored order (see `conditionals`). NADE has no
+        dropout: `training` and `seed` change nothing."""
+        del training, seed
         params = []
         for order in self.orderings:
             is_identity = np.array_equal(order, np.arange(self.num_dims))
@@ -176,7 +182,8 @@ class NADENetwork(AutoregressiveNetwork):
 
     def step_params(self, a, dims, output_term):
         """Params [n, P] of dimension dims[b] given the running pre-activation a [n, H]."""
-        params = tf.einsum("nh,nhp->np", tf.sigmoid(a), tf.gather(self.v, dims)) + tf.gather(self.b, dims)
+        v = tf.gather(self.v, dims)
+        params = tf.einsum("nh,nhp->np", tf.cast(tf.sigmoid(a), v.dtype), v) + tf.gather(self.b, dims)
         if self.conditional_size is not None:
             params = params + tf.gather(output_term, dims, batch_dims=1)
         return params
@@ -252,7 +259,7 @@ class NADE(AutoregressiveDistribution):
         if not self._network.order_agnostic:
             return self._flat_log_prob(x, conditional_input)
         seed = tfp.random.sanitize_seed(seed, salt="NADE_orders")
-        orders = tf.argsort(tf.random.stateless_uniform(tf.shape(x), seed=seed), axis=-1)
+        orders = tf.argsort(replicas.uniform(tf.shape(x), seed), axis=-1)   # one per example
         params = self._network.conditionals(x, orders, conditional_input)
         return tf.reduce_sum(self._likelihood.log_prob(params, x), axis=-1)
 

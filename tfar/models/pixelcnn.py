@@ -37,14 +37,15 @@ class PixelCNNNetwork(ResidualStreamNetwork):
       num_filters: h; the residual stream has 2h features (PixelRNN Figure 5).
       first_kernel_size, kernel_size: the mask-A input convolution (7) and the blocks' (3).
       output_filters: features of the hidden 1×1 output layer.
+      dropout: rate at which training drops each block's output (0: none).
     """
 
     def __init__(self, image_shape, num_values, params_size, values_per_unit=1,
                  conditional_size=None, num_layers=7, num_filters=64, first_kernel_size=7,
-                 kernel_size=3, output_filters=None, **kwargs):
+                 kernel_size=3, output_filters=None, dropout=0.0, **kwargs):
         super().__init__(image_shape, num_values, params_size, values_per_unit,
                          conditional_size, num_layers, 2 * int(num_filters), first_kernel_size,
-                         output_filters, **kwargs)
+                         output_filters, dropout, **kwargs)
         self.num_filters, self.kernel_size = int(num_filters), int(kernel_size)
         g, h = self.groups, self.num_filters
         self.blocks = [[MaskedConv2D(h, 1, "B", g, name=f"block_{i}_in"),
@@ -61,7 +62,8 @@ class PixelCNNNetwork(ResidualStreamNetwork):
         config = super().get_config()
         config.update(self.image_config(), num_layers=self.num_layers,
                       num_filters=self.num_filters, first_kernel_size=self.first_kernel_size,
-                      kernel_size=self.kernel_size, output_filters=self.output_filters)
+                      kernel_size=self.kernel_size, output_filters=self.output_filters,
+                      dropout=self.dropout)
         return config
 
 
@@ -75,8 +77,8 @@ class PixelCNN(ImageDistribution):
     Args:
       image_shape: (H, W, C).
       num_values: V.
-      num_layers, num_filters, first_kernel_size, kernel_size, output_filters: see
-        `PixelCNNNetwork`.
+      num_layers, num_filters, first_kernel_size, kernel_size, output_filters, dropout:
+        see `PixelCNNNetwork`.
       likelihood: "bernoulli" (V = 2), "categorical" (default) or "logistic_mixture".
       num_mixtures: components of the logistic mixture.
       conditional_shape: shape of a vector condition (e.g. (10,) one-hot classes), added
@@ -86,7 +88,7 @@ class PixelCNN(ImageDistribution):
     """
 
     def __init__(self, image_shape, num_values=256, num_layers=7, num_filters=64,
-                 first_kernel_size=7, kernel_size=3, output_filters=None,
+                 first_kernel_size=7, kernel_size=3, output_filters=None, dropout=0.0,
                  likelihood="categorical", num_mixtures=5, conditional_shape=None,
                  network=None, dtype=tf.float32, validate_args=False, name="PixelCNN"):
         parameters = dict(locals())
@@ -97,7 +99,7 @@ class PixelCNN(ImageDistribution):
                 image_shape, num_values, head.params_size, head.values_per_unit,
                 conditional_size(conditional_shape), num_layers=num_layers,
                 num_filters=num_filters, first_kernel_size=first_kernel_size,
-                kernel_size=kernel_size, output_filters=output_filters,
+                kernel_size=kernel_size, output_filters=output_filters, dropout=dropout,
                 name=f"{name}_network").build_variables()
         parameters["network"] = network
         super().__init__(network, image_shape, num_values, head, conditional_shape, dtype,

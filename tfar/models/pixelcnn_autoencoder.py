@@ -62,9 +62,9 @@ class PixelCNNAutoEncoderNetwork(EncoderDecoderNetwork):
     def call(self, images):
         return self.encode(images)
 
-    def encode(self, images):
+    def encode(self, images, training=False):
         """images [B, H, W, C] in [0, V) -> h [B, code_size], float32."""
-        return tf.cast(self.encoder(self.scale(images)), COMPUTE_DTYPE)
+        return tf.cast(self.encoder(self.scale(images), training=training), COMPUTE_DTYPE)
 
     def get_config(self):
         config = super().get_config()
@@ -81,12 +81,16 @@ class PixelCNNAutoEncoder(EncoderDecoderDistribution):
 
         ae = tfar.PixelCNNAutoEncoder(image_shape=(28, 28, 1), num_values=2, code_size=10)
         h = ae.encode(x)                                  # [B, 10]
-        ae.log_prob(x)                                    # log p(x | encode(x))
+        ae.log_prob(x, conditional_input=h)               # log p(x | h), normalized over x
+        ae.reconstruction_log_prob(x)                     # log p(x | encode(x))
         ae.sample(4, seed=(1, 2), conditional_input=h)    # x' ~ p(x | h)
 
-    `conditional_shape` is (code_size,): with a code, `log_prob` and `sample` are those of
-    the conditional density p(x | h) (so an export's standard signatures take the code as
-    `conditional_input`); `log_prob` without one is the reconstruction objective.
+    `conditional_shape` is (code_size,): `log_prob` and `sample` are those of the
+    conditional density p(x | h) and need the code h (so an export's standard signatures
+    take it as `conditional_input`). The model has no prior over codes, so it has no
+    likelihood of x alone: log p(x | encode(x)), the reconstruction objective, is not
+    normalized over x (the code depends on x), and is `reconstruction_log_prob`, the
+    figure the trainer reports as `test_reconstruction_nll_nats`.
 
     Args:
       image_shape: (H, W, C).
@@ -108,8 +112,6 @@ class PixelCNNAutoEncoder(EncoderDecoderDistribution):
         check_positive(code_size=code_size, num_layers=num_layers, num_filters=num_filters,
                        first_kernel_size=first_kernel_size, encoder_filters=encoder_filters,
                        num_mixtures=num_mixtures)
-        if likelihood is None:
-            likelihood = "bernoulli" if num_values == 2 else "categorical"
         head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
         if network is None:
             network = PixelCNNAutoEncoderNetwork(
@@ -143,17 +145,42 @@ class PixelCNNAutoEncoder(EncoderDecoderDistribution):
                           tf.concat([batch_shape, [self.code_size]], 0))
 
     def _log_prob(self, x, conditional_input=None):
-        """log p(x | h) in nats, [...], for x [..., H, W, C]: with `conditional_input` h
-        [..., code_size] (batch dims broadcast) the normalized density of x given h; with
-        none, h = encode(x): the paper's reconstruction objective log p(x | encode(x)),
-        which is not a normalized density over x."""
+        """log p(x | h) in nats, [...], for x [..., H, W, C] and the code h
+        `conditional_input` [..., code_size] (batch dims broadcast): the normalized
+        density of x given h. Without a code it is an error: see
+        `reconstruction_log_prob`."""
+        if conditional_input is None:
+            raise ValueError(
+                f"{self.name}: log_prob needs a code, conditional_input=h of shape [..., "
+                f"{self.code_size}] (e.g. encode(x)): the auto-encoder has no prior over "
+                "codes, so no likelihood of x alone. For log p(x | encode(x)), the "
+                "reconstruction objective (not normalized over x), call "
+                "reconstruction_log_prob(x).")
+        return self._decoder.log_prob(x, conditional_input=conditional_input)
+
+    def reconstruction_log_prob(self, x):
+        """log p(x | encode(x)) in nats, [...], for x [..., H, W, C]: the paper's
+        reconstruction objective. Not a normalized density over x (the code depends on
+        x): a reconstruction figure, not a likelihood."""
+        with tf.name_scope(f"{self.name}/reconstruction_log_prob"):
+            images, batch_shape = self._images(x)
+            value = unless_empty(
+                images, lambda: self._decoder_log_prob(images, self._network.encode(images)),
+                lambda: tf.zeros([0], COMPUTE_DTYPE))
+            return tf.reshape(value, batch_shape)
+
+    @property
+    def evaluation_metric(self):
+        """"reconstruction_nll": the trainer reports −`reconstruction_log_prob`."""
+        return "reconstruction_nll"
+
+    def evaluation_log_prob(self, x, conditional_input=None, seed=None):
+        """`reconstruction_log_prob(x)`: [...] nats (deterministic; `seed` unused)."""
+        del seed
         if conditional_input is not None:
-            return self._decoder.log_prob(x, conditional_input=conditional_input)
-        images, batch_shape = self._images(x)
-        value = unless_empty(
-            images, lambda: self._decoder_log_prob(images, self._network.encode(images)),
-            lambda: tf.zeros([0], COMPUTE_DTYPE))
-        return tf.reshape(value, batch_shape)
+            raise ValueError(f"{self.name}: the reconstruction figure uses the model's own "
+                             "code; conditional_input must be None.")
+        return self.reconstruction_log_prob(x)
 
     def _sample_n(self, n, seed=None, conditional_input=None, method=None):
         """x ~ p(x | h): conditional_input h [rows, code_size] is required, n a multiple
@@ -166,14 +193,16 @@ class PixelCNNAutoEncoder(EncoderDecoderDistribution):
                                     method=method)
 
     def training_terms(self, x, conditional_input=None, seed=None, step=None):
-        """{"loss": mean −log p(x | encode(x))} (nats per image); deterministic, so `seed`
-        and `step` are unused. `conditional_input` must be None: the model trains on its
-        own code."""
-        del seed, step
+        """{"loss": mean −log p(x | encode(x))} (nats per image), the networks in training
+        mode (dropout, if any, from `seed`); `step` is unused. `conditional_input` must be
+        None: the model trains on its own code."""
+        del step
         if conditional_input is not None:
             raise ValueError(f"{self.name}: training_terms trains on the model's own code "
                              "encode(x); conditional_input must be None.")
-        return {"loss": -tf.reduce_mean(self.log_prob(x))}
+        images, _ = self._images(x)
+        code = self._network.encode(images, training=True)
+        return {"loss": -tf.reduce_mean(self._decoder.training_log_prob(images, code, seed))}
 
     def training_loss(self, x, conditional_input=None, seed=None):
         """`training_terms(x, conditional_input, seed)["loss"]`."""
@@ -210,7 +239,7 @@ class PixelCNNAutoEncoder(EncoderDecoderDistribution):
         images = self._image_spec()
 
         def reconstruction_log_prob(images):
-            return {"reconstruction_log_prob": self.log_prob(images)}
+            return {"reconstruction_log_prob": self.reconstruction_log_prob(images)}
 
         def encode(images):
             return {"code": self.encode(images)}

@@ -45,6 +45,17 @@ def check_cell(cell):
     return cell
 
 
+def resolve_full_past(full_past, cell):
+    """`full_past` for `cell`: None -> True for the Diagonal BiLSTM, False for the Row
+    LSTM; True with the Row LSTM is a ValueError (its field is a triangle)."""
+    if full_past is None:
+        return cell == "diagonal_bilstm"
+    if full_past and cell != "diagonal_bilstm":
+        raise ValueError(f"full_past=True applies to the Diagonal BiLSTM only; the {cell}'s "
+                         "field is a triangle by design. Leave full_past=None (or False).")
+    return bool(full_past)
+
+
 @keras.saving.register_keras_serializable(package="tfar")
 class PixelRNNNetwork(ResidualStreamNetwork):
     """PixelRNN's network: values [B, D] (+ condition [B, K]) -> params [1, B, U, P].
@@ -61,17 +72,20 @@ class PixelRNNNetwork(ResidualStreamNetwork):
         the image (`DiagonalBiLSTM(image_channels=C)`), so that every sub-pixel sees every
         earlier one. False is the paper's network, in which the mask-A input layer hides
         x(r − 1, W − 1) from row r's pixels c < W − 1 − first_kernel_size//2 (DESIGN.md,
-        pitfalls).
+        pitfalls). None (the default): True for the Diagonal BiLSTM, False for the Row
+        LSTM (whose field is a triangle by design; True is an error there).
+      dropout: rate at which training drops each layer's projected output (0: none).
     """
 
     def __init__(self, image_shape, num_values, params_size, values_per_unit=1,
                  conditional_size=None, cell="diagonal_bilstm", num_layers=7, hidden_units=16,
-                 first_kernel_size=7, output_filters=None, full_past=True, **kwargs):
+                 first_kernel_size=7, output_filters=None, full_past=None, dropout=0.0,
+                 **kwargs):
         super().__init__(image_shape, num_values, params_size, values_per_unit,
                          conditional_size, num_layers, 2 * int(hidden_units), first_kernel_size,
-                         output_filters, **kwargs)
+                         output_filters, dropout, **kwargs)
         self.cell, self.hidden_units = check_cell(cell), int(hidden_units)
-        self.full_past = bool(full_past) and cell == "diagonal_bilstm"
+        self.full_past = resolve_full_past(full_past, cell)
         g, h, channels = self.groups, self.hidden_units, self.image_shape[-1]
         self.lstm_layers = [
             (RowLSTM(h, kernel_size=3, groups=g, name=f"lstm_{i}") if cell == "row_lstm"
@@ -93,7 +107,8 @@ class PixelRNNNetwork(ResidualStreamNetwork):
         config = super().get_config()
         config.update(self.image_config(), cell=self.cell, num_layers=self.num_layers,
                       hidden_units=self.hidden_units, first_kernel_size=self.first_kernel_size,
-                      output_filters=self.output_filters, full_past=self.full_past)
+                      output_filters=self.output_filters, full_past=self.full_past,
+                      dropout=self.dropout)
         return config
 
 
@@ -108,9 +123,10 @@ class PixelRNN(ImageDistribution):
       image_shape: (H, W, C).
       num_values: V.
       cell: "diagonal_bilstm" (default) or "row_lstm".
-      num_layers, hidden_units, first_kernel_size, output_filters, full_past: see
-        `PixelRNNNetwork` (full_past=True, the default, closes the paper's network's one
-        blind dimension per row; False is the paper's network).
+      num_layers, hidden_units, first_kernel_size, output_filters, full_past, dropout: see
+        `PixelRNNNetwork` (full_past=None, the default, is True for the Diagonal BiLSTM:
+        it closes the paper's network's one blind dimension per row; False is the
+        paper's network).
       likelihood: "bernoulli", "categorical" or "logistic_mixture"; None: "bernoulli" for
         V = 2, else "categorical".
       num_mixtures: components of the logistic mixture.
@@ -122,22 +138,19 @@ class PixelRNN(ImageDistribution):
     """
 
     def __init__(self, image_shape, num_values=2, cell="diagonal_bilstm", num_layers=7,
-                 hidden_units=16, first_kernel_size=7, output_filters=None, full_past=True,
-                 likelihood=None,
-                 num_mixtures=5, conditional_shape=None, network=None, dtype=tf.float32,
-                 validate_args=False, name="PixelRNN"):
+                 hidden_units=16, first_kernel_size=7, output_filters=None, full_past=None,
+                 dropout=0.0, likelihood=None, num_mixtures=5, conditional_shape=None,
+                 network=None, dtype=tf.float32, validate_args=False, name="PixelRNN"):
         parameters = dict(locals())
         image_shape = check_image_shape(image_shape)
-        check_cell(cell)
-        if likelihood is None:
-            likelihood = "bernoulli" if int(num_values) == 2 else "categorical"
+        parameters["full_past"] = full_past = resolve_full_past(full_past, check_cell(cell))
         head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
         if network is None:
             network = PixelRNNNetwork(
                 image_shape, num_values, head.params_size, head.values_per_unit,
                 conditional_size(conditional_shape), cell=cell, num_layers=num_layers,
                 hidden_units=hidden_units, first_kernel_size=first_kernel_size,
-                output_filters=output_filters, full_past=full_past,
+                output_filters=output_filters, full_past=full_past, dropout=dropout,
                 name=f"{name}_network").build_variables()
         parameters["network"] = network
         super().__init__(network, image_shape, num_values, head, conditional_shape, dtype,

@@ -33,10 +33,12 @@ import tensorflow_probability as tfp
 
 import keras
 
+from tfar import replicas
 from tfar.inputs import COMPUTE_DTYPE, unless_empty
 from tfar.layers.encoders import ConvEncoder
 from tfar.models.gated_pixelcnn import GatedPixelCNN
 from tfar.models.image import check_image_shape, image_head
+from tfar.network import PARAMS_DTYPE
 from tfar.models.latent import (EncoderDecoderDistribution, EncoderDecoderNetwork,
                                 check_network, check_positive)
 from tfar.registry import register
@@ -133,10 +135,12 @@ class PixelVAENetwork(EncoderDecoderNetwork):
             self.top_encoder_hidden = keras.layers.Dense(self.hidden_units, activation="relu",
                                                          name="top_encoder_hidden")
             self.top_encoder_output = keras.layers.Dense(2 * self.latent2_dim,
-                                                         name="top_encoder_output")
+                                                         name="top_encoder_output",
+                                                         dtype=PARAMS_DTYPE)
             self.prior_hidden = keras.layers.Dense(self.hidden_units, activation="relu",
                                                    name="prior_hidden")
-            self.prior_output = keras.layers.Dense(2 * self.latent_dim, name="prior_output")
+            self.prior_output = keras.layers.Dense(2 * self.latent_dim, name="prior_output",
+                                                   dtype=PARAMS_DTYPE)
 
     def build(self, input_shape):
         """Creates every variable, by one pass of each part on zeros."""
@@ -150,22 +154,24 @@ class PixelVAENetwork(EncoderDecoderNetwork):
     def call(self, images):
         return self.posterior(images)
 
-    def posterior(self, images):
-        """q(z1 | x): images [B, H, W, C] in [0, V) -> (mean, stddev) [B, d]."""
-        return _gaussian(self.encoder(self.scale(images)))
+    def posterior(self, images, training=False):
+        """q(z1 | x): images [B, H, W, C] in [0, V) -> (mean, stddev) [B, d], float32."""
+        return _gaussian(self.encoder(self.scale(images), training=training))
 
-    def top_posterior(self, z1):
-        """q(z2 | z1) (two levels): z1 [B, d] -> (mean, stddev) [B, d2]."""
-        return _gaussian(self.top_encoder_output(self.top_encoder_hidden(z1)))
+    def top_posterior(self, z1, training=False):
+        """q(z2 | z1) (two levels): z1 [B, d] -> (mean, stddev) [B, d2], float32."""
+        return _gaussian(self.top_encoder_output(
+            self.top_encoder_hidden(z1, training=training), training=training))
 
-    def prior(self, z2):
-        """p(z1 | z2) (two levels): z2 [B, d2] -> (mean, stddev) [B, d]."""
-        return _gaussian(self.prior_output(self.prior_hidden(z2)))
+    def prior(self, z2, training=False):
+        """p(z1 | z2) (two levels): z2 [B, d2] -> (mean, stddev) [B, d], float32."""
+        return _gaussian(self.prior_output(self.prior_hidden(z2, training=training),
+                                           training=training))
 
-    def decode_map(self, z1):
+    def decode_map(self, z1, training=False):
         """z1 [B, d] -> the decoder's condition map [B, h', w', c'], float32."""
-        hidden = tf.reshape(self.map_hidden(z1), (-1,) + self.map_shape)
-        return tf.cast(self.map_conv(hidden), COMPUTE_DTYPE)
+        hidden = tf.reshape(self.map_hidden(z1, training=training), (-1,) + self.map_shape)
+        return tf.cast(self.map_conv(hidden, training=training), COMPUTE_DTYPE)
 
     def get_config(self):
         config = super().get_config()
@@ -206,7 +212,7 @@ class PixelVAE(EncoderDecoderDistribution):
       kl_warmup_steps: the KL weight of the training loss rises as min(1, step / this);
         0 for none.
       free_bits: λ ≥ 0 of Kingma et al. 2016 (§C.8 of "Improved Variational Inference
-        with Inverse Autoregressive Flow"): the training loss uses max(λ, batch-mean KL)
+        with Inverse Autoregressive Flow"): the training loss uses max(λ, KL of the level averaged over the global batch)
         per level; 0 for none.
       network: a `PixelVAENetwork` to wrap (e.g. loaded from a `.keras` file); its
         architecture then comes from it.
@@ -239,8 +245,6 @@ class PixelVAE(EncoderDecoderDistribution):
                 and free_bits >= 0):
             raise ValueError(f"free_bits must be a finite number >= 0 (nats per level); got "
                              f"{free_bits!r}.")
-        if likelihood is None:
-            likelihood = "bernoulli" if num_values == 2 else "categorical"
         head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
         latent2_dim = None if num_levels == 1 else int(latent2_dim or latent_dim)
         if network is None:
@@ -368,13 +372,16 @@ class PixelVAE(EncoderDecoderDistribution):
 
     # ---------------------------------------------------------------- bounds
 
-    def _draw(self, images, num, seed):
-        """`num` draws per image of z ~ q(z | x), reparameterized, and their terms.
+    def _draw(self, images, eps1, eps2=None, training=False, seed=None):
+        """Draws of z ~ q(z | x), reparameterized by the given noise, and their terms.
 
         Args:
           images: float32 [B, H, W, C].
-          num: draws per image (int or int32 scalar).
-          seed: a stateless seed [2].
+          eps1: N(0, I) noise of z1, [num, B, d] or [num, 1, d] (the same draw for every
+            image: an image's draws then depend on the noise alone, not on its batch).
+          eps2: the noise of z2 (two levels), [num, B or 1, d2].
+          training: run the networks in training mode (dropout).
+          seed: the stateless seed of the networks' own noise in training (dropout).
 
         Returns:
           A dict of float32 [num, B]: "log_px" log p(x | z1); "log_weight" log p(x | z1)
@@ -383,49 +390,60 @@ class PixelVAE(EncoderDecoderDistribution):
           (two levels); "kl_z2" (two levels) KL(q(z2 | z1) ‖ N(0, I)), analytic given z1.
         """
         network = self._network
-        z1_seed, z2_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-        mean1, stddev1 = network.posterior(images)                                  # [B, d]
-        eps1 = tf.random.stateless_normal(tf.concat([[num], tf.shape(mean1)], 0), seed=z1_seed)
+        mean1, stddev1 = network.posterior(images, training=training)              # [B, d]
         z1 = mean1 + stddev1 * eps1                                               # [num, B, d]
+        rows = tf.shape(z1)[:2]                                                   # [num, B]
         flat_z1 = tf.reshape(z1, [-1, self.latent_dim])                           # [num·B, d]
         log_q = _log_normal_of_noise(eps1, stddev1)                                # [num, B]
+        log_q = tf.broadcast_to(log_q, rows)
         terms = {}
         if self.num_levels == 1:
             log_p = _log_standard_normal(z1)
             terms["kl_z1"] = tf.broadcast_to(_kl_from_standard_normal(mean1, stddev1)[None],
-                                             tf.shape(log_q))
+                                             rows)
         else:
-            rows = tf.shape(log_q)
-            mean2, stddev2 = network.top_posterior(flat_z1)                        # [num·B, d2]
-            eps2 = tf.random.stateless_normal(tf.shape(mean2), seed=z2_seed)
+            shape2 = tf.concat([rows, [network.latent2_dim]], 0)
+            mean2, stddev2 = (tf.reshape(t, shape2) for t in
+                              network.top_posterior(flat_z1, training=training))  # [num, B, d2]
             z2 = mean2 + stddev2 * eps2
-            prior_mean, prior_stddev = network.prior(z2)                          # [num·B, d]
+            prior_mean, prior_stddev = network.prior(tf.reshape(z2, [-1, network.latent2_dim]),
+                                                     training=training)          # [num·B, d]
             log_p1 = tf.reshape(_log_normal(flat_z1, prior_mean, prior_stddev), rows)
-            log_q2 = tf.reshape(_log_normal_of_noise(eps2, stddev2), rows)
+            log_q2 = _log_normal_of_noise(eps2, stddev2)
             terms["kl_z1"] = log_q - log_p1
-            terms["kl_z2"] = tf.reshape(_kl_from_standard_normal(mean2, stddev2), rows)
-            log_p = log_p1 + tf.reshape(_log_standard_normal(z2), rows)
+            terms["kl_z2"] = _kl_from_standard_normal(mean2, stddev2)
+            log_p = log_p1 + _log_standard_normal(z2)
             log_q = log_q + log_q2
-        log_px = self._decoder_log_prob(tf.tile(images, [num, 1, 1, 1]),
-                                        network.decode_map(flat_z1))
-        terms["log_px"] = tf.reshape(log_px, tf.shape(log_q))
+        tiled = tf.tile(images, [rows[0], 1, 1, 1])
+        condition = network.decode_map(flat_z1, training=training)
+        if training:
+            log_px = self._decoder.training_log_prob(tiled, condition, seed=seed)
+        else:
+            log_px = self._decoder_log_prob(tiled, condition)
+        terms["log_px"] = tf.reshape(log_px, rows)
         terms["log_weight"] = terms["log_px"] + log_p - log_q
         return terms
 
+    def _noise(self, num, seed):
+        """Noise for `num` draws shared by every image: (eps1 [num, 1, d], eps2 [num, 1,
+        d2] or None), a function of the stateless `seed` and the draw index only."""
+        z1_seed, z2_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        eps1 = tf.random.stateless_normal([num, 1, self.latent_dim], seed=z1_seed)
+        if self.num_levels == 1:
+            return eps1, None
+        return eps1, tf.random.stateless_normal([num, 1, self._network.latent2_dim],
+                                                seed=z2_seed)
+
     def _kl_names(self):
         return ("kl_z1",) if self.num_levels == 1 else ("kl_z1", "kl_z2")
-
-    def _elbo_terms(self, images, seed):
-        """One draw per image: (−log p(x | z) [B], {level name: KL [B]})."""
-        terms = self._draw(images, 1, seed)
-        return -terms["log_px"][0], {name: terms[name][0] for name in self._kl_names()}
 
     def elbo(self, x, seed=None):
         """The evidence lower bound, single-sample: log p(x | z) − KL, z ~ q(z | x), in nats.
 
         One level: KL(q(z | x) ‖ N(0, I)), analytic. Two levels: KL(q(z2 | z1) ‖ N(0, I))
         analytic, plus log q(z1 | x) − log p(z1 | z2) at the drawn z1, z2 (PixelVAE §3.1).
-        Its expectation is a lower bound on log p(x).
+        Its expectation is a lower bound on log p(x). Every image of the batch uses the
+        same noise draw, so an image's ELBO depends on it and the seed only.
 
         Args:
           x: [..., H, W, C] integers in [0, V).
@@ -440,8 +458,9 @@ class PixelVAE(EncoderDecoderDistribution):
             seed = tfp.random.sanitize_seed(seed, salt="pixelvae_elbo")
 
             def compute():
-                reconstruction, kls = self._elbo_terms(images, seed)
-                return -reconstruction - tf.add_n(list(kls.values()))
+                terms = self._draw(images, *self._noise(1, seed))
+                kl = tf.add_n([terms[name][0] for name in self._kl_names()])
+                return terms["log_px"][0] - kl
 
             value = unless_empty(images, compute, lambda: tf.zeros([0], COMPUTE_DTYPE))
             return tf.reshape(value, batch_shape)
@@ -453,16 +472,17 @@ class PixelVAE(EncoderDecoderDistribution):
 
         (two levels: p(x | z1) p(z1 | z2) p(z2) / (q(z1 | x) q(z2 | z1))), in nats. An
         estimate: a lower bound on log p(x) in expectation, non-decreasing in K, equal to
-        the ELBO's expectation at K = 1 and tight as K → ∞. The K draws are evaluated in
-        passes of max(1, IMPORTANCE_PIXELS // (B·H·W)) draws per image (a
-        `tf.while_loop`), so memory stays bounded for any K; each pass draws from its own
-        fold of the seed.
+        the ELBO's expectation at K = 1 and tight as K → ∞. Draw k of every image uses
+        the same noise, a function of the seed and k only, so an image's estimate does
+        not depend on the batch it comes in (nor on TF Serving's request batching). The
+        draws are evaluated in passes of max(1, IMPORTANCE_PIXELS // (B·H·W)) per image
+        (a `tf.while_loop`), so memory stays bounded for any K.
 
         Args:
           x: [..., H, W, C] integers in [0, V).
           num_samples: K, a Python int >= 1 (default `num_importance_samples`).
           seed: None (a random estimate), an int or a stateless pair; the same stateless
-            seed and batch give the same estimate.
+            seed gives the same estimate of an image.
           conditional_input: must be None (PixelVAE is unconditional).
 
         Returns:
@@ -485,17 +505,28 @@ class PixelVAE(EncoderDecoderDistribution):
         height, width, _ = self._network.image_shape
         per_pass = tf.clip_by_value(IMPORTANCE_PIXELS // (batch * height * width), 1, k)
         num_passes = (k + per_pass - 1) // per_pass
+        eps1, eps2 = self._noise(k, seed)                                  # [K, 1, d], …
 
-        def one_pass(i, total):
-            log_weight = self._draw(images, per_pass,
-                                    tf.random.experimental.stateless_fold_in(seed, i))
-            kept = i * per_pass + tf.range(per_pass) < k                       # the last pass
-            log_weight = tf.where(kept[:, None], log_weight["log_weight"], -np.inf)  # may overrun
-            return i + 1, tf.reduce_logsumexp(tf.concat([total[None], log_weight], 0), 0)
+        def one_pass(i, log_weights):
+            draws = tf.range(i * per_pass, tf.minimum((i + 1) * per_pass, k))
+            noise = [tf.gather(eps1, draws)] + ([] if eps2 is None else [tf.gather(eps2, draws)])
+            terms = self._draw(images, *noise)
+            return i + 1, log_weights.scatter(draws, terms["log_weight"])
 
-        _, total = tf.while_loop(lambda i, _: i < num_passes, one_pass,
-                                 (tf.constant(0), tf.fill([batch], -np.inf)))
-        return total - math.log(k)
+        _, log_weights = tf.while_loop(
+            lambda i, _: i < num_passes, one_pass,
+            (tf.constant(0), tf.TensorArray(COMPUTE_DTYPE, size=k, element_shape=[None])))
+        return tf.reduce_logsumexp(log_weights.stack(), axis=0) - math.log(k)     # [B]
+
+    @property
+    def evaluation_metric(self):
+        """"nll_bound_iwae_k{K}": the trainer reports −`log_prob` with K =
+        `num_importance_samples`, an upper bound on the NLL in expectation (not the NLL)."""
+        return f"nll_bound_iwae_k{self._num_importance_samples}"
+
+    def evaluation_log_prob(self, x, conditional_input=None, seed=None):
+        """`log_prob(x, seed=seed)`: the importance-weighted estimate, [...] nats."""
+        return self.log_prob(x, seed=seed, conditional_input=conditional_input)
 
     # ---------------------------------------------------------------- training
 
@@ -510,24 +541,38 @@ class PixelVAE(EncoderDecoderDistribution):
 
         - "loss": mean reconstruction + β · Σ_levels KL_eff, β = min(1, step /
           kl_warmup_steps) (1 when kl_warmup_steps = 0 or step is None), KL_eff =
-          max(free_bits, batch-mean KL of the level) (free bits, Kingma et al. 2016),
-          or the batch-mean KL itself when free_bits = 0;
+          max(free_bits, KL of the level averaged over the global batch) (free bits,
+          Kingma et al. 2016), or the mean KL itself when free_bits = 0;
         - "elbo": mean ELBO (β = 1, no free bits), "reconstruction": mean −log p(x | z),
           "kl": mean total KL, with two levels "kl_z1" and "kl_z2", and "kl_weight": β.
 
-        One draw z ~ q(z | x) per image from `seed` (reparameterized; see `elbo`).
-        `conditional_input` must be None.
+        One draw z ~ q(z | x) per image (reparameterized; see `elbo`), its noise drawn
+        by `tfar.replicas` from `seed`, and the networks run in training mode. Under a
+        `tf.distribute` strategy each replica returns its share and the trainer averages
+        them: free bits compare λ with the global batch's KL (`tfar.replicas.
+        global_mean`) and each replica's term is its own KL where that exceeds λ, else λ,
+        so the mean over replicas, and its gradient, are those of one replica holding
+        the whole batch, for any number of replicas. `conditional_input` must be None.
         """
         self._check_conditional(conditional_input)
         with tf.name_scope(f"{self.name}/training_terms"):
             images, _ = self._images(x)
-            reconstruction, kls = self._elbo_terms(
-                images, tfp.random.sanitize_seed(seed, salt="pixelvae_training"))
-            reconstruction = tf.reduce_mean(reconstruction)
-            kls = {name: tf.reduce_mean(kl) for name, kl in kls.items()}
+            seed = tfp.random.sanitize_seed(seed, salt="pixelvae_training")
+            z1_seed, z2_seed, network_seed = tf.unstack(
+                tf.random.experimental.stateless_split(seed, 3))
+            batch = tf.shape(images)[0]
+            eps1 = replicas.normal([batch, self.latent_dim], z1_seed)[None]
+            eps2 = (None if self.num_levels == 1 else
+                    replicas.normal([batch, self._network.latent2_dim], z2_seed)[None])
+            draw = self._draw(images, eps1, eps2, training=True, seed=network_seed)
+            reconstruction = -tf.reduce_mean(draw["log_px"])
+            kls = {name: tf.reduce_mean(draw[name]) for name in self._kl_names()}
             kl = tf.add_n(list(kls.values()))
-            effective = (tf.add_n([tf.maximum(self._free_bits, value) for value in kls.values()])
-                         if self._free_bits > 0 else kl)
+            effective = kl
+            if self._free_bits > 0:
+                effective = tf.add_n([
+                    tf.where(replicas.global_mean(value) > self._free_bits, value,
+                             self._free_bits) for value in kls.values()])
             kl_weight = self._kl_weight(step)
             terms = {"loss": reconstruction + kl_weight * effective,
                      "elbo": -(reconstruction + kl), "reconstruction": reconstruction,
@@ -576,8 +621,8 @@ class PixelVAE(EncoderDecoderDistribution):
 
     def serving_signatures(self):
         """The export endpoints beyond the standard "sample": name -> (function, input
-        specs). Estimates use the fixed seed (0, 0), so a request always gets the same
-        answer (the draws of an image depend on its row in the batch).
+        specs). Estimates use the fixed seed (0, 0), so an image always gets the same
+        answer, whatever else shares its request (or TF Serving's batch).
 
         - "log_prob": images [B, H, W, C] -> {"log_prob_iwae_k{K}": [B]}, K =
           `num_importance_samples` (`log_prob`);

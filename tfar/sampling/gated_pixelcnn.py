@@ -169,7 +169,7 @@ class GatedPixelCNNSampler(Sampler):
         (hidden, hidden_bias), (output, output_bias) = self._outputs
         y = tf.nn.relu(tf.add_n(skips))
         y = tf.nn.relu(tf.nn.bias_add(tf.matmul(y, hidden), hidden_bias))
-        y = tf.nn.bias_add(tf.matmul(y, output), output_bias)                 # [n, S·P]
+        y = tf.nn.bias_add(tf.matmul(tf.cast(y, output.dtype), output), output_bias)  # [n, S·P]
         params = tf.reshape(y, [-1, per_pixel, network.params_size])
         if per_pixel > 1:
             params = tf.gather(params, tf.reshape(sub, [1]), axis=1)

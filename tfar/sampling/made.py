@@ -101,6 +101,7 @@ class MADESampler(Sampler):
         else:
             h = self._features(x)
         dims = units[:, 0]
+        h = tf.cast(h, self._output_columns.dtype)   # the output layer computes in float32
         params = (tf.reduce_sum(h[:, :, None] * tf.gather(self._output_columns, dims), axis=1)
                   + tf.gather(self._output_bias, dims))                              # [n, P]
         if self._direct_columns is not None:

@@ -7,7 +7,6 @@ worker must call save) without writing into the chief's directory.
 """
 
 import os
-import shutil
 
 import tensorflow as tf
 
@@ -26,12 +25,17 @@ class Checkpoints:
       chief: False on non-chief workers: they save to a scratch directory removed after
         each save.
       task: the task name of a non-chief worker (names the scratch directory).
+      check_finite: () -> bool, whether every variable to be saved is finite; `save`
+        refuses to write a checkpoint when it is False, so a NaN never becomes the
+        "last good" checkpoint.
     """
 
-    def __init__(self, directory, checkpoint, max_to_keep=3, chief=True, task=""):
+    def __init__(self, directory, checkpoint, max_to_keep=3, chief=True, task="",
+                 check_finite=None):
         self.directory = directory
         self.chief = chief
         self.checkpoint = checkpoint
+        self._check_finite = check_finite
         target = directory if chief else os.path.join(directory, f"scratch_{task or 'worker'}")
         self.manager = tf.train.CheckpointManager(checkpoint, target, max_to_keep=max_to_keep)
 
@@ -72,10 +76,35 @@ class Checkpoints:
         state = tf.train.get_checkpoint_state(self.directory)
         return list(state.all_model_checkpoint_paths) if state else []
 
+    def holds(self, path, name):
+        """Whether checkpoint `path` holds the variable the checkpoint saves as `name`
+        (a top-level attribute of the `tf.train.Checkpoint`)."""
+        return any(key.split("/")[0] == name for key, _ in tf.train.list_variables(path))
+
     def save(self, step):
-        """Writes checkpoint `ckpt-<step>`; returns its prefix (the chief's) or None."""
+        """Writes checkpoint `ckpt-<step>`; returns its prefix (the chief's) or None.
+
+        Raises:
+          FloatingPointError: a variable to save is NaN or infinite (nothing written).
+        """
+        if self._check_finite is not None and not self._check_finite():
+            raise FloatingPointError(
+                f"The weights or optimizer state are not finite at step {step}; stopped "
+                "without saving. " + (f"The last good checkpoint is {self.latest}"
+                                      if self.latest else "No checkpoint was written yet") +
+                ". Lower config.train.learning_rate or set config.train.grad_clip_norm and "
+                "rerun (it resumes from the last checkpoint), or pass "
+                "--restore_from=<an older one>.")
         path = self.manager.save(checkpoint_number=int(step))
         if not self.chief:
-            shutil.rmtree(self.manager.directory, ignore_errors=True)
+            _remove_tree(self.manager.directory)
             return None
         return path
+
+
+def _remove_tree(directory):
+    """Removes `directory` (any `tf.io.gfile` path), if it is there."""
+    try:
+        tf.io.gfile.rmtree(directory)
+    except tf.errors.NotFoundError:
+        pass

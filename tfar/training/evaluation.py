@@ -1,7 +1,9 @@
-"""Test-split likelihood and sample grids.
+"""Test-split figures and sample grids.
 
-NLL is reported in nats per image and in bits per dimension, nats / (D · ln 2), averaged
-over the whole split (DESIGN.md, Conventions).
+A model's evaluation metric (its NLL, or the figure it names: PixelVAE's importance-
+weighted bound, the auto-encoder's reconstruction NLL) is reported in nats per image and
+in bits per dimension, nats / (D · ln 2), averaged over the whole split (DESIGN.md,
+Conventions).
 """
 
 import math
@@ -11,32 +13,51 @@ import tensorflow as tf
 from PIL import Image
 
 
-def evaluate(distribution, batches, conditional_fn=None):
-    """Mean test NLL over every image of `batches`.
+def evaluate(distribution, batches, conditional_fn=None, seed=0):
+    """The mean of the model's evaluation metric over every image of `batches`.
+
+    What is averaged is `distribution.evaluation_log_prob` (negated): log p(x) for a
+    likelihood model, so the metric is its NLL; a model whose figure is something else
+    (a bound, a reconstruction term) names it in `distribution.evaluation_metric`.
 
     Args:
       distribution: a tfar distribution.
       batches: a dataset of (images [B, H, W, C], labels [B]).
       conditional_fn: labels -> conditional_input, for conditional models.
+      seed: int, the stateless seed of a stochastic estimate (every batch gets the same
+        seed: an image's estimate depends on it and its seed only, not on its batch).
 
     Returns:
-      {"nll_nats": float, "bits_per_dim": float, "num_images": int}.
+      {"metric": name, "nats": float, "bits_per_dim": float, "num_images": int}: nats
+      per image and nats / (D · ln 2).
     """
+    seed = tf.constant([int(seed), 0], tf.int32)
+
     @tf.function
-    def batch_nll(images, labels):
+    def batch_total(images, labels):
         kwargs = {"conditional_input": conditional_fn(labels)} if conditional_fn else {}
-        return -tf.reduce_sum(tf.cast(distribution.log_prob(images, **kwargs), tf.float64))
+        log_probs = distribution.evaluation_log_prob(images, seed=seed, **kwargs)
+        return -tf.reduce_sum(tf.cast(log_probs, tf.float64))
 
     total, count = 0.0, 0
     for images, labels in batches:
-        total += float(batch_nll(images, labels))
+        total += float(batch_total(images, labels))
         count += int(images.shape[0])
     if count == 0:
         raise ValueError("The test split is empty.")
     nats = total / count
     num_dims = int(np.prod(distribution.event_shape))
-    return {"nll_nats": nats, "bits_per_dim": nats / (num_dims * math.log(2)),
-            "num_images": count}
+    return {"metric": distribution.evaluation_metric, "nats": nats,
+            "bits_per_dim": nats / (num_dims * math.log(2)), "num_images": count}
+
+
+def metric_keys(metric):
+    """The metrics.json keys of an evaluation metric's nats and bits/dim: "test_nll_nats"
+    and "test_bits_per_dim" for the NLL, "test_<metric>_nats" and
+    "test_<metric>_bits_per_dim" for any other figure."""
+    if metric == "nll":
+        return "test_nll_nats", "test_bits_per_dim"
+    return f"test_{metric}_nats", f"test_{metric}_bits_per_dim"
 
 
 def image_grid(images, num_values, columns=8, min_size=64):
@@ -64,5 +85,6 @@ def image_grid(images, num_values, columns=8, min_size=64):
 
 
 def write_png(grid, path):
-    """Writes a uint8 [H, W, 1|3] picture as PNG."""
-    Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(path)
+    """Writes a uint8 [H, W, 1|3] picture as PNG to `path` (any `tf.io.gfile` path)."""
+    with tf.io.gfile.GFile(path, "wb") as f:
+        Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(f, format="PNG")

@@ -31,7 +31,6 @@ Workdir layout:
 import dataclasses
 import json
 import os
-import shutil
 import sys
 import time
 import uuid
@@ -42,6 +41,7 @@ import tensorflow as tf
 from absl import logging
 
 import tfar.export
+from tfar.export import saved_model
 from tfar.training import builders, evaluation, input_pipeline
 from tfar.training.checkpoints import Checkpoints
 from tfar.training.interrupts import Interrupted, PreemptionWatcher, StopSignals, is_multi_worker
@@ -120,12 +120,21 @@ def _run(config, workdir, strategy, chief, restore_from, start_time, stop):
         _write_json(config.to_dict(), os.path.join(workdir, "config.json"))
     checkpoints = Checkpoints(os.path.join(workdir, "checkpoints"),
                               tf.train.Checkpoint(network=run.distribution.network,
-                                                  optimizer=run.optimizer),
-                              config.train.keep_checkpoints, chief, task_name(strategy))
+                                                  optimizer=run.optimizer,
+                                                  step=run.counters.step,
+                                                  skipped_steps=run.counters.skipped),
+                              config.train.keep_checkpoints, chief, task_name(strategy),
+                              check_finite=run.all_finite)
     restored = checkpoints.restore(restore_from)
-    step = int(run.optimizer.iterations.numpy())
+    if restored and not checkpoints.holds(restored, "step"):
+        # Written before the trainer counted its own steps: every step had been applied.
+        run.counters.step.assign(run.optimizer.iterations)
+    step = int(run.counters.step.numpy())
     if restored:
         logging.info("Resumed from checkpoint %s at step %d.", restored, step)
+        if int(run.counters.skipped.numpy()):
+            logging.info("%d of the %d steps so far were skipped (non-finite gradients).",
+                         int(run.counters.skipped.numpy()), step)
     logging.info("%s on %s %s: event shape %s, %d values, %d parameters, %d replica(s).",
                  type(run.distribution).__name__, config.data.source,
                  run.data_config.train_split, run.event_shape, run.num_values,
@@ -151,6 +160,7 @@ def _run(config, workdir, strategy, chief, restore_from, start_time, stop):
     result.update(
         train_loss=trained.terms.get("loss"),
         train_terms=trained.terms,
+        skipped_steps=int(run.counters.skipped.numpy()),
         ema=config.train.ema_decay > 0,
         train_images_per_second=trained.images_per_second,
         peak_gpu_memory_bytes=_peak_gpu_memory(),
@@ -179,6 +189,26 @@ class _Run:
     num_values: int
     num_classes: object       # labels of a class-conditional model, else None
     conditional_fn: object    # labels -> conditional_input, or None
+    counters: object          # the trainer's step and skipped-step counters
+    all_finite: object        # () -> whether every saved variable is finite
+
+
+class _Counters:
+    """The trainer's own step count and skipped-step count, checkpointed with the run.
+
+    `step` counts training steps taken, applied or not: it names checkpoints
+    (`ckpt-<step>`), seeds step `step`'s randomness and places the batch stream, so a
+    resumed run continues exactly where an uninterrupted one would be. The optimizer's
+    `iterations` counts *applied* updates (the learning-rate schedule's clock); under
+    mixed_float16 a `LossScaleOptimizer` skips the update of a step with non-finite
+    gradients (and lowers its loss scale), and `skipped` counts those steps."""
+
+    def __init__(self):
+        aggregation = tf.VariableAggregation.ONLY_FIRST_REPLICA
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step",
+                                aggregation=aggregation)
+        self.skipped = tf.Variable(0, dtype=tf.int64, trainable=False, name="skipped_steps",
+                                   aggregation=aggregation)
 
 
 @dataclasses.dataclass
@@ -202,14 +232,22 @@ def _build(config, strategy):
         optimizer = builders.build_optimizer(config.train)
         variables = distribution.network.trainable_variables
         optimizer.build(variables)
+        counters = _Counters()
     num_replicas = strategy.num_replicas_in_sync
     if config.train.batch_size % num_replicas:
         raise ValueError(f"config.train.batch_size {config.train.batch_size} must be a multiple "
                          f"of the number of replicas, {num_replicas}.")
     conditional_fn = ((lambda labels: tf.one_hot(labels, num_classes)) if conditioning
                       else None)
+    saved = [v for v in distribution.network.variables + optimizer.variables
+             if tf.as_dtype(v.dtype).is_floating]
+
+    @tf.function
+    def all_finite():
+        return tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in saved])
+
     return _Run(distribution, optimizer, variables, data_config, event_shape, num_values,
-                num_classes, conditional_fn)
+                num_classes, conditional_fn, counters, lambda: bool(all_finite()))
 
 
 def _train(run, config, strategy, step, checkpoints, writer, stop, stop_if_signalled):
@@ -219,33 +257,45 @@ def _train(run, config, strategy, step, checkpoints, writer, stop, stop_if_signa
     train_config, distribution, optimizer = config.train, run.distribution, run.optimizer
     variables, num_replicas, total = run.variables, strategy.num_replicas_in_sync, config.train.steps
 
-    def replica_step(images, labels):
-        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
-        seed = tf.stack([tf.constant(train_config.seed, tf.int32),
-                         tf.cast(optimizer.iterations, tf.int32) * num_replicas + replica])
+    counters = run.counters
+
+    def replica_step(images, labels, step):
+        # Every replica gets the step's seed: a model draws each example's noise through
+        # `tfar.replicas`, the same for any number of replicas.
+        seed = tf.stack([tf.constant(train_config.seed, tf.int32), tf.cast(step, tf.int32)])
         with tf.GradientTape() as tape:
             terms = distribution.training_terms(
                 images, conditional_input=run.conditional_fn(labels) if run.conditional_fn
-                else None, seed=seed, step=optimizer.iterations)
+                else None, seed=seed, step=step)
             terms = {k: tf.cast(v, tf.float32) / num_replicas for k, v in terms.items()}
             scaled_loss = optimizer.scale_loss(terms["loss"])
         optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables))
         return terms
 
     def global_step(iterator):
+        """One training step: (the terms summed over replicas, 1 if the optimizer skipped
+        the update (non-finite gradients under a LossScaleOptimizer), else 0)."""
         images, labels = next(iterator)
-        per_replica = strategy.run(replica_step, args=(images, labels))
-        return {k: strategy.reduce("SUM", v, axis=None) for k, v in per_replica.items()}
+        step, applied = counters.step.read_value(), _read(optimizer.iterations)
+        per_replica = strategy.run(replica_step, args=(images, labels, step))
+        terms = {k: strategy.reduce("SUM", v, axis=None) for k, v in per_replica.items()}
+        skipped = 1 - (_read(optimizer.iterations) - applied)
+        counters.step.assign_add(1)
+        counters.skipped.assign_add(skipped)
+        return terms, skipped
 
     @tf.function
     def train_loop(iterator, num_steps):  # num_steps >= 1
         # The first step runs before the loop: it tells which terms the model logs.
+        terms, skipped = global_step(iterator)
         arrays = {k: tf.TensorArray(tf.float32, size=num_steps).write(0, v)
-                  for k, v in global_step(iterator).items()}
+                  for k, v in terms.items()}
+        skips = tf.TensorArray(tf.int64, size=num_steps).write(0, skipped)
         for i in tf.range(1, num_steps):
-            terms = global_step(iterator)
+            terms, skipped = global_step(iterator)
             arrays = {k: arrays[k].write(i, terms[k]) for k in arrays}
-        return {k: a.stack() for k, a in arrays.items()}
+            skips = skips.write(i, skipped)
+        return {k: a.stack() for k, a in arrays.items()}, skips.stack()
 
     history, timed_seconds, timed_steps, first_loop = {}, 0.0, 0, True
     watcher = None
@@ -267,9 +317,13 @@ def _train(run, config, strategy, step, checkpoints, writer, stop, stop_if_signa
                         batches.epoch(epoch, offset)))
                 n = min(_loop_length(step, total, train_config), batches.steps_per_epoch - offset)
                 began = time.perf_counter()
-                terms = {k: v.numpy() for k, v in train_loop(iterator, tf.constant(n)).items()}
+                terms, skips = train_loop(iterator, tf.constant(n))
+                terms, skips = {k: v.numpy() for k, v in terms.items()}, skips.numpy()
                 seconds = time.perf_counter() - began
                 _check_finite(terms["loss"], step, checkpoints)
+                for skipped_step in step + 1 + np.flatnonzero(skips):
+                    logging.warning("Step %d skipped: non-finite gradients (the loss scale "
+                                    "was lowered).", skipped_step)
                 if not first_loop:  # the first loop also traces the step: not timed
                     timed_steps, timed_seconds = timed_steps + n, timed_seconds + seconds
                 first_loop = False
@@ -283,6 +337,7 @@ def _train(run, config, strategy, step, checkpoints, writer, stop, stop_if_signa
                         tf.summary.scalar(f"train/{name}", float(np.mean(values)))
                     tf.summary.scalar("train/steps_per_second", n / seconds)
                     tf.summary.scalar("train/images_per_second", n * train_config.batch_size / seconds)
+                    tf.summary.scalar("train/skipped_steps", int(counters.skipped.numpy()))
                 if step - logged_at >= train_config.log_every or step == total:
                     logging.info("step %d/%d: %s, %.1f steps/s", step, total, ", ".join(
                         f"{k} {np.mean(v):.4f}" for k, v in history.items()), n / seconds)
@@ -300,6 +355,11 @@ def _train(run, config, strategy, step, checkpoints, writer, stop, stop_if_signa
             watcher.close()
     return _Trained(step, {k: float(np.mean(v)) for k, v in history.items()},
                     timed_steps * train_config.batch_size / timed_seconds if timed_steps else None)
+
+
+def _read(variable):
+    """A Keras or TF variable's value now, as an int64 tensor."""
+    return tf.cast(tf.convert_to_tensor(variable), tf.int64)
 
 
 def _chief_tty(strategy):
@@ -329,11 +389,14 @@ def _evaluate_and_export(run, config, workdir, chief, step, writer, stop_if_sign
         run.optimizer.finalize_variable_values(run.variables)
     test_batches = input_pipeline.test_batches(run.data_config, config.eval.batch_size,
                                                config.train.seed)
-    metrics = evaluation.evaluate(distribution, test_batches, run.conditional_fn)
-    logging.info("Test NLL at step %d: %.4f nats per image, %.4f bits/dim (%d images).", step,
-                 metrics["nll_nats"], metrics["bits_per_dim"], metrics["num_images"])
-    result = {"step": step, "test_nll_nats": metrics["nll_nats"],
-              "test_bits_per_dim": metrics["bits_per_dim"]}
+    metrics = evaluation.evaluate(distribution, test_batches, run.conditional_fn,
+                                  seed=config.eval.seed)
+    logging.info("Test %s at step %d: %.4f nats per image, %.4f bits/dim (%d images).",
+                 metrics["metric"], step, metrics["nats"], metrics["bits_per_dim"],
+                 metrics["num_images"])
+    nats_key, bits_key = evaluation.metric_keys(metrics["metric"])
+    result = {"step": step, "test_metric": metrics["metric"], nats_key: metrics["nats"],
+              bits_key: metrics["bits_per_dim"]}
     if not chief:
         return result
     result["test_images"] = metrics["num_images"]
@@ -354,8 +417,8 @@ def _evaluate_and_export(run, config, workdir, chief, step, writer, stop_if_sign
         grids[name] = evaluation.image_grid(rows.reshape((-1,) + rows.shape[2:]),
                                             run.num_values, columns=rows.shape[1])
     with writer.as_default(step=step):
-        tf.summary.scalar("test/nll_nats", metrics["nll_nats"])
-        tf.summary.scalar("test/bits_per_dim", metrics["bits_per_dim"])
+        tf.summary.scalar(nats_key.replace("test_", "test/", 1), metrics["nats"])
+        tf.summary.scalar(bits_key.replace("test_", "test/", 1), metrics["bits_per_dim"])
         for name, grid in grids.items():
             evaluation.write_png(grid, os.path.join(workdir, f"{name}.png"))
             tf.summary.image(name, grid[None].astype(np.float32) / 255.0)
@@ -366,7 +429,7 @@ def _evaluate_and_export(run, config, workdir, chief, step, writer, stop_if_sign
     if config.export.enabled:
         _remove_unfinished_exports(os.path.join(workdir, "export"))
         export_path = os.path.join(workdir, "export", str(step))
-        if tf.io.gfile.exists(export_path):
+        if saved_model.is_complete(export_path):
             logging.info("Export %s already exists; not exporting again.", export_path)
         else:
             export_path = tfar.export.export(distribution, os.path.join(workdir, "export"),
@@ -379,11 +442,14 @@ def _evaluate_and_export(run, config, workdir, chief, step, writer, stop_if_sign
 def _remove_unfinished_exports(export_dir):
     """Removes the temporary directories of exports killed before their final rename
     (`export_dir/.tmp-*`, which TF Serving ignores)."""
-    if not os.path.isdir(export_dir):
+    if not tf.io.gfile.isdir(export_dir):
         return
-    for name in os.listdir(export_dir):
+    for name in tf.io.gfile.listdir(export_dir):
         if name.startswith(".tmp-"):
-            shutil.rmtree(os.path.join(export_dir, name), ignore_errors=True)
+            try:
+                tf.io.gfile.rmtree(os.path.join(export_dir, name.rstrip("/")))
+            except tf.errors.NotFoundError:
+                pass
 
 
 def _peak_gpu_memory():
