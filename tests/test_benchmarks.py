@@ -57,10 +57,23 @@ def test_pixelcnn_vs_tfp_reports_both_models(tmp_path):
                                      "sample_seconds_tfar_over_tfp"}
 
 
+def test_ensembles_benchmark_prints_old_and_new_paths_and_ratios():
+    out = run(["benchmarks/ensembles.py", "--num_dims=12", "--hidden_units=8",
+               "--num_orderings=3", "--num_masks=3", "--batch_sizes=2,5", "--rounds=2"])
+    lines = [line for line in out.splitlines() if "old/new time ratio:" in line]
+    assert [line.split(",")[0] for line in lines] == ["NADE", "MADE"] * 2
+    assert all("batch 2:" in line for line in lines[:2]) and "batch 5:" in lines[3]
+    assert "W x per order" in lines[0] and "W x once" in lines[0]
+    assert "1 mask set at a time" in lines[1] and "3 at a time" in lines[1]
+    for line in lines:  # the two paths compute the same log-probs
+        assert float(line.rsplit(" ", 1)[1]) < 1e-4
+
+
 def test_made_large_reports_memory_beside_constant_masks():
     out = run(["benchmarks/made_large.py", "--num_dims=20", "--hidden_units=30",
                "--num_masks=3", "--batch_size=2"])
     assert "3 masks" in out and "peak resident memory" in out and "ensemble log_prob" in out
+    assert "mask sets at a time: 3" in out
 
 
 @pytest.mark.slow  # 100 s: eleven processes

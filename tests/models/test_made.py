@@ -174,3 +174,41 @@ def test_sampling_runs_each_mask_set_on_its_own_rows(index):
         d._params_of_components(x, c, components).numpy(),
         AutoregressiveDistribution._params_of_components(d, x, c, components).numpy(),
         rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("index", [4, 5, 10], ids=[OPTIONS[i][0] for i in (4, 5, 10)])
+def test_mask_sets_in_parallel_give_the_sequential_log_prob(index):
+    """The ensemble log-prob is the same whether its mask sets run one at a time (the
+    memory-bound mode) or several at once (compiled: eagerly a map_fn runs them in turn)."""
+    sequential = make({**OPTIONS[index][1], "parallel_mask_sets": 1})
+    checks.randomize_weights(sequential, seed=index)
+    x = checks.all_configurations(sequential)[:40]
+    c = checks.condition_for(sequential)
+    c = None if c is None else np.broadcast_to(c, (40,) + c.shape)
+    expected = tf.function(sequential.log_prob)(x, conditional_input=c).numpy()
+    assert sequential.network.mask_sets_at_once == 1
+    for parallel_mask_sets in (2, "auto"):
+        d = make({**OPTIONS[index][1], "parallel_mask_sets": parallel_mask_sets})
+        d.network.set_weights(sequential.network.get_weights())
+        assert d.network.mask_sets_at_once == (2 if parallel_mask_sets == 2 else d.num_masks)
+        np.testing.assert_allclose(tf.function(d.log_prob)(x, conditional_input=c).numpy(),
+                                   expected, rtol=1e-6, atol=1e-6)
+
+
+def test_auto_parallel_mask_sets_keeps_the_largest_made_one_at_a_time():
+    """"auto" bounds the masked kernels in flight: the paper's largest MADE (two layers of
+    8,000 units, 32 masks; 0.6 GB of masks and masked kernels per set) runs one set at a
+    time, a 500-unit one all 8 at once. Networks only, never built (no weights)."""
+    from tfar.layers.masked import made_degrees
+    largest = MADENetwork(784, 2, 1, made_degrees(784, (8000, 8000), "left_to_right", "random",
+                                                  32, seed=0))
+    assert largest.mask_sets_at_once == 1
+    small = MADENetwork(784, 2, 1, made_degrees(784, (500,), "random", "equal", 8, seed=0))
+    assert small.mask_sets_at_once == 8
+    assert MADENetwork.from_config(small.get_config()).mask_sets_at_once == 8
+    degrees = made_degrees(6, (12,), "random", "equal", 3, seed=0)
+    assert MADENetwork(6, 2, 1, degrees, parallel_mask_sets="2").mask_sets_at_once == 2
+    assert MADENetwork(6, 2, 1, degrees, parallel_mask_sets=10).mask_sets_at_once == 3
+    for bad in (0, "many", None):
+        with pytest.raises(ValueError, match="parallel_mask_sets must be"):
+            MADENetwork(6, 2, 1, degrees, parallel_mask_sets=bad)

@@ -156,3 +156,18 @@ def test_cached_sampling_of_a_conditional_nade_under_mixed_precision():
     finally:
         keras.mixed_precision.set_global_policy("float32")
     assert s.shape == (4, 6) and set(np.unique(s)) <= {0.0, 1.0, 2.0}
+
+
+@pytest.mark.parametrize("index", [2, 4, 5], ids=[IDS[i] for i in (2, 4, 5)])
+def test_shared_contributions_give_each_orders_params(index):
+    """`call` computes W x once for all K orders; each order's params equal those of
+    `conditionals` under that order alone (which computes W x itself)."""
+    d = tfar.NADE(**OPTIONS[index][1])
+    checks.randomize_weights(d, seed=index, scale=1.0)
+    x = checks.all_configurations(d)[:40].reshape(40, -1)
+    c = checks.condition_for(d)
+    c = None if c is None else np.broadcast_to(c, (40,) + c.shape)
+    per_order = np.stack([d.network.conditionals(x, tf.constant(o, tf.int32), c).numpy()
+                          for o in d.orderings])
+    np.testing.assert_allclose(d.network(x, conditional_input=c).numpy(), per_order,
+                               rtol=1e-6, atol=1e-6)

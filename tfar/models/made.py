@@ -24,6 +24,10 @@ from tfar.sampling.made import made_sampler
 from tfar.schedule import GenerationSchedule
 from tfar.registry import register
 
+# "auto" runs as many of an ensemble's mask sets at once as keep the masks and masked
+# kernels they form together under this many bytes (`parallel_mask_sets`).
+PARALLEL_MASK_BYTES = 256 * 2**20
+
 
 @keras.saving.register_keras_serializable(package="tfar")
 class MADENetwork(AutoregressiveNetwork):
@@ -43,10 +47,13 @@ class MADENetwork(AutoregressiveNetwork):
       activation: hidden activation.
       conditional_size: size of the flattened conditional input, connected unmasked to
         every hidden layer and to the output; None for an unconditional model.
+      parallel_mask_sets: how many of the M mask sets the ensemble pass (`call` without a
+        `mask_index`) runs at once, an int >= 1 or "auto" (`mask_sets_at_once`).
     """
 
     def __init__(self, num_dims, num_values, params_size, degrees, direct_connections=False,
-                 column_blocks="auto", activation="relu", conditional_size=None, **kwargs):
+                 column_blocks="auto", activation="relu", conditional_size=None,
+                 parallel_mask_sets="auto", **kwargs):
         super().__init__(num_dims, num_values, params_size, conditional_size=conditional_size,
                          **kwargs)
         self.degrees = [np.atleast_2d(np.asarray(d, dtype=np.int64)) for d in degrees]
@@ -79,6 +86,36 @@ class MADENetwork(AutoregressiveNetwork):
              for i, layer in enumerate(self.hidden_layers + [self.output_layer])]
             if self.conditional_size is not None else None)
         self.hidden_activation = keras.activations.get(activation)
+        self.parallel_mask_sets = parallel_mask_sets
+        self.mask_sets_at_once = self._mask_sets_at_once(parallel_mask_sets)
+
+    def _mask_sets_at_once(self, parallel_mask_sets):
+        """The int that `parallel_mask_sets` means, in [1, M].
+
+        Masks are formed in the graph so that no [M, n_in, n_out] array ever exists; each
+        mask set in flight still forms its own float masks and masked kernels (as many
+        values as the stored kernels, `MaskedDense.blocks`) and activations
+        (B · (hidden units + D · P) values). "auto" runs as many sets at once as keep
+        those masks and kernels under PARALLEL_MASK_BYTES (256 MiB): all M for small
+        models, where independent sets running in parallel save per-op overhead
+        (`benchmarks/ensembles.py`); one at a time for the paper's largest MADE (two
+        layers of 8,000 units: 0.6 GB per set by this count), whose matmuls already fill
+        the cores: there 4 at once raised the measured peak from 1.69 to 2.44 GB for no
+        speed-up (`benchmarks/made_large.py --parallel_mask_sets 4`).
+        """
+        if parallel_mask_sets == "auto":
+            weights = sum((b - a) * (hi - lo)
+                          for layer in self.hidden_layers + [self.output_layer, self.direct_layer]
+                          if layer is not None for a, b, lo, hi in layer.blocks)
+            return int(np.clip(PARALLEL_MASK_BYTES // (2 * 4 * weights), 1, self.num_masks))
+        try:  # an int, or its string from a command-line override
+            count = int(parallel_mask_sets)
+        except (TypeError, ValueError):
+            count = 0
+        if count < 1:
+            raise ValueError(f"parallel_mask_sets must be an int >= 1 or 'auto'; got "
+                             f"{parallel_mask_sets!r}.")
+        return min(count, self.num_masks)
 
     def build(self, input_shape):
         """Creates every variable from the input shape [B, D] (so Keras can reload it)."""
@@ -99,8 +136,10 @@ class MADENetwork(AutoregressiveNetwork):
         gradients with respect to the input); returns params [M', B, D, P]. MADE has no
         dropout: `training` and `seed` change nothing.
 
-        With M > 1 and no `mask_index`, the M mask sets run one after another (a
-        `tf.map_fn`), so memory holds one masked kernel at a time, not M."""
+        With M > 1 and no `mask_index`, the M mask sets run in a `tf.map_fn`,
+        `mask_sets_at_once` of them in parallel (`parallel_iterations`; in a compiled
+        graph: eagerly they run one after another), so memory holds that many sets'
+        masked kernels at a time, not M."""
         del training, seed
         if not encoded:
             inputs = encode_values(inputs, self.num_values)
@@ -110,10 +149,10 @@ class MADENetwork(AutoregressiveNetwork):
             flat = tf.reshape(conditional_input, [tf.shape(inputs)[0], self.conditional_size])
             conditional_terms = [layer(flat) for layer in self.conditional_layers]
         if mask_index is None and self.num_masks > 1:
-            outputs = tf.map_fn(
+            outputs = tf.map_fn(  # (eagerly map_fn runs in turn, and warns of more)
                 lambda m: self._masked_pass(features, conditional_terms, m),
                 tf.range(self.num_masks), fn_output_signature=self.output_layer.compute_dtype,
-                parallel_iterations=1)
+                parallel_iterations=1 if tf.executing_eagerly() else self.mask_sets_at_once)
         else:
             outputs = self._masked_pass(features, conditional_terms, mask_index)[None]
         return tf.reshape(outputs, [-1, tf.shape(inputs)[0], self.num_dims, self.params_size])
@@ -144,7 +183,8 @@ class MADENetwork(AutoregressiveNetwork):
                       degrees=[d.tolist() for d in self.degrees],
                       direct_connections=self.direct_connections,
                       column_blocks=self.column_blocks, activation=self.activation,
-                      conditional_size=self.conditional_size)
+                      conditional_size=self.conditional_size,
+                      parallel_mask_sets=self.parallel_mask_sets)
         return config
 
 
@@ -172,6 +212,9 @@ class MADE(AutoregressiveDistribution):
         staircase mask (left-to-right / right-to-left orders) into column blocks that skip
         its zero corner, about 100 units each; 1 keeps one dense kernel (`MaskedDense`).
       activation: hidden activation.
+      parallel_mask_sets: how many mask sets the ensemble `log_prob` runs at once (an int,
+        or "auto": all M unless their masked kernels would pass 256 MiB; see
+        `MADENetwork`). 1 holds one set's masked kernels at a time.
       likelihood: "bernoulli" or "categorical" (default: Bernoulli iff num_values == 2).
       conditional_shape: shape of a conditional input (e.g. (10,) for one-hot labels).
       seed: int seed for drawing orderings and degrees (stored in the network config).
@@ -181,8 +224,9 @@ class MADE(AutoregressiveDistribution):
 
     def __init__(self, event_shape, num_values=2, hidden_units=(500,), ordering="left_to_right",
                  hidden_degrees="equal", num_masks=1, direct_connections=False,
-                 column_blocks="auto", activation="relu", likelihood=None, conditional_shape=None,
-                 seed=None, network=None, dtype=tf.float32, validate_args=False, name="MADE"):
+                 column_blocks="auto", activation="relu", parallel_mask_sets="auto",
+                 likelihood=None, conditional_shape=None, seed=None, network=None,
+                 dtype=tf.float32, validate_args=False, name="MADE"):
         parameters = dict(locals())
         event_shape = check_event_shape(event_shape)
         head = head_for(likelihood, num_values)
@@ -194,7 +238,7 @@ class MADE(AutoregressiveDistribution):
                 num_dims, num_values, head.params_size, degrees,
                 direct_connections=direct_connections, column_blocks=column_blocks,
                 activation=activation, conditional_size=conditional_size(conditional_shape),
-                name=f"{name}_network").build_variables()
+                parallel_mask_sets=parallel_mask_sets, name=f"{name}_network").build_variables()
         parameters["network"] = network
         super().__init__(network, event_shape, num_values, head,
                          GenerationSchedule.orderings(np.argsort(network.degrees[0], axis=1)),

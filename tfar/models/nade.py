@@ -115,8 +115,9 @@ class NADENetwork(AutoregressiveNetwork):
         """Params of every conditional under one order per example, in O(D·H).
 
         The work happens in a dimension-major layout [D, B, H]: the contributions
-        W_d x_d are one batched matmul, the cumulative sum runs over the outer axis and the
-        outputs are one more batched matmul, so no [B, D, H] tensor is ever transposed.
+        W_d x_d are one batched matmul (`_contributions`), the cumulative sum runs over the
+        outer axis and the outputs are one more batched matmul (`_ordered_params`), so no
+        [B, D, H] tensor is ever transposed.
 
         Args:
           inputs: [B, D] values, or features [B, D, E] when `encoded`.
@@ -127,14 +128,34 @@ class NADENetwork(AutoregressiveNetwork):
           [B, D, P], indexed by dimension (not by position in the order).
         """
         batch_size = tf.shape(inputs)[0]
+        return self._ordered_params(self._contributions(inputs, encoded), order,
+                                    *self._conditional_terms(conditional_input, batch_size))
+
+    def _contributions(self, inputs, encoded=False):
+        """W_d x_d (+ U_d when order-agnostic) of every dimension d: [D, B, H].
+
+        The part of the hidden pre-activations that does not depend on the order: an
+        ensemble computes it once for all its orders (`call`).
+
+        Args:
+          inputs: [B, D] values, or features [B, D, E] when `encoded`.
+        """
         features = inputs if encoded else encode_values(inputs, self.num_values)
         contributions = tf.matmul(tf.transpose(features, [1, 0, 2]), self.w)      # [D, B, H]
         if self.u is not None:
             contributions = contributions + self.u[:, None, :]
-        hidden_term, output_term = self._conditional_terms(conditional_input, batch_size)
+        return contributions
+
+    def _ordered_params(self, contributions, order, hidden_term=0.0, output_term=0.0):
+        """Params [B, D, P] from `contributions` [D, B, H] under `order` (as `conditionals`):
+        the exclusive cumulative sum of the contributions in that order, σ, then V and b.
+
+        hidden_term [B, H] and output_term [B, D, P] are the condition's terms (or 0.0).
+        """
         v, b = tf.convert_to_tensor(self.v), tf.convert_to_tensor(self.b)
         per_example = order is not None and len(order.shape) == 2
         if per_example:  # position i of example n holds dimension order[n, i]
+            batch_size = tf.shape(contributions)[1]
             rows = tf.broadcast_to(tf.range(batch_size)[None, :], [self.num_dims, batch_size])
             contributions = tf.gather_nd(contributions,
                                          tf.stack([tf.transpose(order), rows], axis=-1))
@@ -155,14 +176,20 @@ class NADENetwork(AutoregressiveNetwork):
 
     def call(self, inputs, conditional_input=None, encoded=False, training=False, seed=None):
         """Params [K, B, D, P] under each stored order (see `conditionals`). NADE has no
-        dropout: `training` and `seed` change nothing."""
+        dropout: `training` and `seed` change nothing.
+
+        The order-independent parts, the contributions W_d x_d [D, B, H] and the
+        condition's terms, are computed once and shared by the K orders; each order adds
+        its own cumulative sum. Memory: the shared [D, B, H] contributions beside each
+        order's working tensors of the same size."""
         del training, seed
+        contributions = self._contributions(inputs, encoded)
+        terms = self._conditional_terms(conditional_input, tf.shape(inputs)[0])
         params = []
         for order in self.orderings:
             is_identity = np.array_equal(order, np.arange(self.num_dims))
-            params.append(self.conditionals(
-                inputs, None if is_identity else tf.constant(order, tf.int32),
-                conditional_input, encoded))
+            params.append(self._ordered_params(
+                contributions, None if is_identity else tf.constant(order, tf.int32), *terms))
         return tf.stack(params)
 
     # Incremental (cached) sampling: the running pre-activation a = c + Σ_{k<i} W_{o_k} x_{o_k}.
