@@ -213,8 +213,9 @@ class DiagonalLSTM(_PixelLSTM):
     states are then unskewed. The field of pixel (r, c) is the quadrant r' <= r, c' <= c.
 
     Positions of the skewed map outside the image get zero input pre-activations; those
-    left of a row hold states that depend on the biases only, and those right of a row are
-    read by no pixel of the image (a pixel reads the one above and the one to its left).
+    left of a row hold exactly zero states (zero pre-activations and zero previous states
+    give g = tanh(0) = 0, so c = 0 and h = 0), and those right of a row are read by no
+    pixel of the image (a pixel reads the one above and the one to its left).
 
     Args:
       units: hidden units (a multiple of `groups`).

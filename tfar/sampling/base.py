@@ -1,6 +1,6 @@
 """The sampler protocol, the naive sampler and the generation loop.
 
-    sampler = distribution.sampler(method, conditional, components)
+    sampler = distribution._make_sampler(method, conditional, components)
     state = sampler.initial_state(x)                  # a nest of tensors
     params, state = sampler.step(state, i, units, x)  # params [n, K, P] of units [n, K]
 
