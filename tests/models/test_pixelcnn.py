@@ -130,3 +130,42 @@ def test_gated_bad_conditions():
     with pytest.raises(ValueError, match="must divide"):
         tfar.GatedPixelCNN(image_shape=(4, 4, 1), num_values=2,
                            spatial_conditional_shape=(3, 3, 1), **SMALL)
+
+
+@pytest.mark.parametrize("model", ["PixelCNN", "PixelRNN"])
+def test_dropout_is_active_in_training_steps_only(model, tmp_path):
+    """With dropout, `training_terms` (the trainer's objective) runs the network in
+    training mode, its masks drawn from the seed; log_prob, sampling, completion, the
+    trainer's evaluation and the export run it without dropout: they equal a twin with
+    dropout 0 and the same weights."""
+    import tensorflow as tf
+    import tfar.export
+    options = (dict(SMALL, num_filters=4) if model == "PixelCNN" else
+               dict(num_layers=2, hidden_units=4, first_kernel_size=3))
+    options.update(image_shape=(2, 3, 1), num_values=2, likelihood="bernoulli")
+    d = getattr(tfar, model)(dropout=0.5, **options)
+    twin = getattr(tfar, model)(dropout=0.0, **options)
+    checks.randomize_weights(d)
+    twin.network.set_weights(d.network.get_weights())
+    x = checks.all_configurations(d)
+    exact = twin.log_prob(x).numpy()
+    np.testing.assert_allclose(d.log_prob(x), exact, rtol=1e-6)
+    checks.assert_normalized(d)
+    np.testing.assert_array_equal(d.sample(5, seed=(1, 2)), twin.sample(5, seed=(1, 2)))
+    np.testing.assert_array_equal(d.sample(5, seed=(1, 2), method="naive"),
+                                  twin.sample(5, seed=(1, 2), method="naive"))
+    mask = np.zeros(x.shape, bool)
+    mask[:, 0] = True
+    np.testing.assert_array_equal(d.complete(x, mask, seed=(3, 4)),
+                                  twin.complete(x, mask, seed=(3, 4)))
+    assert d.evaluation_log_prob(x).numpy() == pytest.approx(exact, rel=1e-6)
+    # Training: dropped features, a function of the seed.
+    loss = float(d.training_terms(x, seed=(5, 6))["loss"])
+    assert loss != pytest.approx(-exact.mean(), rel=1e-3)
+    assert float(d.training_terms(x, seed=(5, 6))["loss"]) == loss
+    assert float(d.training_terms(x, seed=(5, 7))["loss"]) != loss
+    assert float(twin.training_terms(x, seed=(5, 6))["loss"]) == pytest.approx(-exact.mean(),
+                                                                                rel=1e-6)
+    loaded = tf.saved_model.load(tfar.export.export(d, str(tmp_path / "export")))
+    np.testing.assert_allclose(loaded.log_prob(tf.constant(x))["log_prob"], exact, rtol=1e-5)
+    assert d.network.get_config()["dropout"] == 0.5

@@ -9,6 +9,8 @@ import tensorflow as tf
 import checks
 import keras
 from tfar import registry
+from tfar.models import pixelvae
+from tfar.training import evaluation
 from tfar.models.pixelcnn_autoencoder import PixelCNNAutoEncoder, PixelCNNAutoEncoderNetwork
 from tfar.models.pixelvae import PixelVAE, PixelVAENetwork
 
@@ -130,6 +132,37 @@ def test_iwae_converges_to_the_marginal_by_quadrature():
     assert abs(np.mean(iwae - exact)) < 0.015, np.mean(iwae - exact)
     iwae1, se1 = over_seeds(lambda x, s: vae.log_prob(x, num_samples=1, seed=s), images, 32, 7)
     assert iwae1 <= exact.mean() + 4 * se1, (iwae1, exact.mean(), se1)
+
+
+@pytest.mark.parametrize("num_levels", [1, 2])
+def test_an_images_estimates_do_not_depend_on_its_batch(num_levels, monkeypatch):
+    """An image's IWAE estimate and ELBO are functions of the image and the seed: the same
+    alone and as row 37 of a batch of 64 (TF Serving's request batching, an evaluation's
+    batch size). With IMPORTANCE_PIXELS small the batch also changes how the K draws are
+    cut into passes (64 images: one draw per pass; one image: all 8 in one pass)."""
+    monkeypatch.setattr(pixelvae, "IMPORTANCE_PIXELS", 4 * 4 * 2)
+    vae = tiny_vae(num_levels, image_shape=(4, 4, 1), num_importance_samples=8)
+    checks.randomize_weights(vae, scale=0.5)
+    batch = np.random.default_rng(3).integers(0, 2, (64, 4, 4, 1)).astype(np.float32)
+    for estimate in (lambda x: vae.log_prob(x, seed=(4, 5)), lambda x: vae.elbo(x, seed=(6, 7))):
+        alone = estimate(batch[37:38]).numpy()
+        np.testing.assert_allclose(estimate(batch).numpy()[37:38], alone, rtol=2e-6)
+        np.testing.assert_allclose(estimate(batch[30:40]).numpy()[7:8], alone, rtol=2e-6)
+
+
+def test_two_evaluations_give_the_same_figure():
+    """The trainer's test figure (`tfar.training.evaluation.evaluate`, seeded by
+    config.eval.seed) is the same in every evaluation, whatever the batch size."""
+    vae = tiny_vae(1, num_importance_samples=4)
+    checks.randomize_weights(vae, scale=0.5)
+    images = np.tile(checks.all_configurations(vae), (3, 1, 1, 1))                # 48
+    dataset = tf.data.Dataset.from_tensor_slices((images, np.zeros(48, np.int64)))
+    first = evaluation.evaluate(vae, dataset.batch(16), seed=0)
+    assert first["metric"] == "nll_bound_iwae_k4" and first["num_images"] == 48
+    assert evaluation.evaluate(vae, dataset.batch(16), seed=0)["nats"] == first["nats"]
+    assert evaluation.evaluate(vae, dataset.batch(5), seed=0)["nats"] == pytest.approx(
+        first["nats"], rel=1e-6)
+    assert evaluation.evaluate(vae, dataset.batch(16), seed=1)["nats"] != first["nats"]
 
 
 # ------------------------------------------------------------------ sampling and shapes

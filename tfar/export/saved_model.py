@@ -120,7 +120,8 @@ def _copy_tree(source, target):
     files = []
     for root, _, names in os.walk(source):
         relative = os.path.relpath(root, source)
-        tf.io.gfile.makedirs(os.path.normpath(os.path.join(target, relative)))
+        # Not os.path.normpath of the target: it turns "gs://b" into "gs:/b", a local path.
+        tf.io.gfile.makedirs(target if relative == "." else os.path.join(target, relative))
         files += [os.path.normpath(os.path.join(relative, name)) for name in names]
     for name in sorted(files, key=lambda name: name == _SAVED_MODEL):
         tf.io.gfile.copy(os.path.join(source, name), os.path.join(target, name))

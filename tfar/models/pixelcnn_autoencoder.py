@@ -151,9 +151,9 @@ class PixelCNNAutoEncoder(EncoderDecoderDistribution):
         `reconstruction_log_prob`."""
         if conditional_input is None:
             raise ValueError(
-                f"{self.name}: log_prob needs a code, conditional_input=h of shape [..., "
-                f"{self.code_size}] (e.g. encode(x)): the auto-encoder has no prior over "
-                "codes, so no likelihood of x alone. For log p(x | encode(x)), the "
+                f"{self.name}: log_prob needs a code: pass conditional_input=h of shape "
+                f"[..., {self.code_size}] (e.g. encode(x)). The auto-encoder has no prior "
+                "over codes, so no likelihood of x alone; for log p(x | encode(x)), the "
                 "reconstruction objective (not normalized over x), call "
                 "reconstruction_log_prob(x).")
         return self._decoder.log_prob(x, conditional_input=conditional_input)
@@ -186,9 +186,9 @@ class PixelCNNAutoEncoder(EncoderDecoderDistribution):
         """x ~ p(x | h): conditional_input h [rows, code_size] is required, n a multiple
         of its rows (sample i uses row i mod rows, as `tfar.GatedPixelCNN`)."""
         if conditional_input is None:
-            raise ValueError(f"{self.name}: sample needs a code, conditional_input=h of shape "
-                             f"[rows, {self.code_size}] (e.g. encode(x)); the auto-encoder "
-                             "has no prior over codes.")
+            raise ValueError(f"{self.name}: sample needs a code: pass conditional_input=h of "
+                             f"shape [rows, {self.code_size}] (e.g. encode(x)); the "
+                             "auto-encoder has no prior over codes.")
         return self._decoder.sample(n, seed=seed, conditional_input=conditional_input,
                                     method=method)
 

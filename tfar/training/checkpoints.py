@@ -79,7 +79,10 @@ class Checkpoints:
     def holds(self, path, name):
         """Whether checkpoint `path` holds the variable the checkpoint saves as `name`
         (a top-level attribute of the `tf.train.Checkpoint`)."""
-        return any(key.split("/")[0] == name for key, _ in tf.train.list_variables(path))
+        # The reader itself: `tf.train.list_variables` first asks whether `path` is a
+        # directory, which some file systems (ram://) answer yes for any prefix.
+        reader = tf.compat.v1.train.NewCheckpointReader(path)
+        return any(key.split("/")[0] == name for key in reader.get_variable_to_shape_map())
 
     def save(self, step):
         """Writes checkpoint `ckpt-<step>`; returns its prefix (the chief's) or None.
