@@ -263,8 +263,7 @@ def _train(run, config, strategy, step, checkpoints, writer, stop, stop_if_signa
             while step < total:
                 epoch, offset = divmod(step, batches.steps_per_epoch)
                 if iterator is None or offset == 0:
-                    iterator = iter(strategy.experimental_distribute_dataset(
-                        batches.epoch(epoch, offset)))
+                    iterator = iter(batches.distribute(strategy, epoch, offset))
                 n = min(_loop_length(step, total, train_config), batches.steps_per_epoch - offset)
                 began = time.perf_counter()
                 terms = {k: v.numpy() for k, v in train_loop(iterator, tf.constant(n)).items()}
@@ -327,8 +326,7 @@ def _evaluate_and_export(run, config, workdir, chief, step, writer, stop_if_sign
     distribution = run.distribution
     if config.train.ema_decay > 0:  # evaluate/sample/export the EMA weights
         run.optimizer.finalize_variable_values(run.variables)
-    test_batches = input_pipeline.test_batches(run.data_config, config.eval.batch_size,
-                                               config.train.seed)
+    test_batches = input_pipeline.test_batches(run.data_config, config.eval.batch_size)
     metrics = evaluation.evaluate(distribution, test_batches, run.conditional_fn)
     logging.info("Test NLL at step %d: %.4f nats per image, %.4f bits/dim (%d images).", step,
                  metrics["nll_nats"], metrics["bits_per_dim"], metrics["num_images"])
