@@ -67,6 +67,23 @@ def test_dynamic_binarization_is_a_function_of_seed_epoch_and_example():
         assert abs(binary.mean() - intensity.mean()) < 0.01
 
 
+def test_labels_are_read_and_checked(tmp_path):
+    digits = data.read("digits", "train")
+    assert digits.has_labels and set(digits.labels) == set(range(10))
+    digits.check_labels(10)
+    with pytest.raises(ValueError, match=r"digits train has labels 0…9: \d+ of its 1437 lie "
+                                         r"outside \[0, 5\)"):
+        digits.check_labels(5)
+    images = np.zeros((3, 2, 2), np.uint8)
+    np.savez(tmp_path / "d.npz", x_train=images)
+    write_pngs(tmp_path / "flat" / "train", images[..., None])
+    for source in (f"npz:{tmp_path / 'd.npz'}", f"folder:{tmp_path / 'flat'}"):
+        split = data.read(source)
+        assert not split.has_labels and list(split.labels) == [0, 0, 0]
+        with pytest.raises(ValueError, match="train has no class labels"):
+            split.check_labels(10)
+
+
 def test_percent_slices():
     train = as_array(data.load("digits", "train"))
     head, tail = (as_array(data.load("digits", s)) for s in ("train[:90%]", "train[90%:]"))

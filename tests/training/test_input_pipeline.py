@@ -1,15 +1,27 @@
 """The training and test streams of `input_pipeline` (its module docstring): each epoch a
 permutation drawn from (seed, epoch), binarization a function of (seed, epoch, example),
-one pipeline's rows of each global batch, streamed tfds splits."""
+one pipeline's rows of each global batch, streamed tfds splits, and every data check
+before the workdir is written."""
+
+import glob
+import importlib
+import os
 
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_datasets as tfds
 
 import tfar.data
 import tiny_tfds
-from tfar.training import input_pipeline
+from tfar.training import input_pipeline, train_and_evaluate
 from tiny import tiny_config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Each config's dataset and the splits the TFDS catalog gives it.
+TFDS_SPLITS = {"tfds:mnist": {"train", "test"}, "tfds:cifar10": {"train", "test"},
+               "tfds:binarized_mnist": {"train", "validation", "test"},
+               "tfds:imagenet_resized/32x32": {"train", "validation"}}
 
 
 def data_config(**fields):
@@ -119,3 +131,44 @@ def test_tfds_split_in_memory_or_streamed(tiny_source):
                                           np.sort(read[w:w + window]))
         orders.append(order)
     assert not np.array_equal(orders[0], orders[1])
+
+
+def test_tfds_checks(tiny_source):
+    source, data_dir = tiny_source
+    with pytest.raises(ValueError, match=r"tfds:tiny_digits: Unknown split 'validation'"):
+        tfar.data.read(source, "validation", data_dir=data_dir)
+    for mb, match in ((1024, r"train has labels 0…299: 290 of its 300 lie outside \[0, 10\)"),
+                      (0, r"train has 300 classes \(labels 0…299\); num_classes is 10")):
+        config = data_config(source=source, data_dir=data_dir, max_in_memory_mb=mb)
+        with pytest.raises(ValueError, match=match):  # in memory: the labels; else metadata
+            input_pipeline.describe(config, 32, num_classes=10)
+        assert input_pipeline.describe(config, 32, num_classes=300) == ((8, 8, 1), 256)
+    with tfds.testing.mock_data(num_examples=4, policy=tfds.testing.MockPolicy.USE_CODE):
+        unlabelled = tfar.data.read("tfds:binarized_mnist", "train")
+    assert not unlabelled.has_labels
+    with pytest.raises(ValueError, match="binarized_mnist train has no class labels"):
+        unlabelled.check_labels(10)
+
+
+@pytest.mark.parametrize("fields, match", [
+    ({"test_split": "validation"}, "tfds:tiny_digits: Unknown split 'validation'"),
+    ({"train_split": "train[:10]"}, "batch size 32 is larger than the 10 images"),
+    ({"num_classes": 10}, "train has labels 0…299"),
+])
+def test_data_errors_leave_no_workdir(tmp_path, tiny_source, fields, match):
+    config = tiny_config()
+    config.data.update(dict(source=tiny_source[0], data_dir=tiny_source[1], **fields))
+    config.model.conditioning = "class" if "num_classes" in fields else ""
+    with pytest.raises(ValueError, match=match):
+        train_and_evaluate(config, str(tmp_path / "run"))
+    assert not os.path.exists(tmp_path / "run")
+
+
+def test_configs_name_splits_their_datasets_have():
+    for path in glob.glob(os.path.join(ROOT, "configs", "*.py")):
+        name = os.path.splitext(os.path.basename(path))[0]
+        config = importlib.import_module(f"configs.{name}").get_config()
+        if config.data.source.startswith("tfds:"):
+            data = input_pipeline.with_splits(config.data)
+            for split in (data.train_split, data.test_split):
+                assert split.split("[")[0] in TFDS_SPLITS[config.data.source], (name, split)

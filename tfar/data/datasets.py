@@ -56,7 +56,8 @@ class Split:
       shape: the stored images' (H, W, C); None for a dimension that varies (streamed only).
       has_labels: whether the examples carry class labels (without, every label is 0).
       num_classes: tfds: the classes its metadata declares (labels lie in [0,
-        num_classes)); None for other sources.
+        num_classes)), what `check_labels` goes by when the labels are streamed; None for
+        other sources.
       images: in memory: [N, H, W, C] integers; None when streamed.
       labels: in memory: [N] int64; None when streamed.
       stream: streamed: `stream(order_key)` -> a `tf.data.Dataset` of (image [H, W, C],
@@ -86,6 +87,24 @@ class Split:
             return tf.data.Dataset.from_tensor_slices(
                 (np.arange(self.size, dtype=np.int64), self.images, self.labels))
         return self.stream(None).enumerate().map(lambda i, example: (i, *example))
+
+    def check_labels(self, num_classes):
+        """Raises ValueError unless every label lies in [0, num_classes) (tfds: unless the
+        declared classes fit), naming the labels found."""
+        if not self.has_labels:
+            raise ValueError(f"{self.name} has no class labels; a class-conditional model "
+                             "needs them.")
+        if self.labels is None:
+            if self.num_classes > num_classes:
+                raise ValueError(f"{self.name} has {self.num_classes} classes (labels 0…"
+                                 f"{self.num_classes - 1}); num_classes is {num_classes}.")
+            return
+        outside = (self.labels < 0) | (self.labels >= num_classes)
+        if outside.any():
+            raise ValueError(
+                f"{self.name} has labels {self.labels.min()}…{self.labels.max()}: "
+                f"{int(outside.sum())} of its {self.size} lie outside [0, {num_classes}), "
+                f"num_classes is {num_classes}.")
 
 
 def _parse_split(split):

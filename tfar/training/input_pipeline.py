@@ -79,13 +79,33 @@ def _preprocessor(data_config, split, seed, epoch):
                                   image_size=data_config.image_size, seed=seed, epoch=epoch)
 
 
-def describe(data_config):
-    """(event_shape [H, W, C], num_values) of the images `config.data` gives."""
-    train = _read(data_config, data_config.train_split)
-    _preprocessor(data_config, train, 0, 0)  # checks the options
+def describe(data_config, global_batch_size, num_classes=None):
+    """(event_shape [H, W, C], num_values) of the images `config.data` gives, after every
+    check that needs no training: both splits exist, hold images of one shape (after
+    `image_size`) and take the preprocessing options; the train split holds at least
+    one global batch and the test split an image; with `num_classes` (a class-conditional
+    model), both have labels, all in [0, num_classes) (every label of a split in memory;
+    a streamed tfds split by its metadata). Cheap: no pass over a streamed split. Raises
+    ValueError (FileNotFoundError for missing files)."""
+    train, test = (_read(data_config, split)
+                   for split in (data_config.train_split, data_config.test_split))
+    for split in (train, test):
+        _preprocessor(data_config, split, 0, 0)  # checks the options
+        if num_classes:
+            split.check_labels(num_classes)
+    if train.size < global_batch_size:
+        raise ValueError(f"The global batch size {global_batch_size} is larger than the "
+                         f"{train.size} images of {train.name}.")
+    if test.size == 0:
+        raise ValueError(f"The test split {test.name} is empty.")
     size = data_config.image_size
+    shapes = {split.name: (*size, split.shape[-1]) if size else split.shape
+              for split in (train, test)}
+    if len(set(shapes.values())) > 1 or None in shapes[train.name]:
+        raise ValueError(f"The images have shapes {shapes} (H, W, C; None: varies); set "
+                         "config.data.image_size to resize them to one.")
     num_values = data_config.num_values or (2 if data_config.binarize else train.levels)
-    return tuple((*size, train.shape[-1]) if size else train.shape), int(num_values)
+    return tuple(shapes[train.name]), int(num_values)
 
 
 def _own_rows(examples, rows, context):
@@ -116,9 +136,6 @@ class TrainBatches:
         self._split = _read(data_config, data_config.train_split)
         self._data_config, self._batch_size, self._seed = data_config, global_batch_size, seed
         self.steps_per_epoch = self._split.size // global_batch_size
-        if self.steps_per_epoch == 0:
-            raise ValueError(f"The global batch size {global_batch_size} is larger than the "
-                             f"{self._split.size} images of {self._split.name}.")
         if self._split.stream is None:
             self._images = tf.constant(self._split.images)
             self._labels = tf.constant(self._split.labels)

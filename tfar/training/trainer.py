@@ -193,9 +193,10 @@ def _build(config, strategy):
     checks everything it can before anything is written."""
     keras.utils.set_random_seed(config.train.seed)
     data_config = input_pipeline.with_splits(config.data)
-    event_shape, num_values = input_pipeline.describe(data_config)
     conditioning = config.model.get("conditioning", "")
     num_classes = config.data.num_classes if conditioning else None
+    event_shape, num_values = input_pipeline.describe(  # checks splits, shapes, labels
+        data_config, config.train.batch_size, num_classes if conditioning == "class" else None)
     with strategy.scope():
         distribution = builders.build_distribution(config.model, event_shape, num_values,
                                                    num_classes, seed=config.train.seed)
