@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 import tensorflow_datasets as tfds
 from PIL import Image
 
@@ -39,23 +40,48 @@ def test_binarization_and_requantization():
     np.testing.assert_array_equal(fixed, as_array(data.load("digits", "test")) > 8)
     dynamic = data.load("digits", "test", binarize="dynamic")
     first, second = as_array(dynamic), as_array(dynamic)
-    assert set(np.unique(first)) == {0.0, 1.0} and not np.array_equal(first, second)
+    assert set(np.unique(first)) == {0.0, 1.0}
+    np.testing.assert_array_equal(first, second)  # a dataset is one draw, however iterated
     four = as_array(data.load("digits", "test", num_values=4))
     assert four.max() == 3 and four.min() == 0
 
 
-def test_dynamic_binarization_is_reproducible_with_a_seed():
-    first, again = (data.load("digits", "test", binarize="dynamic", seed=7) for _ in range(2))
-    passes = [as_array(first), as_array(first)]
-    np.testing.assert_array_equal(passes[0], as_array(again))  # same seed, same passes
-    np.testing.assert_array_equal(passes[1], as_array(again))
-    assert not np.array_equal(passes[0], passes[1])  # yet a fresh binarization per pass
-    other = as_array(data.load("digits", "test", binarize="dynamic", seed=8))
-    assert not np.array_equal(passes[0], other)
+def test_dynamic_binarization_is_a_function_of_seed_epoch_and_example():
+    def draw(**kwargs):
+        return as_array(data.load("digits", "test", binarize="dynamic", **kwargs))
+    epochs = [draw(seed=7, epoch=e) for e in range(3)]
+    np.testing.assert_array_equal(epochs[1], draw(seed=7, epoch=1))  # the same in a new load
+    assert not np.array_equal(epochs[0], epochs[1])  # a fresh binarization per epoch
+    assert not np.array_equal(epochs[0], draw(seed=8))
+    tf.random.set_seed(1)
+    drawn = draw()  # seed None: drawn from TensorFlow's global generator
+    tf.random.set_seed(1)
+    np.testing.assert_array_equal(drawn, draw())
+    reversed_order = data.read("digits", "test")
+    preprocess = data.preprocessor(reversed_order, binarize="dynamic", seed=7, epoch=2)
+    for i in (0, 100, 359):  # example i's draw, whatever is read before it
+        np.testing.assert_array_equal(preprocess(i, reversed_order.images[i]), epochs[2][i])
     intensity = as_array(data.load("digits", "test")) / 16
-    for binary in passes:
+    for binary in epochs:
         assert set(np.unique(binary)) == {0.0, 1.0}
         assert abs(binary.mean() - intensity.mean()) < 0.01
+
+
+def test_labels_are_read_and_checked(tmp_path):
+    digits = data.read("digits", "train")
+    assert digits.has_labels and set(digits.labels) == set(range(10))
+    digits.check_labels(10)
+    with pytest.raises(ValueError, match=r"digits train has labels 0…9: \d+ of its 1437 lie "
+                                         r"outside \[0, 5\)"):
+        digits.check_labels(5)
+    images = np.zeros((3, 2, 2), np.uint8)
+    np.savez(tmp_path / "d.npz", x_train=images)
+    write_pngs(tmp_path / "flat" / "train", images[..., None])
+    for source in (f"npz:{tmp_path / 'd.npz'}", f"folder:{tmp_path / 'flat'}"):
+        split = data.read(source)
+        assert not split.has_labels and list(split.labels) == [0, 0, 0]
+        with pytest.raises(ValueError, match="train has no class labels"):
+            split.check_labels(10)
 
 
 def test_percent_slices():

@@ -47,7 +47,7 @@ def test_ema_weights_are_evaluated_and_exported(tmp_path):
     config = tiny_config(ema_decay=0.9)
     metrics = train_and_evaluate(config, str(tmp_path))
     data = input_pipeline.with_splits(config.data)
-    test = np.concatenate([x for x, _ in input_pipeline.test_batches(data, 500, 0)])
+    test = np.concatenate([x for x, _ in input_pipeline.test_batches(data, 500)])
     exported = tf.saved_model.load(metrics["export"]).signatures["log_prob"]
     exported_nll = -np.mean(exported(images=tf.constant(test))["log_prob"].numpy())
     assert exported_nll == pytest.approx(metrics["test_nll_nats"], rel=1e-5)

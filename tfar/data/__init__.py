@@ -1,6 +1,7 @@
 """Datasets of integer images for tfar's models."""
 
-from tfar.data.datasets import SOURCES, load, source_levels
+from tfar.data.datasets import SOURCES, Split, epoch_keys, load, preprocessor, read, source_levels
 from tfar.data.idx import read_idx
 
-__all__ = ["SOURCES", "load", "read_idx", "source_levels"]
+__all__ = ["SOURCES", "Split", "epoch_keys", "load", "preprocessor", "read", "read_idx",
+           "source_levels"]

@@ -1,4 +1,4 @@
-"""`load(source, split)`: integer images for tfar's models as a `tf.data.Dataset`.
+"""Integer images for tfar's models: `read` a split, `load` it as a `tf.data.Dataset`.
 
 Sources:
   "digits"         scikit-learn's 8×8 digits (1,797 images, 17 levels 0…16), embedded, so
@@ -8,19 +8,30 @@ Sources:
   "npz:<file>"     arrays x_<split> (and y_<split>), the layout of Keras' mnist.npz.
   "folder:<dir>"   PNG/JPEG files in <dir>/<split>/, 256 levels, channels as stored; if that
                    folder has sub-folders, each is a class (label = its index in sorted
-                   order) and holds that class's images, else every label is 0.
+                   order) and holds that class's images, else the split has no labels.
   "tfds:<name>"    any TensorFlow Datasets image dataset, e.g. tfds:binarized_mnist,
                    tfds:mnist, tfds:cifar10, tfds:imagenet_resized/32x32 (with data_dir).
 
 A split may be sliced like tfds, by index or percent: "test[:8000]", "test[8000:]",
 "train[:90%]", "train[90%:]" (tfds sources get the split string as it is). No source but
 tfds has a "validation" split: take one from train, e.g. "train[:90%]" to fit and
-"train[90%:]" to validate. Elements are float32 images [H, W, C] holding integers in
-[0, num_values), or (image, label) with `with_labels`.
+"train[90%:]" to validate.
+
+`read` gives a `Split`: the images and labels in memory (every source but tfds, and tfds
+splits of at most `max_in_memory_mb`), or, for larger tfds splits, a stream of their
+files. Example i is the i-th in the order the split is read: its stored order, or, for a
+stream read in another file order, that order. Every random choice is a stateless
+function of (seed, split, epoch, i): `epoch_keys` derives an epoch's two keys, and
+dynamic binarization draws example i's noise from the noise key folded with i, so it
+does not depend on the batch or worker that reads the example, nor on how many passes
+came before in this process.
 """
 
+import dataclasses
 import os
 import re
+import zlib
+from typing import Callable, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -28,9 +39,72 @@ import tensorflow as tf
 from tfar.data.idx import read_idx
 
 SOURCES = ("digits", "idx:<dir>", "npz:<file>", "folder:<dir>", "tfds:<name>")
+BINARIZATIONS = (None, "fixed", "dynamic")
 _SLICE = re.compile(r"^(\w+)(?:\[(-?\d+%?)?:(-?\d+%?)?\])?$")
 _IDX_PREFIX = {"train": "train", "test": "t10k"}
 _IMAGE_FILES = (".png", ".jpg", ".jpeg")
+
+
+@dataclasses.dataclass(frozen=True)
+class Split:
+    """One split of a source, read but not preprocessed.
+
+    Attributes:
+      source, split: what was read, e.g. "digits", "train[:90%]".
+      size: N, the number of examples.
+      levels: how many values a stored pixel takes (17 digits, 2 binarized_mnist, 256).
+      shape: the stored images' (H, W, C); None for a dimension that varies (streamed only).
+      has_labels: whether the examples carry class labels (without, every label is 0).
+      num_classes: tfds: the classes its metadata declares (labels lie in [0,
+        num_classes)), what `check_labels` goes by when the labels are streamed; None for
+        other sources.
+      images: in memory: [N, H, W, C] integers; None when streamed.
+      labels: in memory: [N] int64; None when streamed.
+      stream: streamed: `stream(order_key)` -> a `tf.data.Dataset` of (image [H, W, C],
+        label [] int64) reading the split's files in an order drawn from `order_key`
+        ([2] int32 tensor; None: the stored order).
+    """
+    source: str
+    split: str
+    size: int
+    levels: int
+    shape: tuple
+    has_labels: bool
+    num_classes: Optional[int] = None
+    images: Optional[np.ndarray] = None
+    labels: Optional[np.ndarray] = None
+    stream: Optional[Callable] = None
+
+    @property
+    def name(self):
+        """"<source> <split>", for messages."""
+        return f"{self.source} {self.split}"
+
+    def examples(self):
+        """The split in its stored order: a dataset of (i [] int64, image [H, W, C],
+        label [] int64)."""
+        if self.stream is None:
+            return tf.data.Dataset.from_tensor_slices(
+                (np.arange(self.size, dtype=np.int64), self.images, self.labels))
+        return self.stream(None).enumerate().map(lambda i, example: (i, *example))
+
+    def check_labels(self, num_classes):
+        """Raises ValueError unless every label lies in [0, num_classes) (tfds: unless the
+        declared classes fit), naming the labels found."""
+        if not self.has_labels:
+            raise ValueError(f"{self.name} has no class labels; a class-conditional model "
+                             "needs them.")
+        if self.labels is None:
+            if self.num_classes > num_classes:
+                raise ValueError(f"{self.name} has {self.num_classes} classes (labels 0…"
+                                 f"{self.num_classes - 1}); num_classes is {num_classes}.")
+            return
+        outside = (self.labels < 0) | (self.labels >= num_classes)
+        if outside.any():
+            raise ValueError(
+                f"{self.name} has labels {self.labels.min()}…{self.labels.max()}: "
+                f"{int(outside.sum())} of its {self.size} lie outside [0, {num_classes}), "
+                f"num_classes is {num_classes}.")
 
 
 def _parse_split(split):
@@ -91,7 +165,7 @@ def _npz(path, split):
         if f"x_{split}" not in arrays:
             raise ValueError(f"{path!r} has no array x_{split} (it holds {sorted(arrays)}).")
         images = arrays[f"x_{split}"]
-        labels = arrays[f"y_{split}"] if f"y_{split}" in arrays else np.zeros(len(images), np.int64)
+        labels = arrays[f"y_{split}"] if f"y_{split}" in arrays else None
     return (images[..., None] if images.ndim == 3 else images), labels, 256
 
 
@@ -128,7 +202,55 @@ def _folder(directory, split, image_size, channels):
                              f"{tuple(images[0].shape)}, {path} is {tuple(image.shape)}; pass "
                              f"image_size=(height, width) (and channels=) to load them together.")
         images.append(image.numpy())
-    return np.stack(images), np.array(labels), 256
+    return np.stack(images), np.array(labels) if classes else None, 256
+
+
+def _tfds(source, split, data_dir, max_in_memory_mb):
+    """A tfds split: in memory when its images have one shape and take at most
+    `max_in_memory_mb`, else streamed from its files."""
+    import tensorflow_datasets as tfds
+    builder = tfds.builder(source[len("tfds:"):], data_dir=data_dir)
+    builder.download_and_prepare()  # as tfds.load does; nothing to do once prepared
+    label = builder.info.features["label"] if "label" in builder.info.features else None
+    has_labels = isinstance(label, tfds.features.ClassLabel)
+
+    def stream(order_key):
+        read_config = tfds.ReadConfig(try_autocache=False)
+        if order_key is not None:
+            def permute(files):
+                order = tf.random.experimental.index_shuffle(
+                    np.arange(len(files)), order_key, len(files) - 1).numpy()
+                return [files[i] for i in order]
+            read_config = read_config.replace(experimental_interleave_sort_fn=permute)
+        dataset = builder.as_dataset(split=split, read_config=read_config)
+        return dataset.map(lambda example: (example["image"], example["label"] if has_labels
+                                            else tf.constant(0, tf.int64)))
+
+    try:
+        dataset = stream(None)
+    except ValueError as error:  # tfds: "Unknown split 'test'. Should be one of [...]."
+        raise ValueError(f"{source}: {error}") from error
+    size = int(dataset.cardinality())
+    if size < 0:  # unknown (some tfds builds): count once
+        size = int(dataset.reduce(np.int64(0), lambda n, _: n + 1))
+    spec = dataset.element_spec[0]
+    common = dict(source=source, split=split, size=size, levels=source_levels(source),
+                  shape=tuple(spec.shape.as_list()), has_labels=has_labels,
+                  num_classes=label.num_classes if has_labels else None)
+    if (size == 0 or not spec.shape.is_fully_defined()
+            or size * spec.shape.num_elements() * spec.dtype.size > max_in_memory_mb * 2**20):
+        return Split(**common, stream=stream)
+    images, labels = dataset.batch(size).get_single_element()
+    return Split(**common, images=images.numpy(), labels=labels.numpy())
+
+
+def _check_options(num_values=None, binarize=None, image_size=None):
+    if binarize not in BINARIZATIONS:
+        raise ValueError(f"binarize must be None, 'fixed' or 'dynamic'; got {binarize!r}.")
+    if binarize and num_values not in (None, 2):
+        raise ValueError(f"binarize={binarize!r} gives 2 values; got num_values={num_values}.")
+    if image_size is not None and np.shape(image_size) != (2,):
+        raise ValueError(f"image_size must be (height, width); got {image_size!r}.")
 
 
 def source_levels(source):
@@ -139,9 +261,85 @@ def source_levels(source):
     return 2 if source.startswith("tfds:binarized_mnist") else 256
 
 
+def read(source, split="train", *, data_dir=None, image_size=None, channels=None,
+         max_in_memory_mb=1024):
+    """The `Split` of `source` called `split` (see the module docstring), not preprocessed.
+
+    Args:
+      source: one of `SOURCES`.
+      split: "train" or "test", optionally sliced ("test[:8000]", "train[90%:]"); tfds
+        sources take any split string of tfds ("validation", "train+test", …).
+      data_dir: tfds data directory.
+      image_size: folder sources: (height, width) to decode images of different sizes to
+        (other sources are resized by `preprocessor`).
+      channels: folder sources only: decode to this many channels (1 gray, 3 RGB, 4 RGBA);
+        None keeps each image's channels as stored.
+      max_in_memory_mb: a tfds split whose images take more is streamed from its files.
+
+    Raises:
+      ValueError or FileNotFoundError: an unknown source or split, or unreadable files.
+    """
+    _check_options(image_size=image_size)
+    if channels is not None and not source.startswith("folder:"):
+        raise ValueError(f"channels applies to folder:<dir> sources only; got source {source!r}.")
+    if source.startswith("tfds:"):
+        return _tfds(source, split, data_dir, max_in_memory_mb)
+    name, bounds = _parse_split(split)
+    if source == "digits":
+        images, labels, levels = _digits(name)
+    elif source.startswith("idx:"):
+        images, labels, levels = _idx(source[len("idx:"):], name)
+    elif source.startswith("npz:"):
+        images, labels, levels = _npz(source[len("npz:"):], name)
+    elif source.startswith("folder:"):
+        images, labels, levels = _folder(source[len("folder:"):], name, image_size, channels)
+    else:
+        raise ValueError(f"Unknown dataset source {source!r}; expected one of {SOURCES}.")
+    part = _slice(bounds, len(images))
+    images = images[part]
+    has_labels = labels is not None
+    labels = labels[part].astype(np.int64) if has_labels else np.zeros(len(images), np.int64)
+    return Split(source, split, len(images), levels, images.shape[1:], has_labels,
+                 images=images, labels=labels)
+
+
+def epoch_keys(seed, split, epoch):
+    """(order key, noise key), two stateless seeds [2] int32 of `split` (a split string)
+    in `epoch`: the key (seed, crc32(split)) folded with the epoch, then split in two."""
+    base = tf.constant([seed, zlib.crc32(split.encode()) & 0x7FFFFFFF], tf.int64)
+    key = tf.random.experimental.stateless_fold_in(base, tf.cast(epoch, tf.int64))
+    return tuple(tf.unstack(tf.random.experimental.stateless_split(key, 2)))
+
+
+def preprocessor(split, *, num_values=None, binarize=None, image_size=None, seed=0, epoch=0):
+    """The function (i [] int64, image [H, W, C]) -> float32 [H', W', C] holding integers in
+    [0, num_values) that maps example i of `split` (a `Split`) in `epoch`: resize, then
+    binarize or requantize (see `load`). Dynamic binarization draws example i's noise with
+    the stateless seed `stateless_fold_in(epoch_keys(seed, split.split, epoch)[1], i)`."""
+    _check_options(num_values, binarize, image_size)
+    levels = split.levels
+    noise_key = epoch_keys(seed, split.split, epoch)[1] if binarize == "dynamic" else None
+
+    def preprocess(i, image):
+        x = tf.cast(image, tf.float32)
+        if image_size is not None:
+            x = _resize(x, image_size, levels)
+        if binarize == "fixed" and levels > 2:
+            x = tf.cast(x > (levels - 1) // 2, tf.float32)
+        elif binarize == "dynamic":
+            key = tf.random.experimental.stateless_fold_in(noise_key, tf.cast(i, tf.int64))
+            x = tf.cast(tf.random.stateless_uniform(tf.shape(x), key) < x / (levels - 1),
+                        tf.float32)
+        elif num_values is not None and num_values != levels:
+            x = tf.floor(x * num_values / levels)
+        return x
+
+    return preprocess
+
+
 def load(source, split="train", *, num_values=None, binarize=None, with_labels=False,
-         data_dir=None, image_size=None, channels=None, seed=None):
-    """A dataset of integer images.
+         data_dir=None, image_size=None, channels=None, seed=None, epoch=0):
+    """A dataset of integer images, in the split's stored order.
 
     Args:
       source: one of `SOURCES` (see the module docstring).
@@ -150,67 +348,30 @@ def load(source, split="train", *, num_values=None, binarize=None, with_labels=F
       num_values: requantize to this many levels (floor(x · num_values / levels)); None
         keeps the source's levels (17 for digits, 256 for 8-bit images).
       binarize: None, "fixed" (x > half the range: 127 for 8-bit images, as the
-        benchmark split does) or "dynamic" (x ~ Bernoulli(intensity), drawn afresh each
-        time the dataset is iterated, so each epoch sees a new binarization).
-      with_labels: yield (image, label) pairs.
+        benchmark split does) or "dynamic" (x ~ Bernoulli(intensity) with noise drawn
+        from (seed, split, epoch, i) for example i, the same each time the dataset is
+        iterated and in every process; pass epoch=0, 1, … for a fresh binarization per
+        epoch).
+      with_labels: yield (image, label) pairs (label 0 where the split has no labels).
       data_dir: tfds data directory.
       image_size: (height, width) to resize every image to (antialiased bilinear, then
         rounded back to the source's levels), before binarization or requantization.
         Needed for a folder of images of different sizes.
       channels: folder sources only: decode to this many channels (1 gray, 3 RGB, 4 RGBA);
         None keeps each image's channels as stored.
-      seed: makes binarize="dynamic" reproducible: image i of the k-th iteration (or
-        `repeat` epoch) is binarized by stateless random ops seeded with element i of the
-        k-th pass over `tf.data.Dataset.random(seed, rerandomize_each_iteration=True)`.
-        Passes still differ from one another, but the same seed (with the same
-        `tf.random.set_seed`, or none) gives the same passes in every run; None leaves
-        it to TensorFlow's global seed.
+      seed: an int, the seed of dynamic binarization; None draws one (from TensorFlow's
+        global generator, so `tf.random.set_seed` makes it reproducible).
+      epoch: which epoch's binarization to draw.
 
     Returns:
       A `tf.data.Dataset` of float32 [H, W, C] images (or (image, label) pairs).
     """
-    if binarize not in (None, "fixed", "dynamic"):
-        raise ValueError(f"binarize must be None, 'fixed' or 'dynamic'; got {binarize!r}.")
-    if binarize and num_values not in (None, 2):
-        raise ValueError(f"binarize={binarize!r} gives 2 values; got num_values={num_values}.")
-    if image_size is not None and np.shape(image_size) != (2,):
-        raise ValueError(f"image_size must be (height, width); got {image_size!r}.")
-    if channels is not None and not source.startswith("folder:"):
-        raise ValueError(f"channels applies to folder:<dir> sources only; got source {source!r}.")
-    if source.startswith("tfds:"):
-        import tensorflow_datasets as tfds
-        dataset = tfds.load(source[len("tfds:"):], split=split, data_dir=data_dir)
-        dataset = dataset.map(lambda ex: (ex["image"], ex.get("label", tf.constant(0, tf.int64))))
-        levels = source_levels(source)
-    else:
-        name, bounds = _parse_split(split)
-        if source == "digits":
-            images, labels, levels = _digits(name)
-        elif source.startswith("idx:"):
-            images, labels, levels = _idx(source[len("idx:"):], name)
-        elif source.startswith("npz:"):
-            images, labels, levels = _npz(source[len("npz:"):], name)
-        elif source.startswith("folder:"):
-            images, labels, levels = _folder(source[len("folder:"):], name, image_size, channels)
-        else:
-            raise ValueError(f"Unknown dataset source {source!r}; expected one of {SOURCES}.")
-        part = _slice(bounds, len(images))
-        dataset = tf.data.Dataset.from_tensor_slices((images[part], labels[part].astype(np.int64)))
-    if binarize == "dynamic":
-        draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-        dataset = tf.data.Dataset.zip((dataset, draws)).map(lambda example, draw: (*example, draw))
-
-    def preprocess(image, label, draw=None):
-        x = tf.cast(image, tf.float32)
-        if image_size is not None:
-            x = _resize(x, image_size, levels)
-        if binarize == "fixed" and levels > 2:
-            x = tf.cast(x > (levels - 1) // 2, tf.float32)
-        elif binarize == "dynamic":
-            noise = tf.random.stateless_uniform(tf.shape(x), tf.stack([draw, tf.zeros_like(draw)]))
-            x = tf.cast(noise < x / (levels - 1), tf.float32)
-        elif num_values is not None and num_values != levels:
-            x = tf.floor(x * num_values / levels)
-        return (x, label) if with_labels else x
-
-    return dataset.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
+    _check_options(num_values, binarize, image_size)
+    data = read(source, split, data_dir=data_dir, image_size=image_size, channels=channels)
+    if seed is None and binarize == "dynamic":
+        seed = int(tf.random.uniform([], maxval=2**31 - 1, dtype=tf.int32))
+    preprocess = preprocessor(data, num_values=num_values, binarize=binarize,
+                              image_size=image_size, seed=seed, epoch=epoch)
+    return data.examples().map(
+        lambda i, image, label: (preprocess(i, image), label) if with_labels
+        else preprocess(i, image), num_parallel_calls=tf.data.AUTOTUNE)

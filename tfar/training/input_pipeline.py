@@ -1,7 +1,35 @@
-"""Training and test batches from `config.data`, deterministic in the step number.
+"""Training and test batches from `config.data`: the documented stream.
 
-The training stream is a pure function of (seed, step), so a run resumed at step s sees
-exactly the batches an uninterrupted run sees from step s on.
+Training: epoch e is the train split (N examples) in an order drawn from (train.seed, e),
+cut into global batches of B (the last N mod B examples of that order are left out, so
+an epoch has `steps_per_epoch` = floor(N / B) batches), and preprocessed as
+`tfar.data.preprocessor` says: dynamic binarization draws example i's noise from
+(train.seed, e, i). So global batch k of epoch e depends on (seed, e, k) only: a resumed
+run sees the batches an uninterrupted run sees, whatever the number of workers and
+replicas.
+
+The order:
+  in memory (every source but large tfds splits): a full permutation of the split per
+    epoch; position p of the epoch holds example `index_shuffle(p, order_key, N - 1)`
+    (`tf.random.experimental.index_shuffle`, the order key of `tfar.data.epoch_keys`).
+  streamed (tfds splits above `config.data.max_in_memory_mb`): a full permutation needs
+    random access, which tfds's record files do not give. The epoch reads the split's
+    files in an order drawn from the order key and permutes each run of
+    `config.data.shuffle_buffer` consecutive examples (window w by the order key folded
+    with w); examples stay in their window, which is enough because tfds stores a split's
+    examples already shuffled (by a hash of their keys) when it prepares it. Here i is an
+    example's position in the epoch's read order.
+
+Replicas and workers: with R replicas in sync fed by P input pipelines (one per worker,
+`tf.distribute.InputContext`), pipeline p takes rows [p·B/P, (p+1)·B/P) of every global
+batch, in order, as R/P per-replica batches of B/R rows that its replicas take in turn:
+replica r gets rows [r·B/R, (r+1)·B/R). Every pipeline counts `steps_per_epoch` from the
+whole split, so none runs dry before another. An in-memory pipeline gathers and
+preprocesses its own rows only; a streamed one reads the whole stream (its order needs
+every example) and keeps its rows.
+
+Test: the test split in its stored order, binarized (if dynamically) from
+(`config.data.test_seed`, epoch 0), independent of train.seed.
 """
 
 import os
@@ -39,56 +67,119 @@ def with_splits(data_config):
     return data_config
 
 
-def _load(data_config, split, seed=None):
-    return tfar.data.load(
-        data_config.source, split, num_values=data_config.num_values,
-        binarize=data_config.binarize or None, with_labels=True, data_dir=data_config.data_dir,
-        image_size=data_config.image_size, seed=seed)
+def _read(data_config, split):
+    return tfar.data.read(data_config.source, split, data_dir=data_config.data_dir,
+                          image_size=data_config.image_size,
+                          max_in_memory_mb=data_config.max_in_memory_mb)
 
 
-def _cardinality(dataset):
-    count = int(dataset.cardinality())
-    if count < 0:  # unknown (some tfds builds): count once
-        count = int(dataset.reduce(np.int64(0), lambda n, _: n + 1))
-    return count
+def _preprocessor(data_config, split, seed, epoch):
+    return tfar.data.preprocessor(split, num_values=data_config.num_values,
+                                  binarize=data_config.binarize or None,
+                                  image_size=data_config.image_size, seed=seed, epoch=epoch)
 
 
-def describe(data_config):
-    """(event_shape [H, W, C], num_values) of the images `config.data` gives."""
-    train = _load(data_config, data_config.train_split)
-    num_values = data_config.num_values or (2 if data_config.binarize else
-                                            tfar.data.source_levels(data_config.source))
-    return tuple(train.element_spec[0].shape.as_list()), int(num_values)
+def describe(data_config, global_batch_size, num_classes=None):
+    """(event_shape [H, W, C], num_values) of the images `config.data` gives, after every
+    check that needs no training: both splits exist, hold images of one shape (after
+    `image_size`) and take the preprocessing options; the train split holds at least
+    one global batch and the test split an image; with `num_classes` (a class-conditional
+    model), both have labels, all in [0, num_classes) (every label of a split in memory;
+    a streamed tfds split by its metadata). Cheap: no pass over a streamed split. Raises
+    ValueError (FileNotFoundError for missing files)."""
+    train, test = (_read(data_config, split)
+                   for split in (data_config.train_split, data_config.test_split))
+    for split in (train, test):
+        _preprocessor(data_config, split, 0, 0)  # checks the options
+        if num_classes:
+            split.check_labels(num_classes)
+    if train.size < global_batch_size:
+        raise ValueError(f"The global batch size {global_batch_size} is larger than the "
+                         f"{train.size} images of {train.name}.")
+    if test.size == 0:
+        raise ValueError(f"The test split {test.name} is empty.")
+    size = data_config.image_size
+    shapes = {split.name: (*size, split.shape[-1]) if size else split.shape
+              for split in (train, test)}
+    if len(set(shapes.values())) > 1 or None in shapes[train.name]:
+        raise ValueError(f"The images have shapes {shapes} (H, W, C; None: varies); set "
+                         "config.data.image_size to resize them to one.")
+    num_values = data_config.num_values or (2 if data_config.binarize else train.levels)
+    return tuple(shapes[train.name]), int(num_values)
+
+
+def _own_rows(examples, rows, context):
+    """This pipeline's rows of each global batch: `examples` (whole global batches) cut
+    into runs of `rows`, of which pipeline p of P keeps runs p, p + P, p + 2P, …"""
+    if context.num_input_pipelines == 1:
+        return examples
+    return examples.batch(rows).shard(context.num_input_pipelines,
+                                      context.input_pipeline_id).unbatch()
+
+
+def _permute_windows(examples, window, key):
+    """`examples` with each run of `window` consecutive ones permuted (window w by
+    `index_shuffle` keyed with `key` folded with w)."""
+    def permute(w, run):
+        n = tf.shape(run[0], out_type=tf.int64)[0]
+        order = tf.random.experimental.index_shuffle(
+            tf.range(n), tf.random.experimental.stateless_fold_in(key, w), n - 1)
+        return tf.data.Dataset.from_tensor_slices(tf.nest.map_structure(
+            lambda t: tf.gather(t, order), run))
+    return examples.batch(window).enumerate().flat_map(permute)
 
 
 class TrainBatches:
-    """The training stream of global batches, epoch by epoch.
-
-    Epoch e is the train split shuffled with seed `seed · 1000003 + e` and cut into
-    batches of `global_batch_size` (the last partial batch dropped), so batch k of epoch e
-    is the same in every run, resumed or not.
-    """
+    """The training stream of global batches, epoch by epoch (see the module docstring)."""
 
     def __init__(self, data_config, global_batch_size, seed):
-        split = data_config.train_split
-        self._data = _load(data_config, split, seed)
-        self._size = _cardinality(self._data)
-        self._buffer = min(self._size, data_config.shuffle_buffer)
-        self._batch_size, self._seed = global_batch_size, seed
-        self.steps_per_epoch = self._size // global_batch_size
-        if self.steps_per_epoch == 0:
-            raise ValueError(f"The global batch size {global_batch_size} is larger than the "
-                             f"{self._size} images of split {split!r}.")
+        self._split = _read(data_config, data_config.train_split)
+        self._data_config, self._batch_size, self._seed = data_config, global_batch_size, seed
+        self.steps_per_epoch = self._split.size // global_batch_size
+        if self._split.stream is None:
+            self._images = tf.constant(self._split.images)
+            self._labels = tf.constant(self._split.labels)
 
-    def epoch(self, e, skip=0):
-        """Epoch `e` from its batch `skip` on: (images [B, H, W, C], labels [B]) batches."""
-        shuffled = self._data.shuffle(self._buffer, seed=self._seed * 1_000_003 + int(e),
-                                      reshuffle_each_iteration=False)
-        batches = shuffled.batch(self._batch_size, drop_remainder=True)
-        return batches.skip(int(skip)).prefetch(tf.data.AUTOTUNE)
+    def epoch(self, e, skip=0, input_context=None):
+        """One input pipeline's part of epoch `e` from global batch `skip` on: a dataset
+        of per-replica batches (images [B/R, H, W, C] float32, labels [B/R] int64), its
+        replicas' turn by turn. `input_context` None: one pipeline of one replica, i.e.
+        the global batches."""
+        context = input_context or tf.distribute.InputContext()
+        batch_size = self._batch_size
+        rows = batch_size // context.num_input_pipelines
+        begin, end = skip * batch_size, self.steps_per_epoch * batch_size
+        order_key, _ = tfar.data.epoch_keys(self._seed, self._split.split, e)
+        preprocess = _preprocessor(self._data_config, self._split, self._seed, e)
+        if self._split.stream is None:
+            last = tf.constant(self._split.size - 1, tf.int64)
+            indices = _own_rows(tf.data.Dataset.range(begin, end), rows, context).map(
+                lambda p: tf.random.experimental.index_shuffle(p, order_key, last))
+            examples = indices.map(
+                lambda i: (preprocess(i, tf.gather(self._images, i)), tf.gather(self._labels, i)),
+                num_parallel_calls=tf.data.AUTOTUNE)
+        else:  # preprocessed first: the windows need images of one shape
+            stream = self._split.stream(order_key).enumerate().map(
+                lambda i, example: (preprocess(i, example[0]), example[1]),
+                num_parallel_calls=tf.data.AUTOTUNE)
+            examples = _permute_windows(stream, self._data_config.shuffle_buffer, order_key)
+            examples = _own_rows(examples.skip(begin).take(end - begin), rows, context)
+        return examples.batch(context.get_per_replica_batch_size(batch_size),
+                              drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+    def distribute(self, strategy, e, skip=0):
+        """Epoch `e` from global batch `skip` on as `strategy`'s distributed dataset:
+        one `epoch` pipeline per worker (`distribute_datasets_from_function`)."""
+        return strategy.distribute_datasets_from_function(
+            lambda context: self.epoch(e, skip, context))
 
 
-def test_batches(data_config, batch_size, seed):
-    """The whole test split as (images, labels) batches (the last one may be smaller);
-    `seed` fixes its binarization when it is dynamic (one draw, the same in every run)."""
-    return _load(data_config, data_config.test_split, seed).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+def test_batches(data_config, batch_size):
+    """The whole test split in its stored order as (images [b, H, W, C], labels [b])
+    batches (the last may be smaller), binarized (if dynamically) from
+    `config.data.test_seed`: one draw, the same in every run whatever train.seed."""
+    split = _read(data_config, data_config.test_split)
+    preprocess = _preprocessor(data_config, split, data_config.test_seed, 0)
+    return split.examples().map(
+        lambda i, image, label: (preprocess(i, image), label),
+        num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size).prefetch(tf.data.AUTOTUNE)

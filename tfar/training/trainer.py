@@ -10,9 +10,10 @@ exports a SavedModel (`workdir/export/<step>/`), all with the EMA weights when
 `config.train.ema_decay` > 0.
 
 A custom loop, not `Model.fit`: it resumes mid-epoch at the exact step (the batch
-stream is a function of the step, `input_pipeline`), restores optimizer and EMA state
-with the weights, and checks every step's loss before a checkpoint is written, so a NaN
-never reaches a checkpoint.
+stream and every step's seed are functions of the trainer's own step counter,
+`input_pipeline`), restores optimizer and EMA state with the weights, and checks every
+step's loss and, before each checkpoint, every saved variable, so a NaN never reaches a
+checkpoint.
 
 With `handle_signals=True` (what `train_main.py` passes) SIGINT and SIGTERM finish the
 current loop of at most `steps_per_loop` steps, write `ckpt-<step>` and raise
@@ -20,8 +21,9 @@ current loop of at most `steps_per_loop` steps, write `ckpt-<step>` and raise
 Checkpoints are atomic (`checkpoints.py`) and so is the export (a temporary directory
 renamed at the end), so a kill at any point loses at most the steps since the last
 checkpoint and never leaves a half-written checkpoint or export version behind.
-Everything that can be checked before writing (strategy, data source, model config) is
-checked before the workdir is created, so a bad config leaves nothing behind.
+Everything that can be checked before writing (strategy, data source, splits, image
+shapes, batch size, class labels, model config) is checked before the workdir is
+created, so a bad config leaves nothing behind.
 
 Workdir layout:
   config.json  metrics.json  samples.png  checkpoints/ckpt-<step>.*  tensorboard/
@@ -223,9 +225,10 @@ def _build(config, strategy):
     checks everything it can before anything is written."""
     keras.utils.set_random_seed(config.train.seed)
     data_config = input_pipeline.with_splits(config.data)
-    event_shape, num_values = input_pipeline.describe(data_config)
     conditioning = config.model.get("conditioning", "")
     num_classes = config.data.num_classes if conditioning else None
+    event_shape, num_values = input_pipeline.describe(  # checks splits, shapes, labels
+        data_config, config.train.batch_size, num_classes if conditioning == "class" else None)
     with strategy.scope():
         distribution = builders.build_distribution(config.model, event_shape, num_values,
                                                    num_classes, seed=config.train.seed)
@@ -313,8 +316,7 @@ def _train(run, config, strategy, step, checkpoints, writer, stop, stop_if_signa
             while step < total:
                 epoch, offset = divmod(step, batches.steps_per_epoch)
                 if iterator is None or offset == 0:
-                    iterator = iter(strategy.experimental_distribute_dataset(
-                        batches.epoch(epoch, offset)))
+                    iterator = iter(batches.distribute(strategy, epoch, offset))
                 n = min(_loop_length(step, total, train_config), batches.steps_per_epoch - offset)
                 began = time.perf_counter()
                 terms, skips = train_loop(iterator, tf.constant(n))
@@ -387,8 +389,7 @@ def _evaluate_and_export(run, config, workdir, chief, step, writer, stop_if_sign
     distribution = run.distribution
     if config.train.ema_decay > 0:  # evaluate/sample/export the EMA weights
         run.optimizer.finalize_variable_values(run.variables)
-    test_batches = input_pipeline.test_batches(run.data_config, config.eval.batch_size,
-                                               config.train.seed)
+    test_batches = input_pipeline.test_batches(run.data_config, config.eval.batch_size)
     metrics = evaluation.evaluate(distribution, test_batches, run.conditional_fn,
                                   seed=config.eval.seed)
     logging.info("Test %s at step %d: %.4f nats per image, %.4f bits/dim (%d images).",

@@ -1,0 +1,174 @@
+"""The training and test streams of `input_pipeline` (its module docstring): each epoch a
+permutation drawn from (seed, epoch), binarization a function of (seed, epoch, example),
+one pipeline's rows of each global batch, streamed tfds splits, and every data check
+before the workdir is written."""
+
+import glob
+import importlib
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+import tfar.data
+import tiny_tfds
+from tfar.training import input_pipeline, train_and_evaluate
+from tiny import tiny_config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Each config's dataset and the splits the TFDS catalog gives it.
+TFDS_SPLITS = {"tfds:mnist": {"train", "test"}, "tfds:cifar10": {"train", "test"},
+               "tfds:binarized_mnist": {"train", "validation", "test"},
+               "tfds:imagenet_resized/32x32": {"train", "validation"}}
+
+
+def data_config(**fields):
+    config = tiny_config().data
+    config.update(fields)
+    return input_pipeline.with_splits(config)
+
+
+def indexed_npz(path, size, test_size=8):
+    """An npz source of `size` random 3×3 gray images whose labels are their indices."""
+    rng = np.random.default_rng(0)
+    np.savez(path, x_train=rng.integers(0, 256, (size, 3, 3), np.uint8), y_train=np.arange(size),
+             x_test=rng.integers(0, 256, (test_size, 3, 3), np.uint8), y_test=np.arange(test_size))
+    return f"npz:{path}"
+
+
+def read_epoch(batches, epoch, skip=0, context=None):
+    """(images [steps, b, H, W, C], labels [steps, b]) of one pipeline's part of an epoch."""
+    images, labels = zip(*batches.epoch(epoch, skip, context).as_numpy_iterator())
+    return np.stack(images), np.stack(labels)
+
+
+@pytest.fixture(scope="module")
+def tiny_source(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("tfds")
+    return tiny_tfds.prepare(data_dir), str(data_dir)
+
+
+def test_each_epoch_is_a_permutation_drawn_from_the_seed_and_the_epoch(tmp_path):
+    """Every example once per epoch, in an order that changes with the epoch and the seed
+    and is the same for the same (seed, epoch); a batch draws from the whole split (a
+    10,000-image shuffle buffer gave batch 0 only the first ~10,000 images)."""
+    config = data_config(source=indexed_npz(tmp_path / "d.npz", 96))
+    batches = input_pipeline.TrainBatches(config, 16, seed=3)
+    assert batches.steps_per_epoch == 6
+    orders = [read_epoch(batches, e)[1].ravel() for e in (0, 1)]
+    for order in orders:
+        np.testing.assert_array_equal(np.sort(order), np.arange(96))
+    assert not np.array_equal(orders[0], orders[1])
+    np.testing.assert_array_equal(
+        read_epoch(input_pipeline.TrainBatches(config, 16, seed=3), 1)[1].ravel(), orders[1])
+    assert not np.array_equal(
+        read_epoch(input_pipeline.TrainBatches(config, 16, seed=4), 1)[1].ravel(), orders[1])
+
+    big = data_config(source=indexed_npz(tmp_path / "big.npz", 30_000))
+    first = next(iter(input_pipeline.TrainBatches(big, 100, seed=0).epoch(0)))[1].numpy()
+    print(f"batch 0 of 30,000 images: examples {first.min()}…{first.max()}")
+    assert first.max() > 20_000  # all 100 below: probability (2/3)^100 under a permutation
+
+
+def test_dynamic_binarization_is_a_function_of_seed_epoch_and_example(tmp_path):
+    """Example i of epoch e is binarized as `tfar.data.load(..., seed, epoch=e)` binarizes
+    it, whatever its position, the batch skipped to or the pipeline reading it."""
+    source = indexed_npz(tmp_path / "d.npz", 100)
+    config = data_config(source=source, binarize="dynamic")
+    batches = input_pipeline.TrainBatches(config, 20, seed=5)
+    for epoch in (0, 3):
+        loaded = np.stack(list(tfar.data.load(source, binarize="dynamic", seed=5, epoch=epoch)))
+        images, labels = read_epoch(batches, epoch)
+        np.testing.assert_array_equal(images, loaded[labels])
+        resumed = read_epoch(batches, epoch, skip=2)
+        np.testing.assert_array_equal(resumed[0], images[2:])
+        np.testing.assert_array_equal(resumed[1], labels[2:])
+        for p in range(2):  # two workers, two replicas each: rows [10p, 10p + 10) as 2 × 5
+            context = tf.distribute.InputContext(num_input_pipelines=2, input_pipeline_id=p,
+                                                 num_replicas_in_sync=4)
+            part = read_epoch(batches, epoch, 1, context)
+            rows = labels[1:, 10 * p: 10 * p + 10].reshape(-1, 5)
+            np.testing.assert_array_equal(part[1], rows)
+    assert not np.array_equal(read_epoch(batches, 0)[0], read_epoch(batches, 1)[0])
+
+
+def test_the_test_split_has_its_own_seed(tmp_path):
+    source = indexed_npz(tmp_path / "d.npz", 40, test_size=30)
+    images = {}
+    for test_seed in (0, 1):
+        config = data_config(source=source, binarize="dynamic", test_seed=test_seed)
+        images[test_seed] = np.concatenate([x for x, _ in input_pipeline.test_batches(config, 8)])
+        loaded = np.stack(list(tfar.data.load(source, "test", binarize="dynamic",
+                                              seed=test_seed)))
+        np.testing.assert_array_equal(images[test_seed], loaded)
+    assert not np.array_equal(images[0], images[1])
+
+
+def test_tfds_split_in_memory_or_streamed(tiny_source):
+    source, data_dir = tiny_source
+    held, streamed = (tfar.data.read(source, "train", data_dir=data_dir, max_in_memory_mb=mb)
+                      for mb in (1024, 0))
+    assert held.images is not None and streamed.stream is not None
+    assert held.size == streamed.size == 300 and held.shape == streamed.shape == (8, 8, 1)
+    for a, b in zip(held.examples(), streamed.examples()):  # the same stored order
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)
+
+    window = 64
+    config = data_config(source=source, data_dir=data_dir, max_in_memory_mb=0,
+                         shuffle_buffer=window)
+    batches = input_pipeline.TrainBatches(config, 30, seed=2)
+    orders = []
+    for epoch in (0, 1):
+        order = read_epoch(batches, epoch)[1].ravel()
+        np.testing.assert_array_equal(np.sort(order), np.arange(300))
+        key = tfar.data.epoch_keys(2, "train", epoch)[0]
+        read = np.array([int(y) for _, y in streamed.stream(key)])
+        for w in range(0, 300, window):  # each window a permutation of what was read there
+            np.testing.assert_array_equal(np.sort(order[w:w + window]),
+                                          np.sort(read[w:w + window]))
+        orders.append(order)
+    assert not np.array_equal(orders[0], orders[1])
+
+
+def test_tfds_checks(tiny_source):
+    source, data_dir = tiny_source
+    with pytest.raises(ValueError, match=r"tfds:tiny_digits: Unknown split 'validation'"):
+        tfar.data.read(source, "validation", data_dir=data_dir)
+    for mb, match in ((1024, r"train has labels 0…299: 290 of its 300 lie outside \[0, 10\)"),
+                      (0, r"train has 300 classes \(labels 0…299\); num_classes is 10")):
+        config = data_config(source=source, data_dir=data_dir, max_in_memory_mb=mb)
+        with pytest.raises(ValueError, match=match):  # in memory: the labels; else metadata
+            input_pipeline.describe(config, 32, num_classes=10)
+        assert input_pipeline.describe(config, 32, num_classes=300) == ((8, 8, 1), 256)
+    with tfds.testing.mock_data(num_examples=4, policy=tfds.testing.MockPolicy.USE_CODE):
+        unlabelled = tfar.data.read("tfds:binarized_mnist", "train")
+    assert not unlabelled.has_labels
+    with pytest.raises(ValueError, match="binarized_mnist train has no class labels"):
+        unlabelled.check_labels(10)
+
+
+@pytest.mark.parametrize("fields, match", [
+    ({"test_split": "validation"}, "tfds:tiny_digits: Unknown split 'validation'"),
+    ({"train_split": "train[:10]"}, "batch size 32 is larger than the 10 images"),
+    ({"num_classes": 10}, "train has labels 0…299"),
+])
+def test_data_errors_leave_no_workdir(tmp_path, tiny_source, fields, match):
+    config = tiny_config()
+    config.data.update(dict(source=tiny_source[0], data_dir=tiny_source[1], **fields))
+    config.model.conditioning = "class" if "num_classes" in fields else ""
+    with pytest.raises(ValueError, match=match):
+        train_and_evaluate(config, str(tmp_path / "run"))
+    assert not os.path.exists(tmp_path / "run")
+
+
+def test_configs_name_splits_their_datasets_have():
+    for path in glob.glob(os.path.join(ROOT, "configs", "*.py")):
+        name = os.path.splitext(os.path.basename(path))[0]
+        config = importlib.import_module(f"configs.{name}").get_config()
+        if config.data.source.startswith("tfds:"):
+            data = input_pipeline.with_splits(config.data)
+            for split in (data.train_split, data.test_split):
+                assert split.split("[")[0] in TFDS_SPLITS[config.data.source], (name, split)
