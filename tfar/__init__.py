@@ -9,6 +9,7 @@ Every model is a `tfp.distributions.Distribution` over integer-valued vectors or
 """
 
 from tfar import _backend  # noqa: F401  (sets KERAS_BACKEND first)
+from tfar import conditioning, layers
 from tfar.autoregressive import AutoregressiveDistribution
 from tfar.models.fvsbn import FVSBN
 from tfar.models.gated_pixelcnn import GatedPixelCNN
@@ -19,6 +20,6 @@ from tfar.models.pixelcnn_autoencoder import PixelCNNAutoEncoder
 from tfar.models.pixelrnn import PixelRNN
 from tfar.models.pixelvae import PixelVAE
 
-__all__ = ["AutoregressiveDistribution", "FVSBN", "GatedPixelCNN", "MADE", "NADE", "PixelCNN",
+__all__ = ["AutoregressiveDistribution", "conditioning", "layers", "FVSBN", "GatedPixelCNN", "MADE", "NADE", "PixelCNN",
            "PixelCNNAutoEncoder", "PixelRNN", "PixelVAE"]
 __version__ = "0.1.0"

@@ -25,10 +25,11 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfar import conditioning as conditioning_lib
 from tfar import likelihoods, sampling
 from tfar.distribution import NetworkDistribution
 from tfar.inputs import COMPUTE_DTYPE, fail_unless, unless_empty
-from tfar.network import check_compatible
+from tfar.network import check_compatible, signature
 from tfar.sampling import completion
 
 tfd = tfp.distributions
@@ -51,7 +52,8 @@ class AutoregressiveDistribution(NetworkDistribution):
         schedule's `unit_size`.
       schedule: a `tfar.schedule.GenerationSchedule` over the network's units: for each
         of the M components and each step, the units that step writes.
-      conditional_shape: shape of one conditional input, or None for none.
+      conditioning: what `conditional_input` is (a `tfar.conditioning.Conditioning`),
+        or None for none; it must be the network's.
       dtype: dtype of events, float or integer (float32 by default); values are integers
         in [0, num_values). Networks compute, and log_prob returns, float32.
       validate_args: check values of inputs (range, integrality) at run time.
@@ -59,7 +61,7 @@ class AutoregressiveDistribution(NetworkDistribution):
     """
 
     def __init__(self, network, event_shape, num_values, likelihood, schedule,
-                 conditional_shape=None, dtype=tf.float32, validate_args=False,
+                 conditioning=None, dtype=tf.float32, validate_args=False,
                  allow_nan_stats=True, parameters=None, name=None):
         self._num_dims = int(np.prod(list(event_shape)))
         self._likelihood = likelihood
@@ -73,9 +75,10 @@ class AutoregressiveDistribution(NetworkDistribution):
         check_compatible(network, dict(
             num_dims=self._num_dims, num_values=int(num_values),
             params_size=likelihood.params_size, num_units=schedule.num_units,
-            conditional_size=conditional_size(conditional_shape),
+            conditioning=signature(conditioning_lib.get(conditioning)),
             num_components=schedule.num_components), name or type(self).__name__)
-        super().__init__(network, event_shape, num_values, conditional_shape, dtype,
+        # The network's own object: a caption's text encoder is the network's layer.
+        super().__init__(network, event_shape, num_values, network.conditioning, dtype,
                          validate_args, allow_nan_stats, parameters, name)
 
     # ---------------------------------------------------------------- properties
@@ -113,7 +116,7 @@ class AutoregressiveDistribution(NetworkDistribution):
 
         Args:
           x: float [B, D], values in [0, num_values).
-          conditional_input: float [B, *conditional_shape] or None.
+          conditional_input: the condition's features (`_features`) [B, ...] or None.
           training: True only for the training objective (the network's dropout).
           seed: the stateless seed of the network's noise in training.
 
@@ -137,13 +140,15 @@ class AutoregressiveDistribution(NetworkDistribution):
     # ---------------------------------------------------------------- input handling
 
     def _flatten(self, x, conditional_input):
-        """Broadcasts batch dims of x and c; returns x [B, D], c [B, ...], batch shape."""
+        """Broadcasts batch dims of x and c; returns x [B, D], the checked raw condition
+        c [B, *conditional_shape] (or None) and the batch shape."""
         x = self._check_values(x)
         c = self._check_conditional(conditional_input)
         event_rank = self._static_event_shape.rank
         batch_shape = tf.shape(x)[:tf.rank(x) - event_rank]
         if c is not None:
-            cond_rank = self._conditional_shape.rank
+            cond_shape = self._conditioning.shape
+            cond_rank = cond_shape.rank
             x_batch = x.shape[:x.shape.rank - event_rank] if x.shape.rank is not None else None
             c_batch = c.shape[:c.shape.rank - cond_rank] if c.shape.rank is not None else None
             if x_batch is not None and c_batch is not None:
@@ -154,10 +159,16 @@ class AutoregressiveDistribution(NetworkDistribution):
                         f"{self.name}: the batch dims of x {x_batch} and of conditional_input "
                         f"{c_batch} do not broadcast; expected equal batch dims (or 1s).") from None
             batch_shape = tf.broadcast_dynamic_shape(batch_shape, tf.shape(c)[:tf.rank(c) - cond_rank])
-            c = tf.broadcast_to(c, tf.concat([batch_shape, self._conditional_shape], 0))
-            c = tf.reshape(c, [-1] + self._conditional_shape.as_list())
+            c = tf.broadcast_to(c, tf.concat([batch_shape, cond_shape], 0))
+            c = tf.reshape(c, [-1] + cond_shape.as_list())
             x = tf.broadcast_to(x, tf.concat([batch_shape, self._static_event_shape], 0))
         return tf.reshape(x, [-1, self._num_dims]), c, batch_shape
+
+    def _features(self, c, training=False):
+        """The raw condition c [B, *conditional_shape] (or None) -> the features the
+        network takes (`AutoregressiveNetwork.encode_condition`): computed once per call,
+        then shared by every step of a sampling loop."""
+        return self._network.encode_condition(c, training=training)
 
     # ---------------------------------------------------------------- log-probabilities
 
@@ -178,7 +189,7 @@ class AutoregressiveDistribution(NetworkDistribution):
 
     def _log_prob(self, x, conditional_input=None):
         x, c, batch_shape = self._flatten(x, conditional_input)
-        log_prob = unless_empty(x, lambda: self._flat_log_prob(x, c),
+        log_prob = unless_empty(x, lambda: self._flat_log_prob(x, self._features(c)),
                                  lambda: tf.zeros([0], COMPUTE_DTYPE))
         return tf.reshape(log_prob, batch_shape)
 
@@ -192,34 +203,41 @@ class AutoregressiveDistribution(NetworkDistribution):
         """
         with tf.name_scope(f"{self.name}/training_log_prob"):
             x, c, batch_shape = self._flatten(x, conditional_input)
-            return tf.reshape(self._training_log_prob(x, c, seed), batch_shape)
+            features = self._features(c, training=True)
+            return tf.reshape(self._training_log_prob(x, features, seed), batch_shape)
 
     def training_loss(self, x, conditional_input=None, seed=None):
         """Mean negative log-likelihood (nats per example) to minimize in training:
         `-mean(training_log_prob(x, conditional_input, seed))`."""
         with tf.name_scope(f"{self.name}/training_loss"):
             x, c, _ = self._flatten(x, conditional_input)
-            return -tf.reduce_mean(self._training_log_prob(x, c, seed))
+            return -tf.reduce_mean(self._training_log_prob(x, self._features(c, training=True),
+                                                           seed))
 
     # ---------------------------------------------------------------- sampling
 
     def _sample_n(self, n, seed=None, conditional_input=None, method=None):
         c = self._check_conditional(conditional_input)
-        if c is not None:
-            cond_rank = self._conditional_shape.rank
-            c = tf.reshape(c, [-1] + self._conditional_shape.as_list())   # [C, ...]
-            rows = tf.shape(c)[0]
-            repeats = n // tf.maximum(rows, 1)   # no division by zero for an empty batch
-            with tf.control_dependencies([fail_unless(
-                    tf.equal(repeats * rows, n),
-                    [f"{self.name}: the sample shape must end in the batch shape of "
-                     "conditional_input (TFP's PixelCNN convention); got", n,
-                     "samples for", rows, "conditional rows."])]):
-                c = tf.tile(c, tf.concat([[repeats], tf.ones([cond_rank], tf.int32)], 0))
         x = tf.zeros([n, self._num_dims], dtype=COMPUTE_DTYPE)
         observed = tf.zeros([n, self._num_dims], dtype=tf.bool)
-        samples = unless_empty(x, lambda: self._run_loop(x, observed, c, seed, method),
-                                lambda: x)
+
+        def loop():
+            features = None
+            if c is not None:   # the C rows' features, once; sample i takes row i mod C
+                rows = tf.reshape(c, [-1] + self._conditioning.shape.as_list())   # [C, ...]
+                count = tf.shape(rows)[0]
+                repeats = n // tf.maximum(count, 1)   # no division by zero for no rows
+                with tf.control_dependencies([fail_unless(
+                        tf.equal(repeats * count, n),
+                        [f"{self.name}: the sample shape must end in the batch shape of "
+                         "conditional_input (TFP's PixelCNN convention); got", n,
+                         "samples for", count, "conditional rows."])]):
+                    features = self._features(rows)
+                    features = tf.tile(features, tf.concat(
+                        [[repeats], tf.ones([tf.rank(features) - 1], tf.int32)], 0))
+            return self._run_loop(x, observed, features, seed, method)
+
+        samples = unless_empty(x, loop, lambda: x)
         return tf.cast(tf.reshape(samples, tf.concat([[n], self._static_event_shape], 0)),
                        self.dtype)
 
@@ -272,10 +290,11 @@ class AutoregressiveDistribution(NetworkDistribution):
             flat_observed = tf.reshape(tf.broadcast_to(observed, full_shape), [-1, self._num_dims])
 
             def fill():
+                features = self._features(c)
                 if num_particles == 1:
-                    return self._run_loop(flat_x, flat_observed, c, seed, method)
-                return self._resampled_completion(flat_x, flat_observed, c, seed, method,
-                                                  int(num_particles))
+                    return self._run_loop(flat_x, flat_observed, features, seed, method)
+                return self._resampled_completion(flat_x, flat_observed, features, seed,
+                                                  method, int(num_particles))
 
             filled = unless_empty(flat_x, fill, lambda: flat_x)
             return tf.cast(tf.reshape(filled, full_shape), self.dtype)
@@ -283,7 +302,7 @@ class AutoregressiveDistribution(NetworkDistribution):
     def _resampled_completion(self, x, observed, c, seed, method, num_particles):
         """`complete` by sampling–importance–resampling over K = `num_particles`
         sequential completions per row (`tfar.sampling.completion`): x, observed [n, D],
-        c [n, …] or None -> [n, D]."""
+        the condition's features c [n, …] or None -> [n, D]."""
         seed = tfp.random.sanitize_seed(seed, salt="autoregressive_complete")
         loop_seed, resample_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
         k = num_particles
@@ -320,8 +339,8 @@ class AutoregressiveDistribution(NetworkDistribution):
                             step_seeds)
 
     def _make_sampler(self, method, c, components):
-        """The `tfar.sampling.Sampler` named `method`, bound to the rows' condition c and
-        components [n]. Subclasses with faster samplers override this (and
+        """The `tfar.sampling.Sampler` named `method`, bound to the rows' condition
+        features c (`_features`) and components [n]. Subclasses with faster samplers override this (and
         `sampling_methods`) and defer to it for "naive"."""
         del method  # the base class offers "naive" only
         return sampling.NaiveSampler(lambda x: self._params_of_components(x, c, components))
@@ -368,8 +387,3 @@ def head_for(likelihood, num_values, **options):
     """The likelihood head for a constructor's `likelihood=` / `num_values=` arguments
     (`options` go to heads that take them, e.g. the logistic mixture's `num_channels`)."""
     return likelihoods.get(likelihood, int(num_values), **options)
-
-
-def conditional_size(conditional_shape):
-    """The flattened size of a conditional input, or None for an unconditional model."""
-    return None if conditional_shape is None else int(np.prod(list(conditional_shape)))

@@ -15,6 +15,7 @@ import inspect
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfar import conditioning as conditioning_lib
 from tfar.inputs import InputChecks
 
 tfd = tfp.distributions
@@ -27,18 +28,17 @@ class NetworkDistribution(InputChecks, tfd.Distribution):
       network: the built Keras 3 model holding every weight.
       event_shape: shape of one event, e.g. (784,) or (28, 28, 1).
       num_values: number of integer values per dimension.
-      conditional_shape: shape of one conditional input, or None for none.
+      conditioning: what `conditional_input` is (`tfar.conditioning`), or None for none.
       dtype, validate_args, allow_nan_stats, parameters, name: as `tfd.Distribution`.
     """
 
-    def __init__(self, network, event_shape, num_values, conditional_shape=None,
+    def __init__(self, network, event_shape, num_values, conditioning=None,
                  dtype=tf.float32, validate_args=False, allow_nan_stats=True, parameters=None,
                  name=None):
         self._network = network
         self._static_event_shape = tf.TensorShape(event_shape)
         self._num_values = int(num_values)
-        self._conditional_shape = (None if conditional_shape is None
-                                   else tf.TensorShape(conditional_shape))
+        self._conditioning = conditioning_lib.get(conditioning)
         super().__init__(dtype=dtype, reparameterization_type=tfd.NOT_REPARAMETERIZED,
                          validate_args=validate_args, allow_nan_stats=allow_nan_stats,
                          parameters=parameters, name=name)
@@ -64,8 +64,15 @@ class NetworkDistribution(InputChecks, tfd.Distribution):
         return self._num_values
 
     @property
+    def conditioning(self):
+        """What `conditional_input` is (a `tfar.conditioning.Conditioning`), or None."""
+        return self._conditioning
+
+    @property
     def conditional_shape(self):
-        return self._conditional_shape
+        """The shape of one example's conditional input (() for a class label or a
+        caption), or None for an unconditional model."""
+        return None if self._conditioning is None else self._conditioning.shape
 
     # A tfd.Distribution is a tf.Module, which does not look inside Keras 3 objects.
     @property

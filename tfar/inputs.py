@@ -15,8 +15,8 @@ import tensorflow as tf
 
 COMPUTE_DTYPE = tf.float32  # networks compute in float32; `dtype=` sets the events' dtype
 
-# A switch for benchmarks: False skips the default value checks of `_check_values` and
-# `_check_conditional` (shape and dtype checks stay), to time what they cost
+# A switch for benchmarks: False skips the default value checks of `_check_values` and of
+# conditional inputs (shape and dtype checks stay), to time what they cost
 # (benchmarks/validation_cost.py). Leave it True.
 CHECK_VALUES = True
 
@@ -64,16 +64,59 @@ def unless_empty(x, compute, empty):
     return tf.cond(tf.shape(x)[0] > 0, compute, empty)
 
 
+def convert(value, dtype_hint, owner, name, expected, strings=False):
+    """value as a tensor of a numeric or bool dtype (or string, with `strings`), or a
+    TypeError naming `expected`. NumPy arrays keep their own dtype: with dtype_hint=int32
+    TF would truncate 0.5 to 0 silently, before any value check could see it."""
+    try:
+        if isinstance(value, (np.ndarray, np.generic)):
+            value = tf.convert_to_tensor(value)
+        else:
+            value = tf.convert_to_tensor(value, dtype_hint=dtype_hint)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{owner}: {name} must be a tensor of {expected}; got "
+                        f"{type(value).__name__} ({error}).") from None
+    numeric = value.dtype.is_floating or value.dtype.is_integer or value.dtype.is_bool
+    if not (numeric or (strings and value.dtype == tf.string)):
+        raise TypeError(f"{owner}: {name} must be a tensor of {expected}; got dtype "
+                        f"{value.dtype.name}.")
+    return value
+
+
+def check_trailing_shape(t, shape, owner, name, what):
+    """t, whose shape must end in `shape`: a ValueError when the static shape says it
+    does not; an in-graph check only when the static shape cannot tell."""
+    rank = shape.rank
+    expected = (f"{owner}: {name} must have shape [..., "
+                f"{', '.join(map(str, shape.as_list()))}] (batch dims + {what} {shape})")
+    if rank == 0:
+        return t
+    if t.shape.rank is not None and (
+            t.shape.rank < rank or not shape.is_compatible_with(t.shape[t.shape.rank - rank:])):
+        raise ValueError(f"{expected}; got shape {t.shape}.")
+    if t.shape.rank is not None and t.shape[t.shape.rank - rank:].is_fully_defined():
+        return t
+    actual, want = tf.shape(t), tf.constant(shape.as_list(), tf.int32)
+    if t.shape.rank is not None:
+        ok = tf.reduce_all(tf.equal(actual[t.shape.rank - rank:], want))
+    else:
+        ok = tf.cond(tf.size(actual) >= rank,
+                     lambda: tf.reduce_all(tf.equal(actual[tf.size(actual) - rank:], want)),
+                     lambda: tf.constant(False))
+    with tf.control_dependencies([fail_unless(ok, [f"{expected}; got shape", actual])]):
+        return tf.identity(t)
+
+
 class InputChecks:
     """The checks of a distribution's inputs (see the module docstring); the class using it
     provides `name`, `dtype`, `validate_args`, `_num_values`, `_static_event_shape` and
-    `_conditional_shape`."""
+    `_conditioning` (a `tfar.conditioning.Conditioning` or None)."""
 
     def _check_conditional(self, conditional_input):
-        """conditional_input as float32 [..., *conditional_shape], or None; clear errors
-        for a missing or unexpected one, a non-numeric dtype or a wrong trailing shape
-        (always), and for NaN/Inf in it (by default: one reduction, `guard`)."""
-        if self._conditional_shape is None:
+        """conditional_input as its conditioning's dtype [..., *shape] (`tfar.conditioning`:
+        float32 vectors and maps, int32 class labels, string captions), or None; clear
+        errors for a missing or unexpected one, and the conditioning's own checks."""
+        if self._conditioning is None:
             if conditional_input is not None:
                 raise ValueError(
                     f"{self.name} was built without a conditional input "
@@ -82,56 +125,17 @@ class InputChecks:
             return None
         if conditional_input is None:
             raise ValueError(
-                f"{self.name} was built with conditional_shape={self._conditional_shape}; "
-                "pass conditional_input=... of that shape (plus batch dims).")
-        c = self._convert(conditional_input, COMPUTE_DTYPE, "conditional_input",
-                          "numbers (float32 by default)")
-        c = self._check_trailing_shape(c, self._conditional_shape, "conditional_input",
-                                       "conditional_shape")
-        if not c.dtype.is_floating or not CHECK_VALUES:
-            return tf.cast(c, COMPUTE_DTYPE)
-        ok = tf.reduce_all(tf.math.is_finite(c))
-        message = f"{self.name}: conditional_input holds NaN or Inf; expected finite values."
-        check = guard(ok, lambda: [fail_unless(ok, [message])], message)
-        with tf.control_dependencies([check]):  # identity: a same-dtype cast drops the dep
-            return tf.identity(tf.cast(c, COMPUTE_DTYPE))
+                f"{self.name} was built with {self._conditioning.describe()}; pass "
+                "conditional_input=... of that shape (plus batch dims).")
+        return self._conditioning.check(conditional_input, self.name, self.validate_args)
 
     def _convert(self, value, dtype_hint, name, expected):
         """value as a tensor of a numeric or bool dtype, or a TypeError naming `expected`."""
-        try:
-            if isinstance(value, (np.ndarray, np.generic)):
-                # Its own dtype: with dtype_hint=int32 TF would truncate 0.5 to 0 silently.
-                value = tf.convert_to_tensor(value)
-            else:
-                value = tf.convert_to_tensor(value, dtype_hint=dtype_hint)
-        except (TypeError, ValueError) as error:
-            raise TypeError(f"{self.name}: {name} must be a tensor of {expected}; got "
-                            f"{type(value).__name__} ({error}).") from None
-        if not (value.dtype.is_floating or value.dtype.is_integer or value.dtype.is_bool):
-            raise TypeError(f"{self.name}: {name} must be a tensor of {expected}; got dtype "
-                            f"{value.dtype.name}.")
-        return value
+        return convert(value, dtype_hint, self.name, name, expected)
 
     def _check_trailing_shape(self, t, shape, name, what):
-        """t, whose shape must end in `shape`: a ValueError when the static shape says it
-        does not; an in-graph check only when the static shape cannot tell."""
-        rank = shape.rank
-        expected = (f"{self.name}: {name} must have shape [..., "
-                    f"{', '.join(map(str, shape.as_list()))}] (batch dims + {what} {shape})")
-        if t.shape.rank is not None and (
-                t.shape.rank < rank or not shape.is_compatible_with(t.shape[t.shape.rank - rank:])):
-            raise ValueError(f"{expected}; got shape {t.shape}.")
-        if t.shape.rank is not None and t.shape[t.shape.rank - rank:].is_fully_defined():
-            return t
-        actual, want = tf.shape(t), tf.constant(shape.as_list(), tf.int32)
-        if t.shape.rank is not None:
-            ok = tf.reduce_all(tf.equal(actual[t.shape.rank - rank:], want))
-        else:
-            ok = tf.cond(tf.size(actual) >= rank,
-                         lambda: tf.reduce_all(tf.equal(actual[tf.size(actual) - rank:], want)),
-                         lambda: tf.constant(False))
-        with tf.control_dependencies([fail_unless(ok, [f"{expected}; got shape", actual])]):
-            return tf.identity(t)
+        """t, whose shape must end in `shape` (`check_trailing_shape`)."""
+        return check_trailing_shape(t, shape, self.name, name, what)
 
     def _check_values(self, x, name="x"):
         """x [..., *event_shape] as float32 (what the networks compute in), checked.

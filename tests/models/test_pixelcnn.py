@@ -124,7 +124,8 @@ def test_bad_construction(model):
 
 
 def test_gated_bad_conditions():
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match=r"at most one of .*got \['conditional_shape', "
+                                         r"'spatial_conditional_shape'\]"):
         tfar.GatedPixelCNN(image_shape=(4, 4, 1), num_values=2, conditional_shape=(3,),
                            spatial_conditional_shape=(2, 2, 1), **SMALL)
     with pytest.raises(ValueError, match="must divide"):

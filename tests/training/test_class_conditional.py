@@ -23,8 +23,9 @@ def test_class_conditional_samples_are_recognised(tmp_path):
     per_class = 20
     labels = np.repeat(np.arange(10), per_class)
     sample = tf.saved_model.load(metrics["export"]).signatures["sample"]
+    # The exported model takes the integer labels (tfar.conditioning.ClassLabel).
     samples = sample(num_samples=tf.constant(len(labels)), seed=tf.constant([3, 4]),
-                     conditional_input=tf.one_hot(labels, 10))["samples"].numpy()
+                     conditional_input=tf.constant(labels, tf.int32))["samples"].numpy()
 
     train = tfar.data.load("digits", "train", binarize="fixed", with_labels=True).batch(2000)
     images, targets = next(iter(train))

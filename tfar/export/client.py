@@ -7,7 +7,9 @@
 
 Requests are `tensorflow_serving.apis.predict_pb2.PredictRequest`s to the signatures that
 `tfar.export.export` writes (`log_prob`, `sample`, `complete`); tensors go in and out
-through `tf.make_tensor_proto` / `tf.make_ndarray`.
+through `tf.make_tensor_proto` / `tf.make_ndarray`. A condition goes as its kind wants:
+caption strings as `caption` (`client.sample(4, seed, conditional_input=["the digit 3
+is at the top left"] * 4)`), integer class labels as int32, vectors and maps as float32.
 """
 
 import grpc
@@ -66,6 +68,18 @@ class ServingClient:
 
 
 def _with_condition(inputs, conditional_input):
-    if conditional_input is not None:
-        inputs["conditional_input"] = np.asarray(conditional_input, np.float32)
+    """`inputs` with the condition under its signature's key and dtype
+    (`tfar.conditioning`): strings are captions (`caption`, string), integers class labels
+    (`conditional_input`, int32), other numbers vectors or maps (float32)."""
+    if conditional_input is None:
+        return inputs
+    value = np.asarray(conditional_input)
+    if value.dtype.kind in "USO":
+        inputs["caption"] = np.vectorize(
+            lambda s: s if isinstance(s, bytes) else str(s).encode("utf-8"),
+            otypes=[object])(value)
+    elif value.dtype.kind in "iu":
+        inputs["conditional_input"] = value.astype(np.int32)
+    else:
+        inputs["conditional_input"] = value.astype(np.float32)
     return inputs

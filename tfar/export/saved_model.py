@@ -15,10 +15,14 @@ batch; `event_shape` and `dtype` are the distribution's):
                               [B, *event_shape], seed int32 [2] (+ conditional_input
                               [B, *cond]) -> images [B, *event_shape]
 
-`conditional_input` is an input of every signature exactly when the distribution has a
-`conditional_shape`. A distribution adds its own signatures, or replaces these, through
+The condition is an input of every signature exactly when the distribution has a
+`conditioning` (`tfar.conditioning`), with its dtype and shape: `conditional_input`
+float32 [B, *cond] (a vector or a spatial map) or int32 [B] (class labels), or `caption`
+string [B] (a caption; its vocabulary is a table the SavedModel restores, in TF Serving's
+loader too). A distribution adds its own signatures, or replaces these, through
 `serving_signatures()`: {name: (function, [tf.TensorSpec, …])} (PixelVAE: `elbo`,
-`encode`, `decode`, and a `log_prob` whose output names its importance samples). The seed is a stateless seed: a signature gives the same samples as
+`encode`, `decode`, and a `log_prob` whose output names its importance samples). The
+seed is a stateless seed: a signature gives the same samples as
 `d.sample(num_samples, seed=seed)` in memory with the same weights.
 """
 
@@ -52,8 +56,8 @@ def export(distribution, export_dir, version=None):
 
     Args:
       distribution: a `tfp.distributions.Distribution` with a fully defined event shape
-        and batch shape `()`, e.g. `tfar.MADE(...)`; one with a non-None
-        `conditional_shape` gets a `conditional_input` input in every signature.
+        and batch shape `()`, e.g. `tfar.MADE(...)`; one with a `conditioning` gets its
+        condition as an input of every signature.
       export_dir: the model's base directory (created if missing), local or any
         `tf.io.gfile` path.
       version: a positive int, or None for 1 + the largest integer-named entry of
@@ -66,7 +70,7 @@ def export(distribution, export_dir, version=None):
       ValueError: a bad `distribution`, `export_dir` or `version`.
       FileExistsError: `export_dir/<version>` exists already (it is never overwritten).
     """
-    event_shape, conditional_shape = _check_distribution(distribution)
+    event_shape, conditioning = _check_distribution(distribution)
     if version is not None:
         version = _check_version(version)
     export_dir = os.fspath(export_dir)
@@ -78,7 +82,7 @@ def export(distribution, export_dir, version=None):
     final_dir = os.path.join(export_dir, str(version))
     _refuse_existing(final_dir)
 
-    archive = _build_archive(distribution, event_shape, conditional_shape)
+    archive = _build_archive(distribution, event_shape, conditioning)
     if not is_local(export_dir):
         with tempfile.TemporaryDirectory(prefix="tfar_export_") as staging:
             archive.write_out(staging, verbose=False)
@@ -127,7 +131,7 @@ def _copy_tree(source, target):
         tf.io.gfile.copy(os.path.join(source, name), os.path.join(target, name))
 
 
-def _build_archive(distribution, event_shape, conditional_shape):
+def _build_archive(distribution, event_shape, conditioning):
     """A `keras.export.ExportArchive` with one endpoint per signature."""
     archive = keras.export.ExportArchive()
     # The network is deliberately not passed to `archive.track()`, which the Keras docs
@@ -145,14 +149,20 @@ def _build_archive(distribution, event_shape, conditional_shape):
     # them listable after `tf.saved_model.load`.
     for collection in ("variables", "trainable_variables", "non_trainable_variables"):
         archive.add_variable_collection(collection, list(getattr(distribution, collection)))
+    # Lookup tables (a caption's vocabulary) are resources the SavedModel must save and the
+    # loader restore: tracked themselves (tracking their layer would add its variables).
+    encoder = getattr(getattr(distribution, "network", None), "condition_encoder", None)
+    for table in getattr(encoder, "lookup_tables", ()):
+        archive.track(table)
 
     dtype = distribution.dtype
     images = tf.TensorSpec([None] + event_shape, dtype, name="images")
     seed = tf.TensorSpec([2], tf.int32, name="seed")
     num_samples = tf.TensorSpec([], tf.int32, name="num_samples")
-    conditional = (None if conditional_shape is None else
-                   tf.TensorSpec([None] + conditional_shape, tf.float32,
-                                 name="conditional_input"))
+    # The condition's spec: its dtype and shape (float vectors and maps, int32 labels,
+    # string captions), keyed by its input name ("conditional_input", or "caption").
+    conditional = None if conditioning is None else conditioning.spec()
+    conditional_shape = None if conditioning is None else conditioning.shape.as_list()
 
     # The argument names are the signature's input keys, the returned dict's keys its
     # output keys. `log_prob` comes first: `write_out` also serves the first endpoint as
@@ -224,7 +234,7 @@ def _checked(tensor, trailing_shape=None):
 
 
 def _check_distribution(distribution):
-    """Returns (event_shape, conditional_shape) as lists (the latter may be None)."""
+    """Returns (event_shape as a list, the `tfar.conditioning.Conditioning` or None)."""
     if not isinstance(distribution, tfp.distributions.Distribution):
         raise ValueError("distribution must be a tfp.distributions.Distribution (e.g. "
                          f"tfar.MADE(...)); got {type(distribution).__name__}.")
@@ -234,14 +244,11 @@ def _check_distribution(distribution):
     if distribution.batch_shape.rank != 0:
         raise ValueError(f"{distribution.name}: export needs batch_shape (); got "
                          f"{distribution.batch_shape} (export one distribution per model).")
-    conditional_shape = getattr(distribution, "conditional_shape", None)
-    if conditional_shape is not None:
-        conditional_shape = tf.TensorShape(conditional_shape)
-        if not conditional_shape.is_fully_defined():
-            raise ValueError(f"{distribution.name}: export needs a fully defined "
-                             f"conditional_shape; got {conditional_shape}.")
-        conditional_shape = conditional_shape.as_list()
-    return distribution.event_shape.as_list(), conditional_shape
+    conditioning = getattr(distribution, "conditioning", None)
+    if conditioning is not None and not conditioning.shape.is_fully_defined():
+        raise ValueError(f"{distribution.name}: export needs a fully defined conditional "
+                         f"shape; got {conditioning.shape}.")
+    return distribution.event_shape.as_list(), conditioning
 
 
 def _check_version(version):

@@ -11,8 +11,8 @@ without hidden layers (the output mask m_out > m_in is the triangle), so the net
 import numpy as np
 import tensorflow as tf
 
-from tfar.autoregressive import (AutoregressiveDistribution, check_event_shape, conditional_size,
-                                 head_for)
+from tfar.autoregressive import AutoregressiveDistribution, check_event_shape, head_for
+from tfar.conditioning import from_arguments
 from tfar.layers.masked import made_degrees
 from tfar.models.made import MADENetwork
 from tfar.schedule import GenerationSchedule
@@ -36,27 +36,30 @@ class FVSBN(AutoregressiveDistribution):
         right-to-left orders; 1 keeps one dense masked kernel.
       likelihood: "bernoulli" or "categorical".
       conditional_shape: shape of a conditional input, added linearly to every logit.
+      conditioning: any vector-valued `tfar.conditioning.Conditioning` instead.
       seed: int seed for a random ordering.
       network: an existing network to wrap.
       dtype, validate_args, name: as `tfd.Distribution`.
     """
 
     def __init__(self, event_shape, num_values=2, ordering="left_to_right", column_blocks="auto",
-                 likelihood=None, conditional_shape=None, seed=None, network=None,
-                 dtype=tf.float32, validate_args=False, name="FVSBN"):
+                 likelihood=None, conditional_shape=None, conditioning=None, seed=None,
+                 network=None, dtype=tf.float32, validate_args=False, name="FVSBN"):
         parameters = dict(locals())
         event_shape = check_event_shape(event_shape)
         head = head_for(likelihood, num_values)
+        conditioning = from_arguments(conditional_shape=conditional_shape,
+                                      conditioning=conditioning)
         if network is None:
             num_dims = int(np.prod(event_shape))
             network = MADENetwork(
                 num_dims, num_values, head.params_size,
                 made_degrees(num_dims, (), ordering, seed=seed), column_blocks=column_blocks,
-                conditional_size=conditional_size(conditional_shape),
+                conditioning=conditioning,
                 name=f"{name}_network").build_variables()
         parameters["network"] = network
         super().__init__(network, event_shape, num_values, head,
                          GenerationSchedule.orderings(np.argsort(network.degrees[0], axis=1)),
-                         conditional_shape=conditional_shape, dtype=dtype,
+                         conditioning=conditioning, dtype=dtype,
                          validate_args=validate_args, parameters=parameters, name=name)
 

@@ -7,17 +7,19 @@ Generation with PixelCNN Decoders", NIPS 2016. The network is a first
 sum of the blocks' skip outputs goes through ReLU, a 1×1 layer, ReLU and a 1×1 layer to the
 per-sub-pixel (or per-pixel, for the logistic mixture) parameters.
 
-Conditioning (§2.3): a vector h of `conditional_shape` (K,) (a one-hot class, or any
-embedding) enters every gate through a learned linear map (eq. 4); a spatial map of
-`spatial_conditional_shape` (h', w', c') is upsampled to the image by a transposed
-convolution, s = m(h), and enters every gate through a 1×1 convolution (eq. 5).
+Conditioning (§2.3, `tfar.conditioning`): a vector h (of `conditional_shape` (K,), a
+class label's one-hot or embedding, or a caption's summary from a `TextEncoder`) enters
+every gate through a learned linear map (eq. 4); a spatial map (of
+`spatial_conditional_shape` (h', w', c'), or a caption's `CaptionToMaps`) is upsampled to
+the image by a transposed convolution, s = m(h), and enters every gate through a 1×1
+convolution (eq. 5).
 """
 
 import tensorflow as tf
 
 import keras
 
-from tfar.autoregressive import conditional_size
+from tfar.conditioning import SpatialMap, from_arguments
 from tfar.layers.gated import GatedPixelCNNBlock
 from tfar.layers.masked import MaskedConv2D
 from tfar.models.image import ImageDistribution, ImageNetwork, check_image_shape, image_head
@@ -35,7 +37,9 @@ class GatedPixelCNNNetwork(ImageNetwork):
         `tfar.models.image.ImageNetwork`; `conditional_size` is the flat size of the
         condition (the vector, or the spatial map).
       spatial_conditional_shape: (h', w', c') of a spatial condition map, with H, W
-        multiples of h', w'; None for none.
+        multiples of h', w'; None for none (the older argument of `conditioning=
+        tfar.conditioning.SpatialMap(...)`; a condition whose features are maps, e.g. a
+        caption through `CaptionToMaps`, takes the same path).
       num_layers: gated blocks (the first included).
       num_filters: F, features of each stack.
       first_kernel_size, kernel_size: receptive field of the first block (7) and the rest (3).
@@ -45,11 +49,15 @@ class GatedPixelCNNNetwork(ImageNetwork):
     def __init__(self, image_shape, num_values, params_size, values_per_unit=1,
                  conditional_size=None, spatial_conditional_shape=None, num_layers=15,
                  num_filters=128, first_kernel_size=7, kernel_size=3, output_filters=None,
-                 **kwargs):
+                 conditioning=None, **kwargs):
+        if spatial_conditional_shape is not None:  # a map, as configs before conditioning
+            if conditioning is not None:           # said it (with its flat size)
+                raise ValueError("Give conditioning or spatial_conditional_shape, not both.")
+            conditioning, conditional_size = SpatialMap(spatial_conditional_shape), None
         super().__init__(image_shape, num_values, params_size, values_per_unit,
-                         conditional_size, **kwargs)
-        self.spatial_conditional_shape = (None if spatial_conditional_shape is None else
-                                          tuple(int(s) for s in spatial_conditional_shape))
+                         conditional_size, conditioning=conditioning, **kwargs)
+        self.spatial_conditional_shape = (None if self.conditioning is None
+                                          else self.conditioning.map_shape)
         self.num_layers, self.num_filters = int(num_layers), int(num_filters)
         self.first_kernel_size, self.kernel_size = int(first_kernel_size), int(kernel_size)
         self.output_filters = int(output_filters or 2 * num_filters)
@@ -67,18 +75,13 @@ class GatedPixelCNNNetwork(ImageNetwork):
         self.blocks = [GatedPixelCNNBlock(
             self.num_filters, self.first_kernel_size if i == 0 else self.kernel_size,
             groups=self.groups, first=i == 0, last=i == self.num_layers - 1 and i > 0,
-            conditional_size=None if spatial_features else conditional_size,
+            conditional_size=None if spatial_features else self.conditional_size,
             spatial_features=spatial_features, name=f"gated_{i}")
             for i in range(self.num_layers)]
         self.output_hidden = MaskedConv2D(self.output_filters, 1, "B", self.groups,
                                           name="output_hidden")
         self.output_layer = MaskedConv2D(self.output_features, 1, "B", self.groups,
                                          name="output", dtype=PARAMS_DTYPE)
-
-    def example_condition(self):
-        if self.spatial_conditional_shape is not None:
-            return tf.zeros((1,) + self.spatial_conditional_shape)
-        return super().example_condition()
 
     def call(self, inputs, conditional_input=None, training=False, seed=None):
         del training, seed  # no dropout
@@ -98,8 +101,7 @@ class GatedPixelCNNNetwork(ImageNetwork):
 
     def get_config(self):
         config = super().get_config()
-        config.update(self.image_config(), spatial_conditional_shape=self.spatial_conditional_shape,
-                      num_layers=self.num_layers, num_filters=self.num_filters,
+        config.update(self.image_config(), num_layers=self.num_layers, num_filters=self.num_filters,
                       first_kernel_size=self.first_kernel_size, kernel_size=self.kernel_size,
                       output_filters=self.output_filters)
         return config
@@ -122,36 +124,34 @@ class GatedPixelCNN(ImageDistribution):
       num_mixtures: components of the logistic mixture.
       conditional_shape: (K,) of a vector condition (eq. 4); None for none.
       spatial_conditional_shape: (h', w', c') of a spatial condition map (§2.3); then
-        `conditional_input` is that map. Give at most one of the two.
+        `conditional_input` is that map.
+      conditioning: any `tfar.conditioning.Conditioning` instead: `ClassLabel(10)` (int
+        labels), `Caption(text_encoder, map_shape=(h', w', k))` (a caption as maps), ….
+      text_encoder: a `tfar.layers.TextEncoder`: `conditional_input` is then caption
+        strings [B], their summary vector in every gate (`Caption(text_encoder)`).
+        Give at most one of the four.
       network, dtype, validate_args, name: as `tfar.PixelCNN`.
     """
 
     def __init__(self, image_shape, num_values=256, num_layers=15, num_filters=128,
                  first_kernel_size=7, kernel_size=3, output_filters=None,
                  likelihood="categorical", num_mixtures=5, conditional_shape=None,
-                 spatial_conditional_shape=None, network=None, dtype=tf.float32,
-                 validate_args=False, name="GatedPixelCNN"):
+                 spatial_conditional_shape=None, conditioning=None, text_encoder=None,
+                 network=None, dtype=tf.float32, validate_args=False, name="GatedPixelCNN"):
         parameters = dict(locals())
         image_shape = check_image_shape(image_shape)
-        if conditional_shape is not None and spatial_conditional_shape is not None:
-            raise ValueError("Give conditional_shape (a vector condition) or "
-                             "spatial_conditional_shape (a map), not both.")
-        if spatial_conditional_shape is not None and len(spatial_conditional_shape) != 3:
-            raise ValueError("spatial_conditional_shape must be (height, width, channels); got "
-                             f"{spatial_conditional_shape!r}.")
+        conditioning = from_arguments(conditional_shape, spatial_conditional_shape,
+                                      conditioning, text_encoder)
         head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
         if network is None:
             network = GatedPixelCNNNetwork(
                 image_shape, num_values, head.params_size, head.values_per_unit,
-                conditional_size(conditional_shape or spatial_conditional_shape),
-                spatial_conditional_shape,
-                num_layers=num_layers, num_filters=num_filters,
+                conditioning=conditioning, num_layers=num_layers, num_filters=num_filters,
                 first_kernel_size=first_kernel_size, kernel_size=kernel_size,
                 output_filters=output_filters, name=f"{name}_network").build_variables()
         parameters["network"] = network
-        super().__init__(network, image_shape, num_values, head,
-                         conditional_shape or spatial_conditional_shape, dtype, validate_args,
-                         parameters, name)
+        super().__init__(network, image_shape, num_values, head, conditioning, dtype,
+                         validate_args, parameters, name)
 
     @property
     def sampling_methods(self):

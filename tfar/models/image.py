@@ -34,6 +34,7 @@ class ImageNetwork(AutoregressiveNetwork):
       image_shape: (H, W, C).
       num_values, params_size, conditional_size: see `tfar.network.AutoregressiveNetwork`.
       values_per_unit: values one params row models: 1 (a sub-pixel) or C (a pixel).
+      **kwargs: `conditioning` (`tfar.network.AutoregressiveNetwork`) and `keras.Model`'s.
     """
 
     def __init__(self, image_shape, num_values, params_size, values_per_unit=1,
@@ -64,7 +65,7 @@ class ImageNetwork(AutoregressiveNetwork):
     def image_config(self):
         return dict(image_shape=self.image_shape, num_values=self.num_values,
                     params_size=self.params_size, values_per_unit=self.values_per_unit,
-                    conditional_size=self.conditional_size)
+                    conditioning=self.conditioning_config())
 
     @classmethod
     def from_config(cls, config):
@@ -92,6 +93,7 @@ class ResidualStreamNetwork(ImageNetwork):
                  **kwargs):
         super().__init__(image_shape, num_values, params_size, values_per_unit,
                          conditional_size, **kwargs)
+        self.require_vector_condition()
         self.num_layers, self.first_kernel_size = int(num_layers), int(first_kernel_size)
         self.dropout = check_rate(dropout)
         self.output_filters = int(output_filters or stream_features)
@@ -101,7 +103,7 @@ class ResidualStreamNetwork(ImageNetwork):
         self.output_layer = MaskedConv2D(self.output_features, 1, "B", g, name="output",
                                          dtype=PARAMS_DTYPE)
         self.conditional_layers = (
-            None if conditional_size is None else
+            None if self.conditional_size is None else
             [keras.layers.Dense(stream_features, use_bias=False, name=f"conditional_{i}")
              for i in range(self.num_layers + 1)])
 
@@ -155,12 +157,12 @@ class ImageDistribution(AutoregressiveDistribution):
         del seed
         return cls(image_shape=event_shape, num_values=num_values, **fields)
 
-    def __init__(self, network, image_shape, num_values, head, conditional_shape, dtype,
+    def __init__(self, network, image_shape, num_values, head, conditioning, dtype,
                  validate_args, parameters, name):
         num_units = int(np.prod(image_shape)) // head.values_per_unit
         schedule = GenerationSchedule.raster(num_units, head.values_per_unit)
         super().__init__(network, image_shape, num_values, head, schedule,
-                         conditional_shape=conditional_shape, dtype=dtype,
+                         conditioning=conditioning, dtype=dtype,
                          validate_args=validate_args, parameters=parameters, name=name)
 
 

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 import keras
 
+from tfar.conditioning import Vector
 from tfar.distribution import NetworkDistribution
 from tfar.models.gated_pixelcnn import GatedPixelCNNNetwork
 
@@ -106,7 +107,8 @@ class EncoderDecoderDistribution(NetworkDistribution):
     def __init__(self, network, decoder, conditional_shape, dtype, validate_args, parameters,
                  name):
         self._decoder = decoder
-        super().__init__(network, network.image_shape, network.num_values, conditional_shape,
+        super().__init__(network, network.image_shape, network.num_values,
+                         None if conditional_shape is None else Vector(conditional_shape),
                          dtype, validate_args, parameters=parameters, name=name)
 
     @classmethod

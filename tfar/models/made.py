@@ -16,7 +16,8 @@ import tensorflow_probability as tfp
 import keras
 
 from tfar.autoregressive import (COMPUTE_DTYPE, AutoregressiveDistribution, check_event_shape,
-                                 conditional_size, head_for)
+                                 head_for)
+from tfar.conditioning import from_arguments
 from tfar.layers.encoding import encode_values, encoding_size
 from tfar.layers.masked import MaskedDense, made_degrees
 from tfar.network import PARAMS_DTYPE, AutoregressiveNetwork
@@ -56,6 +57,7 @@ class MADENetwork(AutoregressiveNetwork):
                  parallel_mask_sets="auto", **kwargs):
         super().__init__(num_dims, num_values, params_size, conditional_size=conditional_size,
                          **kwargs)
+        self.require_vector_condition()
         self.degrees = [np.atleast_2d(np.asarray(d, dtype=np.int64)) for d in degrees]
         self.direct_connections = bool(direct_connections)
         self.column_blocks = column_blocks
@@ -183,7 +185,7 @@ class MADENetwork(AutoregressiveNetwork):
                       degrees=[d.tolist() for d in self.degrees],
                       direct_connections=self.direct_connections,
                       column_blocks=self.column_blocks, activation=self.activation,
-                      conditional_size=self.conditional_size,
+                      conditioning=self.conditioning_config(),
                       parallel_mask_sets=self.parallel_mask_sets)
         return config
 
@@ -217,6 +219,8 @@ class MADE(AutoregressiveDistribution):
         `MADENetwork`). 1 holds one set's masked kernels at a time.
       likelihood: "bernoulli" or "categorical" (default: Bernoulli iff num_values == 2).
       conditional_shape: shape of a conditional input (e.g. (10,) for one-hot labels).
+      conditioning: any vector-valued `tfar.conditioning.Conditioning` instead (e.g.
+        `ClassLabel(10)`: int labels).
       seed: int seed for drawing orderings and degrees (stored in the network config).
       network: an existing `MADENetwork` to wrap (shares its weights).
       dtype, validate_args, name: as `tfd.Distribution`.
@@ -225,11 +229,13 @@ class MADE(AutoregressiveDistribution):
     def __init__(self, event_shape, num_values=2, hidden_units=(500,), ordering="left_to_right",
                  hidden_degrees="equal", num_masks=1, direct_connections=False,
                  column_blocks="auto", activation="relu", parallel_mask_sets="auto",
-                 likelihood=None, conditional_shape=None, seed=None, network=None,
-                 dtype=tf.float32, validate_args=False, name="MADE"):
+                 likelihood=None, conditional_shape=None, conditioning=None, seed=None,
+                 network=None, dtype=tf.float32, validate_args=False, name="MADE"):
         parameters = dict(locals())
         event_shape = check_event_shape(event_shape)
         head = head_for(likelihood, num_values)
+        conditioning = from_arguments(conditional_shape=conditional_shape,
+                                      conditioning=conditioning)
         if network is None:
             num_dims = int(np.prod(event_shape))
             degrees = made_degrees(num_dims, tuple(hidden_units), ordering, hidden_degrees,
@@ -237,12 +243,12 @@ class MADE(AutoregressiveDistribution):
             network = MADENetwork(
                 num_dims, num_values, head.params_size, degrees,
                 direct_connections=direct_connections, column_blocks=column_blocks,
-                activation=activation, conditional_size=conditional_size(conditional_shape),
+                activation=activation, conditioning=conditioning,
                 parallel_mask_sets=parallel_mask_sets, name=f"{name}_network").build_variables()
         parameters["network"] = network
         super().__init__(network, event_shape, num_values, head,
                          GenerationSchedule.orderings(np.argsort(network.degrees[0], axis=1)),
-                         conditional_shape=conditional_shape, dtype=dtype,
+                         conditioning=conditioning, dtype=dtype,
                          validate_args=validate_args, parameters=parameters, name=name)
 
     @property
@@ -268,7 +274,7 @@ class MADE(AutoregressiveDistribution):
             raise ValueError(f"{self.name}: mask_index must be in [0, {self.num_masks}); "
                              f"got {mask_index}.")
         x, c, batch_shape = self._flatten(x, conditional_input)
-        return tf.reshape(self._masked_log_prob(x, c, mask_index), batch_shape)
+        return tf.reshape(self._masked_log_prob(x, self._features(c), mask_index), batch_shape)
 
     def _masked_params(self, x, c, mask_index, training=False):
         """[B, D, P] params under one mask set."""

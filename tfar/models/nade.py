@@ -24,7 +24,8 @@ import tensorflow_probability as tfp
 import keras
 
 from tfar import replicas
-from tfar.autoregressive import (AutoregressiveDistribution, check_event_shape, conditional_size,
+from tfar.conditioning import from_arguments
+from tfar.autoregressive import (AutoregressiveDistribution, check_event_shape,
                                  head_for)
 from tfar.layers.encoding import encode_values, encoding_size
 from tfar.layers.masked import input_order
@@ -77,6 +78,7 @@ class NADENetwork(AutoregressiveNetwork):
                  order_agnostic=False, conditional_size=None, **kwargs):
         super().__init__(num_dims, num_values, params_size, conditional_size=conditional_size,
                          **kwargs)
+        self.require_vector_condition()
         self.hidden_units = int(hidden_units)
         self.orderings = np.atleast_2d(np.asarray(orderings, dtype=np.int64))
         self.num_components = self.orderings.shape[0]
@@ -226,7 +228,7 @@ class NADENetwork(AutoregressiveNetwork):
         config.update(num_dims=self.num_dims, num_values=self.num_values,
                       params_size=self.params_size, hidden_units=self.hidden_units,
                       orderings=self.orderings.tolist(), order_agnostic=self.order_agnostic,
-                      conditional_size=self.conditional_size)
+                      conditioning=self.conditioning_config())
         return config
 
 
@@ -252,6 +254,7 @@ class NADE(AutoregressiveDistribution):
       order_agnostic: train on a random order per example (Uria et al. 2014).
       likelihood: "bernoulli" or "categorical".
       conditional_shape: shape of a conditional input.
+      conditioning: any vector-valued `tfar.conditioning.Conditioning` instead.
       seed: int seed for drawing random orders (stored in the network config).
       network: an existing `NADENetwork` to wrap.
       dtype, validate_args, name: as `tfd.Distribution`.
@@ -259,10 +262,13 @@ class NADE(AutoregressiveDistribution):
 
     def __init__(self, event_shape, num_values=2, hidden_units=500, ordering="left_to_right",
                  num_orderings=1, order_agnostic=False, likelihood=None, conditional_shape=None,
-                 seed=None, network=None, dtype=tf.float32, validate_args=False, name="NADE"):
+                 conditioning=None, seed=None, network=None, dtype=tf.float32,
+                 validate_args=False, name="NADE"):
         parameters = dict(locals())
         event_shape = check_event_shape(event_shape)
         head = head_for(likelihood, num_values)
+        conditioning = from_arguments(conditional_shape=conditional_shape,
+                                      conditioning=conditioning)
         if network is None:
             num_dims = int(np.prod(event_shape))
             if num_orderings > 1 and not (isinstance(ordering, str) and ordering == "random"):
@@ -272,13 +278,12 @@ class NADE(AutoregressiveDistribution):
             orderings = [input_order(num_dims, ordering, rng) for _ in range(num_orderings)]
             network = NADENetwork(
                 num_dims, num_values, head.params_size, hidden_units, orderings,
-                order_agnostic=order_agnostic,
-                conditional_size=conditional_size(conditional_shape),
+                order_agnostic=order_agnostic, conditioning=conditioning,
                 name=f"{name}_network").build_variables()
         parameters["network"] = network
         super().__init__(network, event_shape, num_values, head,
                          GenerationSchedule.orderings(network.orderings),
-                         conditional_shape=conditional_shape, dtype=dtype,
+                         conditioning=conditioning, dtype=dtype,
                          validate_args=validate_args, parameters=parameters, name=name)
 
     def _training_log_prob(self, x, conditional_input, seed):

@@ -17,7 +17,7 @@ import tensorflow as tf
 
 import keras
 
-from tfar.autoregressive import conditional_size
+from tfar.conditioning import from_arguments
 from tfar.layers.masked import MaskedConv2D
 from tfar.models.image import (ImageDistribution, ResidualStreamNetwork, check_image_shape,
                                image_head)
@@ -83,6 +83,10 @@ class PixelCNN(ImageDistribution):
       num_mixtures: components of the logistic mixture.
       conditional_shape: shape of a vector condition (e.g. (10,) one-hot classes), added
         linearly to every block; None for none.
+      conditioning: any vector-valued `tfar.conditioning.Conditioning` instead (e.g.
+        `ClassLabel(10)`, `Caption(text_encoder)`).
+      text_encoder: a `tfar.layers.TextEncoder`: the model takes caption strings [B] as
+        `conditional_input` (`Caption(text_encoder)`). Give at most one of the three.
       network: a built `PixelCNNNetwork` to wrap instead of building one.
       dtype, validate_args, name: as `tfar.AutoregressiveDistribution`.
     """
@@ -90,19 +94,22 @@ class PixelCNN(ImageDistribution):
     def __init__(self, image_shape, num_values=256, num_layers=7, num_filters=64,
                  first_kernel_size=7, kernel_size=3, output_filters=None, dropout=0.0,
                  likelihood="categorical", num_mixtures=5, conditional_shape=None,
-                 network=None, dtype=tf.float32, validate_args=False, name="PixelCNN"):
+                 conditioning=None, text_encoder=None, network=None, dtype=tf.float32,
+                 validate_args=False, name="PixelCNN"):
         parameters = dict(locals())
         image_shape = check_image_shape(image_shape)
         head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
+        conditioning = from_arguments(conditional_shape=conditional_shape,
+                                      conditioning=conditioning, text_encoder=text_encoder)
         if network is None:
             network = PixelCNNNetwork(
                 image_shape, num_values, head.params_size, head.values_per_unit,
-                conditional_size(conditional_shape), num_layers=num_layers,
+                conditioning=conditioning, num_layers=num_layers,
                 num_filters=num_filters, first_kernel_size=first_kernel_size,
                 kernel_size=kernel_size, output_filters=output_filters, dropout=dropout,
                 name=f"{name}_network").build_variables()
         parameters["network"] = network
-        super().__init__(network, image_shape, num_values, head, conditional_shape, dtype,
+        super().__init__(network, image_shape, num_values, head, conditioning, dtype,
                          validate_args, parameters, name)
 
     @property

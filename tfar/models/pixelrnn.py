@@ -27,7 +27,7 @@ import tensorflow as tf
 
 import keras
 
-from tfar.autoregressive import conditional_size
+from tfar.conditioning import from_arguments
 from tfar.layers.lstm import DiagonalBiLSTM, RowLSTM
 from tfar.layers.masked import MaskedConv2D
 from tfar.models.image import (ImageDistribution, ResidualStreamNetwork, check_image_shape,
@@ -133,6 +133,8 @@ class PixelRNN(ImageDistribution):
       conditional_shape: shape of a vector condition (e.g. (10,) one-hot classes), added
         linearly to the residual stream after the input layer and each LSTM layer; None
         for none.
+      conditioning, text_encoder: instead, any vector-valued `tfar.conditioning`
+        condition, or a caption (see `tfar.PixelCNN`).
       network: a built `PixelRNNNetwork` to wrap instead of building one.
       dtype, validate_args, name: as `tfar.AutoregressiveDistribution`.
     """
@@ -140,20 +142,23 @@ class PixelRNN(ImageDistribution):
     def __init__(self, image_shape, num_values=2, cell="diagonal_bilstm", num_layers=7,
                  hidden_units=16, first_kernel_size=7, output_filters=None, full_past=None,
                  dropout=0.0, likelihood=None, num_mixtures=5, conditional_shape=None,
-                 network=None, dtype=tf.float32, validate_args=False, name="PixelRNN"):
+                 conditioning=None, text_encoder=None, network=None, dtype=tf.float32,
+                 validate_args=False, name="PixelRNN"):
         parameters = dict(locals())
         image_shape = check_image_shape(image_shape)
         parameters["full_past"] = full_past = resolve_full_past(full_past, check_cell(cell))
         head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
+        conditioning = from_arguments(conditional_shape=conditional_shape,
+                                      conditioning=conditioning, text_encoder=text_encoder)
         if network is None:
             network = PixelRNNNetwork(
                 image_shape, num_values, head.params_size, head.values_per_unit,
-                conditional_size(conditional_shape), cell=cell, num_layers=num_layers,
+                conditioning=conditioning, cell=cell, num_layers=num_layers,
                 hidden_units=hidden_units, first_kernel_size=first_kernel_size,
                 output_filters=output_filters, full_past=full_past, dropout=dropout,
                 name=f"{name}_network").build_variables()
         parameters["network"] = network
-        super().__init__(network, image_shape, num_values, head, conditional_shape, dtype,
+        super().__init__(network, image_shape, num_values, head, conditioning, dtype,
                          validate_args, parameters, name)
 
     @property

@@ -3,14 +3,15 @@
 `config.model.name` picks a model of `tfar.registry` (each model module registers its
 own); every other field of `config.model` is passed to its constructor as a keyword (so
 `--config.model.hidden_units=(1000,1000)` works for any keyword the class takes).
-`config.model.conditioning="class"` makes a class-conditional model: the one-hot label is
-its `conditional_input`.
+`config.model.conditioning="class"` makes a class-conditional model: the integer label is
+its `conditional_input` (`tfar.conditioning.ClassLabel`: one-hot in the network).
 """
 
 import keras
 
 import tfar  # noqa: F401  (imports every model module, which registers its models)
 from tfar import registry
+from tfar.conditioning import ClassLabel
 
 SCHEDULES = ("constant", "cosine", "exponential")
 _NOT_KWARGS = ("name", "conditioning")
@@ -35,7 +36,7 @@ def build_distribution(model_config, event_shape, num_values, num_classes=None, 
     if conditioning == "class":
         if not num_classes:
             raise ValueError("conditioning='class' needs a dataset with labels (num_classes).")
-        kwargs["conditional_shape"] = (int(num_classes),)
+        kwargs["conditioning"] = ClassLabel(int(num_classes))
     elif conditioning:
         raise ValueError(f"config.model.conditioning must be '' or 'class'; got {conditioning!r}.")
     for key, value in kwargs.items():  # ConfigDict gives lists where constructors take tuples

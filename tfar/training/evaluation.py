@@ -13,7 +13,7 @@ import tensorflow as tf
 from PIL import Image
 
 
-def evaluate(distribution, batches, conditional_fn=None, seed=0):
+def evaluate(distribution, batches, conditional=False, seed=0):
     """The mean of the model's evaluation metric over every image of `batches`.
 
     What is averaged is `distribution.evaluation_log_prob` (negated): log p(x) for a
@@ -23,7 +23,8 @@ def evaluate(distribution, batches, conditional_fn=None, seed=0):
     Args:
       distribution: a tfar distribution.
       batches: a dataset of (images [B, H, W, C], labels [B]).
-      conditional_fn: labels -> conditional_input, for conditional models.
+      conditional: whether the labels (class labels, captions) are the model's
+        `conditional_input`.
       seed: int, the stateless seed of a stochastic estimate (every batch gets the same
         seed: an image's estimate depends on it and its seed only, not on its batch).
 
@@ -35,7 +36,7 @@ def evaluate(distribution, batches, conditional_fn=None, seed=0):
 
     @tf.function
     def batch_total(images, labels):
-        kwargs = {"conditional_input": conditional_fn(labels)} if conditional_fn else {}
+        kwargs = {"conditional_input": labels} if conditional else {}
         log_probs = distribution.evaluation_log_prob(images, seed=seed, **kwargs)
         return -tf.reduce_sum(tf.cast(log_probs, tf.float64))
 

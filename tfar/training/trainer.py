@@ -190,7 +190,7 @@ class _Run:
     event_shape: tuple
     num_values: int
     num_classes: object       # labels of a class-conditional model, else None
-    conditional_fn: object    # labels -> conditional_input, or None
+    conditional: bool         # the batches' labels are the model's conditional_input
     counters: object          # the trainer's step and skipped-step counters
     all_finite: object        # () -> whether every saved variable is finite
 
@@ -240,8 +240,7 @@ def _build(config, strategy):
     if config.train.batch_size % num_replicas:
         raise ValueError(f"config.train.batch_size {config.train.batch_size} must be a multiple "
                          f"of the number of replicas, {num_replicas}.")
-    conditional_fn = ((lambda labels: tf.one_hot(labels, num_classes)) if conditioning
-                      else None)
+    conditional = bool(conditioning)
     saved = [v for v in distribution.network.variables + optimizer.variables
              if tf.as_dtype(v.dtype).is_floating]
 
@@ -250,7 +249,7 @@ def _build(config, strategy):
         return tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in saved])
 
     return _Run(distribution, optimizer, variables, data_config, event_shape, num_values,
-                num_classes, conditional_fn, counters, lambda: bool(all_finite()))
+                num_classes, conditional, counters, lambda: bool(all_finite()))
 
 
 def _train(run, config, strategy, step, checkpoints, writer, stop, stop_if_signalled):
@@ -268,8 +267,8 @@ def _train(run, config, strategy, step, checkpoints, writer, stop, stop_if_signa
         seed = tf.stack([tf.constant(train_config.seed, tf.int32), tf.cast(step, tf.int32)])
         with tf.GradientTape() as tape:
             terms = distribution.training_terms(
-                images, conditional_input=run.conditional_fn(labels) if run.conditional_fn
-                else None, seed=seed, step=step)
+                images, conditional_input=labels if run.conditional else None, seed=seed,
+                step=step)
             terms = {k: tf.cast(v, tf.float32) / num_replicas for k, v in terms.items()}
             scaled_loss = optimizer.scale_loss(terms["loss"])
         optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables))
@@ -390,7 +389,7 @@ def _evaluate_and_export(run, config, workdir, chief, step, writer, stop_if_sign
     if config.train.ema_decay > 0:  # evaluate/sample/export the EMA weights
         run.optimizer.finalize_variable_values(run.variables)
     test_batches = input_pipeline.test_batches(run.data_config, config.eval.batch_size)
-    metrics = evaluation.evaluate(distribution, test_batches, run.conditional_fn,
+    metrics = evaluation.evaluate(distribution, test_batches, run.conditional,
                                   seed=config.eval.seed)
     logging.info("Test %s at step %d: %.4f nats per image, %.4f bits/dim (%d images).",
                  metrics["metric"], step, metrics["nats"], metrics["bits_per_dim"],
@@ -411,7 +410,7 @@ def _evaluate_and_export(run, config, workdir, chief, step, writer, stop_if_sign
             _draw_samples(distribution, config, run.num_classes), run.num_values,
             columns=config.eval.sample_columns)
     images, labels = next(iter(test_batches))
-    c = run.conditional_fn(labels) if run.conditional_fn else None
+    c = labels if run.conditional else None
     for name, rows in distribution.evaluation_images(
             images, seed=(config.train.seed, 2), conditional_input=c).items():
         rows = np.asarray(rows)
@@ -465,7 +464,7 @@ def _draw_samples(distribution, config, num_classes):
     n, columns = config.eval.num_samples, config.eval.sample_columns
     c = None
     if num_classes:
-        c = tf.one_hot(np.arange(n) // columns % num_classes, num_classes)
+        c = np.arange(n) // columns % num_classes
     sample = tf.function(lambda: distribution.sample(n, seed=(config.train.seed, 1),
                                                      conditional_input=c))
     return sample().numpy()
