@@ -19,10 +19,31 @@ def all_configurations(d):
     return np.array(list(values), np.float32).reshape((-1,) + tuple(d.event_shape))
 
 
+# Captions for caption-conditional models in tests (`caption_encoder` adapts to them).
+CAPTIONS = ("the digit 3 is at the top left", "the digit 7 is at the bottom right",
+            "the digit 1 is above the digit 0", "the digit 5 is left of the digit 2",
+            "the digit 8 is at the top right", "the digit 4 is below the digit 6")
+
+
+def caption_encoder(max_tokens=40, embedding_dim=4, units=3, max_length=8, **options):
+    """A small `tfar.layers.TextEncoder` adapted to `CAPTIONS`."""
+    from tfar.layers import TextEncoder
+    encoder = TextEncoder(max_tokens=max_tokens, embedding_dim=embedding_dim, units=units,
+                          max_length=max_length, **options)
+    encoder.adapt(list(CAPTIONS))
+    return encoder
+
+
 def condition_for(d):
-    """A fixed, non-trivial conditional input for a conditional model (None otherwise)."""
-    if d.conditional_shape is None:
+    """A fixed, non-trivial conditional input for a conditional model (None otherwise):
+    a caption, a class label, or a float vector or map."""
+    conditioning = d.conditioning
+    if conditioning is None:
         return None
+    if conditioning.kind == "caption":
+        return np.array(CAPTIONS[0])
+    if conditioning.kind == "class_label":
+        return np.int32(conditioning.num_classes - 1)
     size = int(np.prod(d.conditional_shape))
     return np.linspace(-1.0, 1.0, size, dtype=np.float32).reshape(d.conditional_shape)
 
@@ -54,8 +75,7 @@ def input_jacobian(params_fn, num_dims, features, batch=32, seed=0):
 def network_jacobian(d, **call_kwargs):
     """`input_jacobian` of a model's network, with a different random condition per example
     (so that no unit is switched off by a constant offset)."""
-    c = (None if d.conditional_shape is None else tf.random.stateless_normal(
-        [32, int(np.prod(d.conditional_shape))], seed=(0, 1)))
+    c = condition_features(d, 32)
     return input_jacobian(
         lambda f: d.network(f, conditional_input=c, encoded=True, **call_kwargs),
         d.orderings.shape[1], encoding_size(d.num_values))
@@ -170,8 +190,7 @@ def assert_cached_equals_naive(d, num_samples=6, conditional_input=None, seed=(5
 def image_step_jacobian(d, batch=16):
     """J[s, d'] = Σ |∂ params of step s / ∂ input value d'| at random inputs: [S, D]."""
     num_dims = int(np.prod(d.event_shape))
-    c = (None if d.conditional_shape is None else tf.random.stateless_normal(
-        [batch] + d.conditional_shape.as_list(), seed=(0, 1)))
+    c = condition_features(d, batch)
     return input_jacobian(lambda f: d.network(f[..., 0], conditional_input=c),
                           num_dims, 1, batch=batch)[0]
 
@@ -197,21 +216,41 @@ def assert_network_config_round_trip(d, network_class, batch=2):
     clone = network_class.from_config(d.network.get_config())
     x = tf.random.stateless_uniform([batch, int(np.prod(d.event_shape))], seed=(1, 2),
                                     maxval=d.num_values)
-    c = None if d.conditional_shape is None else tf.ones([batch] + d.conditional_shape.as_list())
-    clone(x, conditional_input=c)
+    c = random_conditions(d, batch)
+    c = None if c is None else tf.constant(c)
+    clone(x, conditional_input=clone.encode_condition(c))
     clone.set_weights(d.network.get_weights())
-    np.testing.assert_allclose(clone(x, conditional_input=c), d.network(x, conditional_input=c),
+    if d.conditioning is not None and d.conditioning.kind == "caption":   # not a weight
+        clone.condition_encoder.text_encoder.set_vocabulary(
+            d.network.condition_encoder.text_encoder.get_vocabulary())
+    np.testing.assert_allclose(clone(x, conditional_input=clone.encode_condition(c)),
+                               d.network(x, conditional_input=d.network.encode_condition(c)),
                                atol=1e-6)
     return clone
 
 
 def random_conditions(d, n, seed=1):
-    """A different standard-normal condition per row, [n, K] (None for an unconditional
-    model)."""
-    if d.conditional_shape is None:
+    """A random raw condition per row [n, *conditional_shape] (None for an unconditional
+    model): captions from `CAPTIONS`, class labels, or standard-normal floats."""
+    conditioning = getattr(d, "conditioning", None)
+    if conditioning is None:
         return None
+    rng = np.random.default_rng(seed)
+    if conditioning.kind == "caption":
+        return np.array(CAPTIONS)[rng.integers(0, len(CAPTIONS), n)]
+    if conditioning.kind == "class_label":
+        return rng.integers(0, conditioning.num_classes, n).astype(np.int32)
     shape = (n,) + tuple(d.conditional_shape.as_list())
-    return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
+    return rng.normal(size=shape).astype(np.float32)
+
+
+def condition_features(d, n, seed=1):
+    """The features a network takes for n random conditions: the encoded captions or
+    labels, or standard-normal vectors or maps (None for an unconditional model)."""
+    c = random_conditions(d, n, seed)
+    if c is None or d.conditioning.kind in ("vector", "spatial_map"):
+        return None if c is None else tf.constant(c)
+    return d.network.encode_condition(tf.constant(c))
 
 
 def assert_steps_give_network_params(d, sampler_class, n=3):
@@ -220,8 +259,7 @@ def assert_steps_give_network_params(d, sampler_class, n=3):
     sampler but through rounding."""
     x = tf.constant(np.random.default_rng(2).integers(
         0, d.num_values, (n, int(np.prod(d.event_shape)))), tf.float32)
-    c = random_conditions(d, n)
-    c = None if c is None else tf.constant(c)
+    c = condition_features(d, n)
     full = d.network(x, conditional_input=c)[0].numpy()                       # [n, U, P]
     sampler = sampler_class(d.network, c, tf.zeros([n], tf.int32))
     step = tf.function(sampler.step)

@@ -41,17 +41,30 @@ MODELS = {  # name: (constructor, train before export)
     "GatedPixelCNN_mixture_conditional": (lambda: tfar.GatedPixelCNN(
         image_shape=(3, 3, 1), num_values=8, num_layers=2, num_filters=6, first_kernel_size=3,
         likelihood="logistic_mixture", num_mixtures=2, conditional_shape=(3,)), True),
+    # A caption's vocabulary is a lookup table: TF Serving's loader must restore it.
+    "GatedPixelCNN_caption": (lambda: tfar.GatedPixelCNN(
+        image_shape=(2, 2, 1), num_values=3, num_layers=2, num_filters=4, first_kernel_size=3,
+        text_encoder=checks.caption_encoder()), True),
+    "PixelRNN_row_lstm_caption_attention": (lambda: tfar.PixelRNN(
+        image_shape=(2, 2, 1), num_values=2, cell="row_lstm", num_layers=1, hidden_units=4,
+        first_kernel_size=3, text_encoder=checks.caption_encoder(pooling="attention")), True),
+    "MADE_class_label": (lambda: tfar.MADE(
+        event_shape=(4,), num_values=2, hidden_units=(8,),
+        conditioning=tfar.conditioning.ClassLabel(3)), True),
 }
 
 
-def conditions(rows, seed=0):
-    return np.random.default_rng(seed).normal(size=(rows, 3)).astype(np.float32)
+def conditions(d, rows, seed=0):
+    """Raw conditions for `d` (floats, int32 labels, or caption bytes as a server gets)."""
+    c = checks.random_conditions(d, rows, seed)
+    return c.astype(np.bytes_) if c.dtype.kind == "U" else c
 
 
 def requests_for(d):
     """Inputs of every signature, and the in-memory distribution's answers to them."""
     images = d.sample(8, seed=(1, 1), **(
-        {} if d.conditional_shape is None else {"conditional_input": conditions(8, 1)})).numpy()
+        {} if d.conditional_shape is None else {"conditional_input": conditions(d, 8, 1)})
+    ).numpy()
     mask = np.arange(images[0].size).reshape(images.shape[1:]) < images[0].size // 2
     mask = np.broadcast_to(mask, images.shape)
     requests = {
@@ -60,12 +73,12 @@ def requests_for(d):
         "sample": {"num_samples": np.int32(12), "seed": np.array(SEED, np.int32)},
         "complete": {"images": images, "observed_mask": mask, "seed": np.array(SEED, np.int32)},
     }
-    if d.conditional_shape is not None:
+    key = None if d.conditioning is None else d.conditioning.input_name
+    if key is not None:
         for name, rows in [("log_prob", 8), ("serving_default", 8), ("sample", 3),
                            ("complete", 8)]:
-            requests[name]["conditional_input"] = conditions(rows)
-    c = {name: ({} if "conditional_input" not in inputs
-                else {"conditional_input": inputs["conditional_input"]})
+            requests[name][key] = conditions(d, rows)
+    c = {name: ({} if key not in inputs else {"conditional_input": inputs[key]})
          for name, inputs in requests.items()}
     log_prob = d.log_prob(images, **c["log_prob"]).numpy()
     expected = {
@@ -94,7 +107,7 @@ def test_loaded_signatures_equal_the_distribution(name, tmp_path):
     make, train = MODELS[name]
     d = make()
     if train:
-        c = None if d.conditional_shape is None else conditions(64, 2)
+        c = None if d.conditional_shape is None else conditions(d, 64, 2)
         checks.train_a_few_steps(d, steps=10, conditional_input=c)
     path = tfar.export.export(d, tmp_path / "models")
     assert path == os.path.join(tmp_path / "models", "1")

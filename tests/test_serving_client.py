@@ -71,3 +71,29 @@ def test_client_reports_server_errors(served):
     _, address = served
     with pytest.raises(grpc.RpcError, match="Servable not found"):
         ServingClient(address, "nope").sample(1, seed=(1, 2))
+
+
+def test_client_sends_caption_strings(tmp_path):
+    """A caption-conditional model's signatures take `caption` strings: the client sends
+    Python strings (and bytes) there, and gets the in-memory model's answers."""
+    d = tfar.GatedPixelCNN(image_shape=(2, 2, 1), num_values=3, num_layers=2, num_filters=4,
+                           first_kernel_size=3, text_encoder=checks.caption_encoder())
+    checks.randomize_weights(d)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
+        SavedModelServicer("captions", tfar.export.export(d, tmp_path / "models")), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        client = ServingClient(f"127.0.0.1:{port}", "captions")
+        captions = [checks.CAPTIONS[0], checks.CAPTIONS[3].encode()]
+        np.testing.assert_array_equal(client.sample(4, seed=(5, 6), conditional_input=captions),
+                                      d.sample(4, seed=(5, 6), conditional_input=captions))
+        images = d.sample(2, seed=(1, 2), conditional_input=captions).numpy()
+        np.testing.assert_allclose(client.log_prob(images, conditional_input=captions),
+                                   d.log_prob(images, conditional_input=captions), atol=1e-5)
+        with pytest.raises(grpc.RpcError, match="no words"):
+            client.log_prob(images, conditional_input=["", "the digit 3"])
+        client.close()
+    finally:
+        server.stop(None)

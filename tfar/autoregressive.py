@@ -54,6 +54,7 @@ class AutoregressiveDistribution(NetworkDistribution):
         of the M components and each step, the units that step writes.
       conditioning: what `conditional_input` is (a `tfar.conditioning.Conditioning`),
         or None for none; it must be the network's.
+      conditional_shape: the older way to say `conditioning=Vector(conditional_shape)`.
       dtype: dtype of events, float or integer (float32 by default); values are integers
         in [0, num_values). Networks compute, and log_prob returns, float32.
       validate_args: check values of inputs (range, integrality) at run time.
@@ -62,7 +63,9 @@ class AutoregressiveDistribution(NetworkDistribution):
 
     def __init__(self, network, event_shape, num_values, likelihood, schedule,
                  conditioning=None, dtype=tf.float32, validate_args=False,
-                 allow_nan_stats=True, parameters=None, name=None):
+                 allow_nan_stats=True, parameters=None, name=None, conditional_shape=None):
+        conditioning = conditioning_lib.from_arguments(conditional_shape=conditional_shape,
+                                                       conditioning=conditioning)
         self._num_dims = int(np.prod(list(event_shape)))
         self._likelihood = likelihood
         self._schedule = schedule
@@ -75,7 +78,7 @@ class AutoregressiveDistribution(NetworkDistribution):
         check_compatible(network, dict(
             num_dims=self._num_dims, num_values=int(num_values),
             params_size=likelihood.params_size, num_units=schedule.num_units,
-            conditioning=signature(conditioning_lib.get(conditioning)),
+            conditioning=signature(conditioning),
             num_components=schedule.num_components), name or type(self).__name__)
         # The network's own object: a caption's text encoder is the network's layer.
         super().__init__(network, event_shape, num_values, network.conditioning, dtype,

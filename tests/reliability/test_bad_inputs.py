@@ -28,6 +28,7 @@ import tensorflow as tf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import checks
 import tfar
 import tfar.export
 
@@ -60,6 +61,11 @@ MODELS = {
     "PixelCNNAutoEncoder_cond": tfar.PixelCNNAutoEncoder(
         image_shape=IMAGE, num_values=2, code_size=COND[0], num_layers=1, num_filters=4,
         first_kernel_size=3, encoder_filters=4),
+    "GatedPixelCNN_caption": tfar.GatedPixelCNN(
+        image_shape=IMAGE, num_values=2, num_layers=1, num_filters=4,
+        text_encoder=checks.caption_encoder()),
+    "MADE_class_label": tfar.MADE(event_shape=EVENT, num_values=2, hidden_units=(6,),
+                                  conditioning=tfar.conditioning.ClassLabel(3)),
 }
 # The latent-variable models have no `complete`.
 COMPLETING = sorted(k for k in MODELS if callable(getattr(MODELS[k], "complete", None)))
@@ -165,9 +171,49 @@ def values_ok(d, x, observed=None):
                 and np.all(x == np.round(x)))
 
 
+CAPTIONS = ("the digit 3 is at the top left", "the digit 7 is below the digit 1",
+            "an unknown zorblax word", "the digit 5 is at the bottom right of the canvas today")
+
+
+@st.composite
+def labels_or_captions(draw, d, batch):
+    """(conditional_input or None, valid, description) for a class-label or caption model:
+    right, one for all, missing, out of range / empty, the wrong dtype, a batch mismatch."""
+    caption = d.conditioning.kind == "caption"
+    kind = draw(st.sampled_from(["right"] * 4 + ["one", "none", "bad_value", "wrong_dtype",
+                                                 "mismatch"]))
+    cond_batch = {"one": (), "mismatch": (5,)}.get(kind, batch)
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    size = int(np.prod(cond_batch))
+    if caption:
+        c = np.array(CAPTIONS)[rng.integers(0, len(CAPTIONS), size)].reshape(cond_batch)
+        if kind == "bad_value" and size:
+            c.flat[rng.integers(size)] = ""          # no words
+        if kind == "wrong_dtype":
+            c = rng.normal(size=cond_batch).astype(np.float32)
+    else:
+        c = rng.integers(0, d.conditioning.num_classes, size).reshape(cond_batch)
+        if kind == "bad_value" and size:
+            c.flat[rng.integers(size)] = d.conditioning.num_classes
+        if kind == "wrong_dtype":
+            c = c.astype(np.float32)
+    if kind == "none":
+        c = None
+    valid = kind in ("right", "one") or (kind == "bad_value" and size == 0)
+    if kind == "mismatch":
+        try:
+            np.broadcast_shapes(batch, cond_batch)
+            valid = True
+        except ValueError:
+            pass
+    return c, valid, f"c {kind}{[] if c is None else list(np.shape(c))}"
+
+
 @st.composite
 def conditions(draw, d, batch):
     """(conditional_input or None, valid, description) for `d` and x's batch dims."""
+    if d.conditioning is not None and d.conditioning.kind in ("caption", "class_label"):
+        return draw(labels_or_captions(d, batch))
     if d.conditional_shape is None:
         kind = draw(st.sampled_from(["none"] * 5 + ["unexpected"]))
     else:
@@ -218,8 +264,11 @@ def events_of_shape(d, shape):
     return check
 
 
-def broadcast_batch(x_batch, c):
-    return x_batch if c is None else np.broadcast_shapes(x_batch, c.shape[:-1])
+def broadcast_batch(d, x_batch, c):
+    """The batch shape of x's and c's batch dims broadcast."""
+    if c is None:
+        return x_batch
+    return np.broadcast_shapes(x_batch, np.shape(c)[:np.ndim(c) - d.conditional_shape.rank])
 
 
 # ---------------------------------------------------------------- the properties
@@ -233,7 +282,7 @@ def test_log_prob(key, data):
     batch = x.shape[:x.ndim - d.event_shape.rank] if x.ndim >= d.event_shape.rank else ()
     c, c_valid, c_case = data.draw(conditions(d, tuple(batch)))
     valid = shape_ok and values_ok(d, x) and c_valid
-    expected = broadcast_batch(tuple(batch), c) if valid else None
+    expected = broadcast_batch(d, tuple(batch), c) if valid else None
     result = classify(lambda: d.log_prob(x, conditional_input=c), valid,
                       finite_of_shape(expected))
     assert_ok(result, f"{key}.log_prob({x_case}, {c_case})")
@@ -252,10 +301,16 @@ def test_sample(key, n, data):
     shape = (n,) if isinstance(n, int) else n
     cond_batch = shape[-1:] if n_valid else (1,)
     c, c_valid, c_case = data.draw(conditions(d, tuple(cond_batch)))
-    if c is not None and c_valid and c.ndim > 1:
-        c = c.reshape((-1,) + COND)  # TFP's convention: the sample shape ends in c's batch
+    cond_shape = () if d.conditional_shape is None else tuple(d.conditional_shape.as_list())
+    batched = c is not None and np.ndim(c) > len(cond_shape)
+    # Sampling's rule for c's rows is not broadcasting: N must be a multiple of them
+    # (sample i takes row i mod C), so 0 samples for 5 rows, or 10, are valid.
+    c_valid = c_valid or (c_case.startswith("c mismatch") and c is not None
+                          and np.shape(c)[np.ndim(c) - len(cond_shape):] == cond_shape)
+    if batched and c_valid:
+        c = c.reshape((-1,) + cond_shape)  # TFP's convention: the sample shape ends in c's batch
     valid = n_valid and c_valid and not (
-        c is not None and c.ndim > 1 and n_valid and (
+        batched and n_valid and (
             int(np.prod(shape)) % max(c.shape[0], 1) or (c.shape[0] == 0 and np.prod(shape))))
     expected = (tuple(shape) + tuple(d.event_shape.as_list())) if valid else None
     result = classify(lambda: d.sample(n, seed=(1, 2), conditional_input=c), valid,
@@ -282,7 +337,7 @@ def test_complete(key, mask_kind, data):
             "wrong_shape": np.ones(event[:-1] + (event[-1] + 2,), bool)}[mask_kind]
     valid = shape_ok and c_valid and mask_kind in ("right", "all", "none") and values_ok(
         d, x, mask)  # values where unobserved are ignored
-    expected = broadcast_batch(tuple(batch), c) + event if valid else ()
+    expected = broadcast_batch(d, tuple(batch), c) + event if valid else ()
     result = classify(
         lambda: d.complete(x, mask, seed=(1, 2), conditional_input=c), valid,
         events_of_shape(d, expected))
