@@ -175,6 +175,15 @@ CAPTIONS = ("the digit 3 is at the top left", "the digit 7 is below the digit 1"
             "an unknown zorblax word", "the digit 5 is at the bottom right of the canvas today")
 
 
+def broadcasts(*shapes):
+    """Whether the shapes broadcast together."""
+    try:
+        np.broadcast_shapes(*shapes)
+        return True
+    except ValueError:
+        return False
+
+
 @st.composite
 def labels_or_captions(draw, d, batch):
     """(conditional_input or None, valid, description) for a class-label or caption model:
@@ -199,13 +208,8 @@ def labels_or_captions(draw, d, batch):
             c = c.astype(np.float32)
     if kind == "none":
         c = None
-    valid = kind in ("right", "one") or (kind == "bad_value" and size == 0)
-    if kind == "mismatch":
-        try:
-            np.broadcast_shapes(batch, cond_batch)
-            valid = True
-        except ValueError:
-            pass
+    valid = kind in ("right", "one") or (kind == "bad_value" and size == 0) or (
+        kind == "mismatch" and broadcasts(batch, cond_batch))
     return c, valid, f"c {kind}{[] if c is None else list(np.shape(c))}"
 
 
@@ -227,13 +231,8 @@ def conditions(draw, d, batch):
     if kind == "int":
         c = c.astype(np.int32)
     valid = kind in ("right", "one", "int") or (
-        kind == "none" and d.conditional_shape is None)
-    if kind == "mismatch":
-        try:
-            np.broadcast_shapes(batch, cond_batch)
-            valid = True
-        except ValueError:
-            pass
+        kind == "none" and d.conditional_shape is None) or (
+        kind == "mismatch" and broadcasts(batch, cond_batch))
     if kind == "nan" and int(np.prod(cond_batch)) == 0:
         valid = True  # an empty batch holds no NaN
     return c, valid, f"c {kind}{[] if c is None else list(c.shape)}"
