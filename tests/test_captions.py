@@ -183,8 +183,9 @@ def test_clear_errors(tmp_path):
     np.savez(tmp_path / "unlabelled.npz", x_train=np.ones((4, 2, 2), np.uint8))
     with pytest.raises(ValueError, match="has no labels; captioned_digits needs"):
         data.read(f"captioned_digits:npz:{tmp_path / 'unlabelled.npz'}")
-    np.savez(tmp_path / "letters.npz", x_train=np.ones((4, 2, 2), np.uint8), y_train=np.arange(8, 12))
-    with pytest.raises(ValueError, match=r"has labels 8…11; captioned_digits needs digit classes"):
+    np.savez(tmp_path / "letters.npz", x_train=np.ones((4, 2, 2), np.uint8),
+             y_train=np.arange(8, 12))
+    with pytest.raises(ValueError, match=r"has labels 8…11; captioned_digits needs digit"):
         data.read(f"captioned_digits:npz:{tmp_path / 'letters.npz'}")
     with pytest.raises(ValueError, match="digits test has no captions; a caption-conditional"):
         data.load("digits", "test", with_captions=True)

@@ -56,7 +56,6 @@ slice read, the order images are read in, or the process.
 import dataclasses
 import functools
 import zlib
-from typing import Optional
 
 import numpy as np
 import tensorflow as tf
