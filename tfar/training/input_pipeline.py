@@ -217,5 +217,7 @@ def train_captions(data_config, batch_size=1024):
     `tf.data.Dataset` of [b] string batches (b <= batch_size), every caption of
     `config.data.train_split` once, in its stored order. In memory (captioned_digits,
     small tfds sets) it is a slice of an array; a streamed tfds split is read once from
-    its files, images not decoded. Raises ValueError if the split has no captions."""
+    its files, images not decoded. `data_config` as `with_splits` fills it in (done here
+    too). Raises ValueError if the split has no captions."""
+    data_config = with_splits(data_config)
     return _read(data_config, data_config.train_split).caption_texts().batch(batch_size)
