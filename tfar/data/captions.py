@@ -35,12 +35,13 @@ train split, "test" `SIZES["test"]` = 10,000 from its test split, so a test imag
 reuses a training digit image. An idx: folder holding only the t10k files
 (../shared/data/mnist) gives its "test[:8000]" to "train" and "test[8000:]" to "test"
 (the benchmark split of ../shared/data/README.md). Slices apply to the composed split:
-"train[90%:]" is the last 5,000 composed training images (a validation split).
+"train[90%:]" is the last 5,000 composed training images (a validation split: its
+digit images are training digits, and it shows no held-out combination).
 
 Held-out combinations: `HELD_OUT`, ten of the forty (digit, position) pairs — digit d at
 POSITIONS[d % 4] — never appear in "train", neither alone nor as either digit of a pair
 (the cell of such a digit is drawn among the others). "test" draws from all forty, so
-about a quarter of its one-digit images and 7/16 of its two-digit images show a held-out
+about a quarter of its one-digit images and about 7/16 of its two-digit images show a held-out
 combination. `layouts(source, split)` gives, aligned with the images, each image's
 digits, cells and whether it shows a held-out combination: what a benchmark that judges
 generated samples needs.
