@@ -13,7 +13,8 @@ def get_config():
     config = ml_collections.ConfigDict()
 
     config.data = ml_collections.ConfigDict()
-    config.data.source = "digits"  # a tfar.data.load source: digits, idx:<dir>, tfds:<name>, …
+    config.data.source = "digits"  # a tfar.data.load source: digits, idx:<dir>, tfds:<name>,
+    #                                captioned_digits[:<digit source>], …
     # None: the source's train and test splits; an idx: folder holding only the t10k files
     # (../shared/data/mnist) splits them as test[:8000] / test[8000:] (data/README.md).
     config.data.train_split = placeholder(str)   # e.g. "train[:90%]"
@@ -26,6 +27,11 @@ def get_config():
     config.data.max_in_memory_mb = 1024          # tfds splits above: streamed (input_pipeline)
     config.data.shuffle_buffer = 10_000          # streamed splits: permuted in windows of this many
     config.data.num_classes = 10         # labels, for model.conditioning="class"
+    config.data.condition = "label"      # what a batch holds beside the images: "label" or
+    #                                      "caption" (strings [B], for a caption-conditional model)
+    config.data.caption_feature = placeholder(str)  # tfds: the captions' text feature, e.g.
+    #                                      "captions/text" (None: tfar.data.CAPTION_FEATURES)
+    config.data.compose_seed = 0         # captioned_digits: which digits, where (not train.seed)
 
     config.model = ml_collections.ConfigDict()
     config.model.name = "nade"           # nade, made, fvsbn; other fields: its keywords

@@ -172,3 +172,98 @@ def test_configs_name_splits_their_datasets_have():
             data = input_pipeline.with_splits(config.data)
             for split in (data.train_split, data.test_split):
                 assert split.split("[")[0] in TFDS_SPLITS[config.data.source], (name, split)
+
+
+@pytest.fixture(scope="module")
+def captions_source(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("tfds_captions")
+    return tiny_tfds.prepare_captions(data_dir), str(data_dir)
+
+
+def test_caption_batches_resume_exactly():
+    """With condition "caption" a batch is (images, captions [b] string): position p of
+    epoch e holds example index_shuffle(p, order key) with its own caption, binarized
+    from (seed, e, i); a run resumed at any step (its epoch and offset) reads the batches
+    an uninterrupted run reads, and two workers read their rows of them."""
+    config = data_config(source="captioned_digits", condition="caption",
+                         train_split="train[:320]", binarize="dynamic")
+    assert input_pipeline.describe(config, 32) == ((16, 16, 1), 2)
+    split = tfar.data.read("captioned_digits", "train[:320]")
+    batches = input_pipeline.TrainBatches(config, 32, seed=5)
+    assert batches.steps_per_epoch == 10
+    run = [read_epoch(batches, e) for e in (0, 1)]  # an uninterrupted run: steps 0…19
+    for e, (images, texts) in enumerate(run):
+        assert texts.dtype == object and images.shape == (10, 32, 16, 16, 1)
+        order_key = tfar.data.epoch_keys(5, "train[:320]", e)[0]
+        order = tf.random.experimental.index_shuffle(np.arange(320), order_key, 319).numpy()
+        np.testing.assert_array_equal(texts.ravel().astype(str), split.captions[order])
+        binarized = np.stack(list(tfar.data.load("captioned_digits", "train[:320]",
+                                                 binarize="dynamic", seed=5, epoch=e)))
+        np.testing.assert_array_equal(images.reshape(320, 16, 16, 1), binarized[order])
+    for step in (3, 10, 17):  # resumed: a fresh pipeline from (epoch, offset) of the step
+        epoch, offset = divmod(step, 10)
+        resumed = read_epoch(input_pipeline.TrainBatches(config, 32, seed=5), epoch, offset)
+        for got, expected in zip(resumed, run[epoch]):
+            np.testing.assert_array_equal(got, expected[offset:])
+    for p in range(2):  # two workers, two replicas each: rows [16p, 16p + 16) as 2 × 8
+        context = tf.distribute.InputContext(num_input_pipelines=2, input_pipeline_id=p,
+                                             num_replicas_in_sync=4)
+        part = read_epoch(batches, 1, 4, context)
+        np.testing.assert_array_equal(part[1], run[1][1][4:, 16 * p: 16 * p + 16].reshape(-1, 8))
+
+
+def test_caption_test_batches_and_train_captions():
+    config = data_config(source="captioned_digits", condition="caption", test_split="test[:50]",
+                         train_split="train[:300]")
+    images, texts = zip(*input_pipeline.test_batches(config, 16).as_numpy_iterator())
+    layout = tfar.data.captions.layouts("captioned_digits", "test[:50]")
+    np.testing.assert_array_equal(np.concatenate(texts).astype(str), layout.captions)
+    np.testing.assert_array_equal(np.concatenate(images),
+                                  tfar.data.read("captioned_digits", "test[:50]").images)
+    train = [b for b in input_pipeline.train_captions(config, batch_size=128).as_numpy_iterator()]
+    assert [len(b) for b in train] == [128, 128, 44]
+    np.testing.assert_array_equal(np.concatenate(train).astype(str),
+                                  tfar.data.read("captioned_digits", "train[:300]").captions)
+    other = tiny_config().data  # splits not filled in: train_captions does it
+    other.update(dict(source="captioned_digits", condition="caption", compose_seed=1))
+    assert (next(iter(input_pipeline.train_captions(other))).numpy()[:50].astype(str)
+            != tfar.data.read("captioned_digits", "train[:50]").captions).mean() > 0.9
+
+
+def test_streamed_tfds_captions(captions_source):
+    """A tfds set with a text feature (tiny_captions, laid out as coco_captions) in memory
+    and streamed: each image comes with the first of its captions, which names it."""
+    source, data_dir = captions_source
+    digits = tfar.data.read("digits", "train").images
+    expected = {f"train example {i}": digits[i] for i in range(1, 300)}
+    expected[""] = digits[0]  # example 0 has no caption
+    for mb in (1024, 0):
+        config = data_config(source=source, data_dir=data_dir, condition="caption",
+                             max_in_memory_mb=mb, shuffle_buffer=64)
+        assert input_pipeline.describe(config, 30) == ((8, 8, 1), 256)
+        images, texts = read_epoch(input_pipeline.TrainBatches(config, 30, seed=2), 1)
+        texts = texts.ravel().astype(str)
+        assert sorted(texts) == sorted(expected)
+        for image, text in zip(images.reshape(-1, 8, 8, 1), texts):
+            np.testing.assert_array_equal(image, expected[text])
+        captions = np.concatenate(list(input_pipeline.train_captions(config).as_numpy_iterator()))
+        assert sorted(captions.astype(str)) == sorted(expected)
+        _, test_texts = zip(*input_pipeline.test_batches(config, 64).as_numpy_iterator())
+        assert sorted(np.concatenate(test_texts).astype(str)) == [
+            f"test example {i}" for i in sorted(range(100), key=lambda i: f"test example {i}")]
+
+
+def test_caption_errors_leave_no_workdir(tmp_path, tiny_source):
+    for fields, match in [
+            ({"condition": "caption"}, r"digits train has no captions; a caption-conditional"),
+            ({"condition": "caption", "source": tiny_source[0], "data_dir": tiny_source[1],
+              "max_in_memory_mb": 0}, "tfds:tiny_digits train has no captions"),
+            ({"condition": "text"}, r"config.data.condition must be one of \('label', 'caption'\)"),
+            ({"source": "captioned_digits:mnist"}, "unknown digit source 'mnist'")]:
+        config = tiny_config()
+        config.data.update(fields)
+        with pytest.raises(ValueError, match=match):
+            train_and_evaluate(config, str(tmp_path / "run"))
+        assert not os.path.exists(tmp_path / "run")
+    with pytest.raises(ValueError, match="digits train has no captions"):
+        input_pipeline.train_captions(data_config())

@@ -10,7 +10,21 @@ Sources:
                    folder has sub-folders, each is a class (label = its index in sorted
                    order) and holds that class's images, else the split has no labels.
   "tfds:<name>"    any TensorFlow Datasets image dataset, e.g. tfds:binarized_mnist,
-                   tfds:mnist, tfds:cifar10, tfds:imagenet_resized/32x32 (with data_dir).
+                   tfds:mnist, tfds:cifar10, tfds:imagenet_resized/32x32 (with data_dir);
+                   with a text feature (tfds:coco_captions) it has captions (below).
+  "captioned_digits", "captioned_digits:<digit source>"
+                   one or two digits on a larger canvas with a caption saying where
+                   ("the digit 3 is at the top left", "the digit 3 is above the digit
+                   7"), composed from the embedded digits or any labelled digit source
+                   (captioned_digits:idx:<dir>): see `tfar.data.captions`.
+
+Captions: a split may hold one caption per image (`Split.has_captions`), the conditional
+input of a text-to-image model: `load(..., with_captions=True)` yields (image, caption
+string). captioned_digits has them; a tfds set has them when it has a text feature,
+named by `caption_feature` ("captions/text": the nested feature text of captions),
+by default the first of `CAPTION_FEATURES` it has. A feature holding several texts per
+image (coco_captions' five or so) gives its first, the same in every epoch ("" for an
+image without any).
 
 A split may be sliced like tfds, by index or percent: "test[:8000]", "test[8000:]",
 "train[:90%]", "train[90%:]" (tfds sources get the split string as it is). No source but
@@ -38,8 +52,14 @@ import tensorflow as tf
 
 from tfar.data.idx import read_idx
 
-SOURCES = ("digits", "idx:<dir>", "npz:<file>", "folder:<dir>", "tfds:<name>")
+SOURCES = ("digits", "idx:<dir>", "npz:<file>", "folder:<dir>", "tfds:<name>",
+           "captioned_digits", "captioned_digits:<digit source>")
 BINARIZATIONS = (None, "fixed", "dynamic")
+CONDITIONS = ("label", "caption")
+CAPTIONED = "captioned_digits"
+# The text features a tfds set's captions are looked for in, in this order ("a/b": the
+# feature b nested in a, as coco_captions' captions/text).
+CAPTION_FEATURES = ("caption", "captions/text", "text")
 _SLICE = re.compile(r"^(\w+)(?:\[(-?\d+%?)?:(-?\d+%?)?\])?$")
 _IDX_PREFIX = {"train": "train", "test": "t10k"}
 _IMAGE_FILES = (".png", ".jpg", ".jpeg")
@@ -60,9 +80,13 @@ class Split:
         other sources.
       images: in memory: [N, H, W, C] integers; None when streamed.
       labels: in memory: [N] int64; None when streamed.
-      stream: streamed: `stream(order_key)` -> a `tf.data.Dataset` of (image [H, W, C],
-        label [] int64) reading the split's files in an order drawn from `order_key`
-        ([2] int32 tensor; None: the stored order).
+      stream: streamed: `stream(order_key, condition="label", decode_images=True)` -> a
+        `tf.data.Dataset` of (image [H, W, C], label [] int64) (condition "caption":
+        (image, caption [] string)) reading the split's files in an order drawn from
+        `order_key` ([2] int32 tensor; None: the stored order); decode_images=False
+        yields each image's encoded bytes [] string instead (cheap, for captions only).
+      has_captions: whether the examples carry a caption each (see the module docstring).
+      captions: in memory and has_captions: [N] str (a numpy object array); else None.
     """
     source: str
     split: str
@@ -74,19 +98,42 @@ class Split:
     images: Optional[np.ndarray] = None
     labels: Optional[np.ndarray] = None
     stream: Optional[Callable] = None
+    has_captions: bool = False
+    captions: Optional[np.ndarray] = None
 
     @property
     def name(self):
         """"<source> <split>", for messages."""
         return f"{self.source} {self.split}"
 
-    def examples(self):
+    def examples(self, condition="label"):
         """The split in its stored order: a dataset of (i [] int64, image [H, W, C],
-        label [] int64)."""
+        label [] int64), or with condition "caption" (i, image, caption [] string)."""
+        _check_condition(condition)
+        if condition == "caption":
+            self.check_captions()
         if self.stream is None:
             return tf.data.Dataset.from_tensor_slices(
-                (np.arange(self.size, dtype=np.int64), self.images, self.labels))
-        return self.stream(None).enumerate().map(lambda i, example: (i, *example))
+                (np.arange(self.size, dtype=np.int64), self.images,
+                 self.captions if condition == "caption" else self.labels))
+        return self.stream(None, condition).enumerate().map(lambda i, example: (i, *example))
+
+    def caption_texts(self):
+        """The split's captions in its stored order: a dataset of [] strings (a streamed
+        split reads its files once, without decoding the images)."""
+        self.check_captions()
+        if self.stream is None:
+            return tf.data.Dataset.from_tensor_slices(self.captions)
+        return self.stream(None, "caption", decode_images=False).map(lambda _, caption: caption)
+
+    def check_captions(self):
+        """Raises ValueError unless the examples carry captions."""
+        if not self.has_captions:
+            raise ValueError(
+                f"{self.name} has no captions; a caption-conditional model needs a source "
+                "with a caption per image: captioned_digits, captioned_digits:<digit "
+                "source>, or a tfds set with a text feature (caption_feature, "
+                f"config.data.caption_feature; looked for: {', '.join(CAPTION_FEATURES)}).")
 
     def check_labels(self, num_classes):
         """Raises ValueError unless every label lies in [0, num_classes) (tfds: unless the
@@ -141,6 +188,13 @@ def _digits(split):
     if split not in parts:
         raise ValueError(f"digits has splits {sorted(parts)}; got {split!r}.")
     return images[parts[split]], digits.target[parts[split]], 17
+
+
+def idx_has_train(directory):
+    """Whether an idx: folder holds MNIST's train images (../shared/data/mnist holds only
+    the t10k files)."""
+    return any(os.path.exists(os.path.join(directory, name))
+               for name in ("train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"))
 
 
 def _idx(directory, split):
@@ -205,7 +259,54 @@ def _folder(directory, split, image_size, channels):
     return np.stack(images), np.array(labels) if classes else None, 256
 
 
-def _tfds(source, split, data_dir, max_in_memory_mb):
+def _feature(example, path):
+    """The (possibly nested) entry `path` of a tfds example or element spec: the key
+    itself if the dict has it (coco's "image/filename"), else "a/b" is example["a"]["b"]."""
+    if not isinstance(example, dict):
+        return None
+    if path in example:
+        return example[path]
+    head, _, rest = path.partition("/")
+    return _feature(example.get(head), rest) if rest else None
+
+
+def _is_text(spec):
+    return (isinstance(spec, tf.TensorSpec) and spec.dtype == tf.string
+            and spec.shape.rank in (0, 1))
+
+
+def _text_features(spec, prefix=""):
+    """The paths of `spec`'s text entries (string scalars or vectors), for messages."""
+    paths = []
+    for key, value in spec.items():
+        if isinstance(value, dict):
+            paths += _text_features(value, f"{prefix}{key}/")
+        elif _is_text(value):
+            paths.append(prefix + key)
+    return paths
+
+
+def _caption_path(source, spec, caption_feature):
+    """The path of the caption feature in a tfds element spec: `caption_feature`
+    (checked), or by default the first of CAPTION_FEATURES it has; None: no captions."""
+    if caption_feature is None:
+        return next((p for p in CAPTION_FEATURES if _is_text(_feature(spec, p))), None)
+    if not _is_text(_feature(spec, caption_feature)):
+        raise ValueError(f"{source} has no text feature {caption_feature!r} (one string, or "
+                         f"a sequence of strings, per image); its text features are "
+                         f"{_text_features(spec)}.")
+    return caption_feature
+
+
+def _first_text(texts):
+    """A caption [] string from a text feature: itself, or the first of a sequence ("" if
+    empty)."""
+    if texts.shape.rank == 0:
+        return texts
+    return tf.concat([texts[:1], [""]], axis=0)[0]
+
+
+def _tfds(source, split, data_dir, max_in_memory_mb, caption_feature):
     """A tfds split: in memory when its images have one shape and take at most
     `max_in_memory_mb`, else streamed from its files."""
     import tensorflow_datasets as tfds
@@ -213,8 +314,10 @@ def _tfds(source, split, data_dir, max_in_memory_mb):
     builder.download_and_prepare()  # as tfds.load does; nothing to do once prepared
     label = builder.info.features["label"] if "label" in builder.info.features else None
     has_labels = isinstance(label, tfds.features.ClassLabel)
+    caption_path = None
 
-    def stream(order_key):
+    def examples(order_key=None, decode_images=True):
+        """The split's tfds examples, its files read in an order drawn from `order_key`."""
         read_config = tfds.ReadConfig(try_autocache=False)
         if order_key is not None:
             def permute(files):
@@ -222,26 +325,53 @@ def _tfds(source, split, data_dir, max_in_memory_mb):
                     np.arange(len(files)), order_key, len(files) - 1).numpy()
                 return [files[i] for i in order]
             read_config = read_config.replace(experimental_interleave_sort_fn=permute)
-        dataset = builder.as_dataset(split=split, read_config=read_config)
-        return dataset.map(lambda example: (example["image"], example["label"] if has_labels
-                                            else tf.constant(0, tf.int64)))
+        return builder.as_dataset(
+            split=split, read_config=read_config,
+            decoders=None if decode_images else {"image": tfds.decode.SkipDecoding()})
+
+    def label_of(example):
+        return example["label"] if has_labels else tf.constant(0, tf.int64)
+
+    def caption_of(example):
+        return _first_text(_feature(example, caption_path))
+
+    def stream(order_key, condition="label", decode_images=True):
+        _check_condition(condition)
+        if condition == "caption" and caption_path is None:
+            raise ValueError(f"{source} {split} has no captions.")
+        target = caption_of if condition == "caption" else label_of
+        return examples(order_key, decode_images).map(
+            lambda example: (example["image"], target(example)))
 
     try:
-        dataset = stream(None)
+        dataset = examples()
     except ValueError as error:  # tfds: "Unknown split 'test'. Should be one of [...]."
         raise ValueError(f"{source}: {error}") from error
+    caption_path = _caption_path(source, dataset.element_spec, caption_feature)
     size = int(dataset.cardinality())
     if size < 0:  # unknown (some tfds builds): count once
         size = int(dataset.reduce(np.int64(0), lambda n, _: n + 1))
-    spec = dataset.element_spec[0]
+    spec = dataset.element_spec["image"]
     common = dict(source=source, split=split, size=size, levels=source_levels(source),
                   shape=tuple(spec.shape.as_list()), has_labels=has_labels,
-                  num_classes=label.num_classes if has_labels else None)
+                  num_classes=label.num_classes if has_labels else None,
+                  has_captions=caption_path is not None)
     if (size == 0 or not spec.shape.is_fully_defined()
             or size * spec.shape.num_elements() * spec.dtype.size > max_in_memory_mb * 2**20):
         return Split(**common, stream=stream)
-    images, labels = dataset.batch(size).get_single_element()
-    return Split(**common, images=images.numpy(), labels=labels.numpy())
+    if caption_path is None:
+        images, labels = dataset.map(lambda e: (e["image"], label_of(e))).batch(
+            size).get_single_element()
+        return Split(**common, images=images.numpy(), labels=labels.numpy())
+    images, labels, captions = dataset.map(
+        lambda e: (e["image"], label_of(e), caption_of(e))).batch(size).get_single_element()
+    captions = np.array([c.decode() for c in captions.numpy()], dtype=object)
+    return Split(**common, images=images.numpy(), labels=labels.numpy(), captions=captions)
+
+
+def _check_condition(condition):
+    if condition not in CONDITIONS:
+        raise ValueError(f"condition must be one of {CONDITIONS}; got {condition!r}.")
 
 
 def _check_options(num_values=None, binarize=None, image_size=None):
@@ -255,14 +385,17 @@ def _check_options(num_values=None, binarize=None, image_size=None):
 
 def source_levels(source):
     """How many values a source's pixels take before requantization or binarization:
-    17 for digits, 2 for tfds:binarized_mnist, 256 (8-bit images) otherwise."""
+    17 for digits, 2 for tfds:binarized_mnist, 256 (8-bit images) otherwise (a
+    captioned_digits source: its digit source's)."""
+    if source.startswith(CAPTIONED):
+        return source_levels(source[len(CAPTIONED) + 1:] or "digits")
     if source == "digits":
         return 17
     return 2 if source.startswith("tfds:binarized_mnist") else 256
 
 
 def read(source, split="train", *, data_dir=None, image_size=None, channels=None,
-         max_in_memory_mb=1024):
+         max_in_memory_mb=1024, caption_feature=None, compose_seed=0):
     """The `Split` of `source` called `split` (see the module docstring), not preprocessed.
 
     Args:
@@ -275,6 +408,11 @@ def read(source, split="train", *, data_dir=None, image_size=None, channels=None
       channels: folder sources only: decode to this many channels (1 gray, 3 RGB, 4 RGBA);
         None keeps each image's channels as stored.
       max_in_memory_mb: a tfds split whose images take more is streamed from its files.
+      caption_feature: tfds sources: the text feature holding the captions ("a/b" for a
+        nested feature, e.g. "captions/text"); None: the first of CAPTION_FEATURES the
+        set has, if any.
+      compose_seed: captioned_digits sources: the seed of the composition (which digits,
+        where, which caption); the same seed gives the same images and captions.
 
     Raises:
       ValueError or FileNotFoundError: an unknown source or split, or unreadable files.
@@ -282,8 +420,14 @@ def read(source, split="train", *, data_dir=None, image_size=None, channels=None
     _check_options(image_size=image_size)
     if channels is not None and not source.startswith("folder:"):
         raise ValueError(f"channels applies to folder:<dir> sources only; got source {source!r}.")
+    if caption_feature is not None and not source.startswith("tfds:"):
+        raise ValueError(f"caption_feature applies to tfds:<name> sources only; got source "
+                         f"{source!r}.")
     if source.startswith("tfds:"):
-        return _tfds(source, split, data_dir, max_in_memory_mb)
+        return _tfds(source, split, data_dir, max_in_memory_mb, caption_feature)
+    if source == CAPTIONED or source.startswith(CAPTIONED + ":"):
+        from tfar.data import captions
+        return captions.read(source, split, seed=compose_seed, data_dir=data_dir)
     name, bounds = _parse_split(split)
     if source == "digits":
         images, labels, levels = _digits(name)
@@ -338,7 +482,8 @@ def preprocessor(split, *, num_values=None, binarize=None, image_size=None, seed
 
 
 def load(source, split="train", *, num_values=None, binarize=None, with_labels=False,
-         data_dir=None, image_size=None, channels=None, seed=None, epoch=0):
+         with_captions=False, data_dir=None, image_size=None, channels=None, seed=None,
+         epoch=0, caption_feature=None, compose_seed=0):
     """A dataset of integer images, in the split's stored order.
 
     Args:
@@ -353,6 +498,8 @@ def load(source, split="train", *, num_values=None, binarize=None, with_labels=F
         iterated and in every process; pass epoch=0, 1, … for a fresh binarization per
         epoch).
       with_labels: yield (image, label) pairs (label 0 where the split has no labels).
+      with_captions: yield (image, caption [] string) pairs instead; the split must have
+        captions (captioned_digits, a tfds set with a text feature).
       data_dir: tfds data directory.
       image_size: (height, width) to resize every image to (antialiased bilinear, then
         rounded back to the source's levels), before binarization or requantization.
@@ -362,16 +509,27 @@ def load(source, split="train", *, num_values=None, binarize=None, with_labels=F
       seed: an int, the seed of dynamic binarization; None draws one (from TensorFlow's
         global generator, so `tf.random.set_seed` makes it reproducible).
       epoch: which epoch's binarization to draw.
+      caption_feature: tfds sources: the text feature of the captions (see `read`).
+      compose_seed: captioned_digits sources: the composition's seed (see `read`).
 
     Returns:
-      A `tf.data.Dataset` of float32 [H, W, C] images (or (image, label) pairs).
+      A `tf.data.Dataset` of float32 [H, W, C] images (or (image, label) or (image,
+      caption) pairs).
     """
     _check_options(num_values, binarize, image_size)
-    data = read(source, split, data_dir=data_dir, image_size=image_size, channels=channels)
+    if with_labels and with_captions:
+        raise ValueError("with_labels and with_captions: pass one of them (a pair holds "
+                         "the image and its label or its caption).")
+    data = read(source, split, data_dir=data_dir, image_size=image_size, channels=channels,
+                caption_feature=caption_feature, compose_seed=compose_seed)
     if seed is None and binarize == "dynamic":
         seed = int(tf.random.uniform([], maxval=2**31 - 1, dtype=tf.int32))
     preprocess = preprocessor(data, num_values=num_values, binarize=binarize,
                               image_size=image_size, seed=seed, epoch=epoch)
-    return data.examples().map(
-        lambda i, image, label: (preprocess(i, image), label) if with_labels
-        else preprocess(i, image), num_parallel_calls=tf.data.AUTOTUNE)
+    if not with_captions:
+        return data.examples().map(
+            lambda i, image, label: (preprocess(i, image), label) if with_labels
+            else preprocess(i, image), num_parallel_calls=tf.data.AUTOTUNE)
+    return data.examples("caption").map(
+        lambda i, image, caption: (preprocess(i, image), caption),
+        num_parallel_calls=tf.data.AUTOTUNE)

@@ -30,9 +30,15 @@ every example) and keeps its rows.
 
 Test: the test split in its stored order, binarized (if dynamically) from
 (`config.data.test_seed`, epoch 0), independent of train.seed.
-"""
 
-import os
+Conditions: every example, in training and test batches alike, is (image, label), or,
+with `config.data.condition = "caption"`, (image, caption): a [] tf.string, so a batch is
+(images [b, H, W, C] float32, captions [b] string), in the order and rows above.
+`describe` checks that both splits have captions (captioned_digits, a tfds set with a
+text feature, `config.data.caption_feature`); `train_captions` gives the train split's,
+to adapt a text encoder's vocabulary on. A captioned_digits source is composed from
+`config.data.compose_seed`, one dataset for every train.seed.
+"""
 
 import numpy as np
 import tensorflow as tf
@@ -56,9 +62,8 @@ def with_splits(data_config):
     data_config = data_config.copy_and_resolve_references()
     train, test = data_config.train_split, data_config.test_split
     source = data_config.source
-    if not (train and test) and source.startswith("idx:") and not any(
-            os.path.exists(os.path.join(source[len("idx:"):], name))
-            for name in ("train-images-idx3-ubyte", "train-images-idx3-ubyte.gz")):
+    if (not (train and test) and source.startswith("idx:")
+            and not tfar.data.datasets.idx_has_train(source[len("idx:"):])):
         logging.info("%s holds no train-images file: training on %s and testing on %s.",
                      source, *TEST_ONLY_SPLITS)
         train, test = train or TEST_ONLY_SPLITS[0], test or TEST_ONLY_SPLITS[1]
@@ -70,7 +75,15 @@ def with_splits(data_config):
 def _read(data_config, split):
     return tfar.data.read(data_config.source, split, data_dir=data_config.data_dir,
                           image_size=data_config.image_size,
-                          max_in_memory_mb=data_config.max_in_memory_mb)
+                          max_in_memory_mb=data_config.max_in_memory_mb,
+                          caption_feature=data_config.get("caption_feature"),
+                          compose_seed=data_config.get("compose_seed", 0))
+
+
+def condition(data_config):
+    """What an example carries beside its image: "label" (the default) or "caption"
+    (`config.data.condition`)."""
+    return data_config.get("condition") or "label"
 
 
 def _preprocessor(data_config, split, seed, epoch):
@@ -85,14 +98,21 @@ def describe(data_config, global_batch_size, num_classes=None):
     `image_size`) and take the preprocessing options; the train split holds at least
     one global batch and the test split an image; with `num_classes` (a class-conditional
     model), both have labels, all in [0, num_classes) (every label of a split in memory;
-    a streamed tfds split by its metadata). Cheap: no pass over a streamed split. Raises
-    ValueError (FileNotFoundError for missing files)."""
+    a streamed tfds split by its metadata); with `config.data.condition = "caption"`,
+    both have captions. Cheap: no pass over a streamed split. Raises ValueError
+    (FileNotFoundError for missing files)."""
+    conditioned_on = condition(data_config)
+    if conditioned_on not in tfar.data.CONDITIONS:
+        raise ValueError(f"config.data.condition must be one of {tfar.data.CONDITIONS}; got "
+                         f"{conditioned_on!r}.")
     train, test = (_read(data_config, split)
                    for split in (data_config.train_split, data_config.test_split))
     for split in (train, test):
         _preprocessor(data_config, split, 0, 0)  # checks the options
         if num_classes:
             split.check_labels(num_classes)
+        if conditioned_on == "caption":
+            split.check_captions()
     if train.size < global_batch_size:
         raise ValueError(f"The global batch size {global_batch_size} is larger than the "
                          f"{train.size} images of {train.name}.")
@@ -135,16 +155,21 @@ class TrainBatches:
     def __init__(self, data_config, global_batch_size, seed):
         self._split = _read(data_config, data_config.train_split)
         self._data_config, self._batch_size, self._seed = data_config, global_batch_size, seed
+        self._condition = condition(data_config)
+        if self._condition == "caption":
+            self._split.check_captions()
         self.steps_per_epoch = self._split.size // global_batch_size
         if self._split.stream is None:
             self._images = tf.constant(self._split.images)
-            self._labels = tf.constant(self._split.labels)
+            self._conditions = tf.constant(  # labels or captions, beside the images
+                self._split.captions if self._condition == "caption" else self._split.labels)
 
     def epoch(self, e, skip=0, input_context=None):
         """One input pipeline's part of epoch `e` from global batch `skip` on: a dataset
-        of per-replica batches (images [B/R, H, W, C] float32, labels [B/R] int64), its
-        replicas' turn by turn. `input_context` None: one pipeline of one replica, i.e.
-        the global batches."""
+        of per-replica batches (images [B/R, H, W, C] float32, labels [B/R] int64, or
+        captions [B/R] string with config.data.condition "caption"), its replicas' turn
+        by turn. `input_context` None: one pipeline of one replica, i.e. the global
+        batches."""
         context = input_context or tf.distribute.InputContext()
         batch_size = self._batch_size
         rows = batch_size // context.num_input_pipelines
@@ -156,10 +181,11 @@ class TrainBatches:
             indices = _own_rows(tf.data.Dataset.range(begin, end), rows, context).map(
                 lambda p: tf.random.experimental.index_shuffle(p, order_key, last))
             examples = indices.map(
-                lambda i: (preprocess(i, tf.gather(self._images, i)), tf.gather(self._labels, i)),
+                lambda i: (preprocess(i, tf.gather(self._images, i)),
+                           tf.gather(self._conditions, i)),
                 num_parallel_calls=tf.data.AUTOTUNE)
         else:  # preprocessed first: the windows need images of one shape
-            stream = self._split.stream(order_key).enumerate().map(
+            stream = self._split.stream(order_key, self._condition).enumerate().map(
                 lambda i, example: (preprocess(i, example[0]), example[1]),
                 num_parallel_calls=tf.data.AUTOTUNE)
             examples = _permute_windows(stream, self._data_config.shuffle_buffer, order_key)
@@ -176,10 +202,22 @@ class TrainBatches:
 
 def test_batches(data_config, batch_size):
     """The whole test split in its stored order as (images [b, H, W, C], labels [b])
-    batches (the last may be smaller), binarized (if dynamically) from
-    `config.data.test_seed`: one draw, the same in every run whatever train.seed."""
+    batches (captions [b] string with config.data.condition "caption"; the last batch
+    may be smaller), binarized (if dynamically) from `config.data.test_seed`: one draw,
+    the same in every run whatever train.seed."""
     split = _read(data_config, data_config.test_split)
     preprocess = _preprocessor(data_config, split, data_config.test_seed, 0)
-    return split.examples().map(
+    return split.examples(condition(data_config)).map(
         lambda i, image, label: (preprocess(i, image), label),
         num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def train_captions(data_config, batch_size=1024):
+    """The train split's captions, to adapt a text encoder on (`TextEncoder.adapt`): a
+    `tf.data.Dataset` of [b] string batches (b <= batch_size), every caption of
+    `config.data.train_split` once, in its stored order. In memory (captioned_digits,
+    small tfds sets) it is a slice of an array; a streamed tfds split is read once from
+    its files, images not decoded. `data_config` as `with_splits` fills it in (done here
+    too). Raises ValueError if the split has no captions."""
+    data_config = with_splits(data_config)
+    return _read(data_config, data_config.train_split).caption_texts().batch(batch_size)
