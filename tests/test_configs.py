@@ -14,7 +14,8 @@ CONFIGS = sorted(os.path.splitext(os.path.basename(p))[0]
                  for p in glob.glob(os.path.join(ROOT, "configs", "*.py")))
 SHAPES = {"digits": ((8, 8, 1), 17), "tfds:mnist": ((28, 28, 1), 256),
           "tfds:binarized_mnist": ((28, 28, 1), 2), "tfds:cifar10": ((32, 32, 3), 256),
-          "tfds:imagenet_resized/32x32": ((32, 32, 3), 256)}
+          "tfds:imagenet_resized/32x32": ((32, 32, 3), 256),
+          "captioned_digits": ((16, 16, 1), 17), "tfds:coco_captions": ((64, 64, 3), 256)}
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -22,9 +23,11 @@ def test_config_builds_its_model(name):
     config = importlib.import_module(f"configs.{name}").get_config()
     shape, levels = SHAPES[config.data.source]
     num_values = config.data.num_values or (2 if config.data.binarize else levels)
-    num_classes = config.data.num_classes if config.model.conditioning else None
+    num_classes = config.data.num_classes if config.model.conditioning == "class" else None
+    captions = (["the digit 3 is at the top left"] if config.model.conditioning == "caption"
+                else None)
     distribution = builders.build_distribution(config.model, shape, num_values, num_classes,
-                                               seed=config.train.seed)
+                                               seed=config.train.seed, captions=captions)
     assert distribution.event_shape.as_list() == list(shape)
     assert config.train.steps > 0 and config.train.batch_size > 0
     builders.learning_rate_schedule(config.train)  # a known schedule

@@ -4,41 +4,65 @@
 own); every other field of `config.model` is passed to its constructor as a keyword (so
 `--config.model.hidden_units=(1000,1000)` works for any keyword the class takes).
 `config.model.conditioning="class"` makes a class-conditional model: the integer label is
-its `conditional_input` (`tfar.conditioning.ClassLabel`: one-hot in the network).
+its `conditional_input` (`tfar.conditioning.ClassLabel`: one-hot in the network);
+`"caption"` a caption-conditional one (`tfar.conditioning.Caption`: a text encoder,
+adapted to the training captions, trained with the model).
 """
 
 import keras
 
 import tfar  # noqa: F401  (imports every model module, which registers its models)
 from tfar import registry
-from tfar.conditioning import ClassLabel
+from tfar.conditioning import Caption, ClassLabel
+from tfar.layers import TextEncoder
 
 SCHEDULES = ("constant", "cosine", "exponential")
-_NOT_KWARGS = ("name", "conditioning")
+CONDITIONINGS = ("", "class", "caption")
+# Model fields that describe the conditioning, not constructor keywords.
+_NOT_KWARGS = ("name", "conditioning", "class_embedding_dim", "text_encoder",
+               "caption_map_shape")
 
 
-def build_distribution(model_config, event_shape, num_values, num_classes=None, seed=None):
+def build_distribution(model_config, event_shape, num_values, num_classes=None, seed=None,
+                       captions=None):
     """The `tfar` distribution that `model_config` describes.
 
     Args:
       model_config: a dict or ConfigDict with `name` (a `tfar.registry` name), optional
-        `conditioning` ("" or "class") and the model's constructor keywords.
+        `conditioning` ("", "class" or "caption") and the model's constructor keywords.
+        "class": the integer label is the condition (`tfar.conditioning.ClassLabel`,
+        one-hot, or an embedding of `class_embedding_dim`). "caption": the caption string
+        is (`tfar.conditioning.Caption`): a `tfar.layers.TextEncoder` of the
+        `text_encoder` fields (its keywords), adapted to `captions`, its summary in every
+        gate, or maps of `caption_map_shape` (h', w', k) for a Gated PixelCNN.
       event_shape: the images' [H, W, C].
       num_values: values per dimension of the data.
       num_classes: the number of labels, for `conditioning="class"`.
       seed: the model's `seed` (masks, orders) unless the config sets one, so a resumed
         run rebuilds the same masks.
+      captions: the training captions (anything `TextEncoder.adapt` takes), for
+        `conditioning="caption"`; the vocabulary is deterministic in them, and a resumed
+        run restores it from the checkpoint anyway.
     """
     config = dict(model_config)
     registry.get(config.get("name"))  # an unknown name fails first
     kwargs = {k: v for k, v in config.items() if k not in _NOT_KWARGS}
     conditioning = config.get("conditioning", "")
+    if conditioning not in CONDITIONINGS:
+        raise ValueError(f"config.model.conditioning must be one of {CONDITIONINGS}; got "
+                         f"{conditioning!r}.")
     if conditioning == "class":
         if not num_classes:
             raise ValueError("conditioning='class' needs a dataset with labels (num_classes).")
-        kwargs["conditioning"] = ClassLabel(int(num_classes))
-    elif conditioning:
-        raise ValueError(f"config.model.conditioning must be '' or 'class'; got {conditioning!r}.")
+        kwargs["conditioning"] = ClassLabel(int(num_classes), config.get("class_embedding_dim"))
+    elif conditioning == "caption":
+        if captions is None:
+            raise ValueError("conditioning='caption' needs the training captions to learn the "
+                             "text encoder's vocabulary from.")
+        encoder = TextEncoder(**dict(config.get("text_encoder") or {}))
+        encoder.adapt(captions)
+        map_shape = config.get("caption_map_shape")
+        kwargs["conditioning"] = Caption(encoder, None if map_shape is None else tuple(map_shape))
     for key, value in kwargs.items():  # ConfigDict gives lists where constructors take tuples
         if isinstance(value, list):
             kwargs[key] = tuple(value)

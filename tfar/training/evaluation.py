@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image
+from PIL import Image, ImageDraw
 
 
 def evaluate(distribution, batches, conditional=False, seed=0):
@@ -83,6 +83,22 @@ def image_grid(images, num_values, columns=8, min_size=64):
         top, left = b + (i // columns) * (h + b), b + (i % columns) * (w + b)
         grid[top:top + h, left:left + w] = pixels[i]
     return grid
+
+
+def captioned_grid(images, captions, num_values, columns, min_size=64, strip=14):
+    """`image_grid` of images [rows · columns, H, W, C] with caption r written in a strip of
+    `strip` pixels above row r (white on black, PIL's default font): uint8 [H', W', C]."""
+    grid = image_grid(images, num_values, columns=columns, min_size=min_size)
+    rows, width = len(captions), grid.shape[1]
+    cell = (grid.shape[0] - 1) // rows            # a row of images with its top border
+    out = np.zeros((grid.shape[0] + rows * strip, width, grid.shape[2]), np.uint8)
+    for r, caption in enumerate(captions):
+        text = Image.new("L", (width, strip), 0)
+        ImageDraw.Draw(text).text((2, 1), caption, fill=255)
+        top = r * (cell + strip)
+        out[top:top + strip] = np.asarray(text)[..., None]
+        out[top + strip:top + strip + cell + 1] = grid[r * cell:(r + 1) * cell + 1]
+    return out
 
 
 def write_png(grid, path):

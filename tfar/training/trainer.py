@@ -226,12 +226,24 @@ def _build(config, strategy):
     keras.utils.set_random_seed(config.train.seed)
     data_config = input_pipeline.with_splits(config.data)
     conditioning = config.model.get("conditioning", "")
-    num_classes = config.data.num_classes if conditioning else None
+    # A caption-conditional model reads caption batches; only it can use them.
+    if (conditioning == "caption") != (input_pipeline.condition(data_config) == "caption"):
+        if conditioning == "caption":
+            with data_config.unlocked():
+                data_config.condition = "caption"
+        else:
+            raise ValueError("config.data.condition='caption' gives caption batches, which only "
+                             "a caption-conditional model uses; set "
+                             "config.model.conditioning='caption' (or the condition to 'label').")
+    num_classes = config.data.num_classes if conditioning == "class" else None
     event_shape, num_values = input_pipeline.describe(  # checks splits, shapes, labels
-        data_config, config.train.batch_size, num_classes if conditioning == "class" else None)
+        data_config, config.train.batch_size, num_classes)
+    captions = (input_pipeline.train_captions(data_config) if conditioning == "caption"
+                else None)
     with strategy.scope():
         distribution = builders.build_distribution(config.model, event_shape, num_values,
-                                                   num_classes, seed=config.train.seed)
+                                                   num_classes, seed=config.train.seed,
+                                                   captions=captions)
         optimizer = builders.build_optimizer(config.train)
         variables = distribution.network.trainable_variables
         optimizer.build(variables)
@@ -392,7 +404,7 @@ def _evaluate_and_export(run, config, workdir, chief, step, writer, stop_if_sign
     metrics = evaluation.evaluate(distribution, test_batches, run.conditional,
                                   seed=config.eval.seed)
     logging.info("Test %s at step %d: %.4f nats per image, %.4f bits/dim (%d images).",
-                 metrics["metric"], step, metrics["nats"], metrics["bits_per_dim"],
+                 "NLL" if metrics["metric"] == "nll" else metrics["metric"], step, metrics["nats"], metrics["bits_per_dim"],
                  metrics["num_images"])
     nats_key, bits_key = evaluation.metric_keys(metrics["metric"])
     result = {"step": step, "test_metric": metrics["metric"], nats_key: metrics["nats"],
@@ -403,13 +415,20 @@ def _evaluate_and_export(run, config, workdir, chief, step, writer, stop_if_sign
 
     stop_if_signalled()
     grids = {}
-    # A model conditioned on anything but the labels (an auto-encoder's code) has no
-    # samples of its own: its evaluation_images show it.
+    images, labels = next(iter(test_batches))
+    # A model conditioned on anything but its batches' labels or captions (an
+    # auto-encoder's code) has no samples of its own: its evaluation_images show it.
+    columns = config.eval.sample_columns
     if distribution.conditional_shape is None or run.num_classes:
         grids["samples"] = evaluation.image_grid(
             _draw_samples(distribution, config, run.num_classes), run.num_values,
-            columns=config.eval.sample_columns)
-    images, labels = next(iter(test_batches))
+            columns=columns)
+    elif input_pipeline.condition(run.data_config) == "caption":
+        # Each row: a test caption above the samples drawn for it.
+        captions = _distinct(labels.numpy(), config.eval.num_samples // columns)
+        samples = _draw_samples(distribution, config, captions=np.repeat(captions, columns))
+        grids["samples"] = evaluation.captioned_grid(
+            samples, [c.decode() for c in captions], run.num_values, columns)
     c = labels if run.conditional else None
     for name, rows in distribution.evaluation_images(
             images, seed=(config.train.seed, 2), conditional_input=c).items():
@@ -459,12 +478,26 @@ def _peak_gpu_memory():
     return int(tf.config.experimental.get_memory_info("GPU:0")["peak"])
 
 
-def _draw_samples(distribution, config, num_classes):
-    """config.eval.num_samples samples; a class-conditional model draws one class per row."""
+def _draw_samples(distribution, config, num_classes=None, captions=None):
+    """config.eval.num_samples samples; a class-conditional model draws one class per row;
+    with `captions` [n], sample i is drawn for caption i."""
     n, columns = config.eval.num_samples, config.eval.sample_columns
     c = None
     if num_classes:
         c = np.arange(n) // columns % num_classes
+    if captions is not None:
+        n, c = len(captions), tf.constant(captions)
     sample = tf.function(lambda: distribution.sample(n, seed=(config.train.seed, 1),
                                                      conditional_input=c))
     return sample().numpy()
+
+
+def _distinct(values, count):
+    """The first `count` distinct values, in order (fewer if there are not as many)."""
+    seen = []
+    for value in values:
+        if value not in seen:
+            seen.append(value)
+        if len(seen) == count:
+            break
+    return np.array(seen, dtype=object)
