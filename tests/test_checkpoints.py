@@ -27,6 +27,9 @@ MODELS = {
     "GatedPixelCNN_caption": lambda: tfar.GatedPixelCNN(
         image_shape=(3, 3, 1), num_values=2, num_layers=2, num_filters=4,
         text_encoder=checks.caption_encoder()),
+    "MultiscalePixelCNN_conditional": lambda: tfar.MultiscalePixelCNN(
+        image_shape=(4, 4, 1), num_values=2, base_size=2, base_layers=2, base_filters=4,
+        base_kernel_size=3, upscale_blocks=1, upscale_filters=4, conditional_shape=(2,)),
     "PixelCNN_class_embedding": lambda: tfar.PixelCNN(
         image_shape=(3, 3, 1), num_values=2, num_layers=2, num_filters=4,
         conditioning=tfar.conditioning.ClassLabel(4, embedding_dim=3)),

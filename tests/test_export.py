@@ -48,6 +48,9 @@ MODELS = {  # name: (constructor, train before export)
     "PixelRNN_row_lstm_caption_attention": (lambda: tfar.PixelRNN(
         image_shape=(2, 2, 1), num_values=2, cell="row_lstm", num_layers=1, hidden_units=4,
         first_kernel_size=3, text_encoder=checks.caption_encoder(pooling="attention")), True),
+    "MultiscalePixelCNN_rgb_conditional": (lambda: tfar.MultiscalePixelCNN(
+        image_shape=(4, 4, 3), num_values=4, base_size=2, base_layers=2, base_filters=6,
+        base_kernel_size=3, upscale_blocks=1, upscale_filters=6, conditional_shape=(3,)), True),
     "MADE_class_label": (lambda: tfar.MADE(
         event_shape=(4,), num_values=2, hidden_units=(8,),
         conditioning=tfar.conditioning.ClassLabel(3)), True),
@@ -228,6 +231,10 @@ FAST = {  # models whose default sampler is a cached one, and their condition's 
     "PixelRNN_row_lstm_rgb_conditional": (lambda: tfar.PixelRNN(
         image_shape=(3, 4, 3), num_values=4, cell="row_lstm", num_layers=2, hidden_units=6,
         first_kernel_size=3, conditional_shape=(2,)), (2,)),
+    "MultiscalePixelCNN_mixture": (lambda: tfar.MultiscalePixelCNN(
+        image_shape=(4, 4, 3), num_values=8, base_size=2, likelihood="logistic_mixture",
+        num_mixtures=2, base_layers=2, base_filters=4, base_kernel_size=3, upscale_blocks=1,
+        upscale_filters=4), None),
 }
 
 

@@ -8,7 +8,8 @@ from tfar import registry
 
 
 def test_every_model_is_registered_by_its_module():
-    assert {"fvsbn", "made", "nade", "pixelcnn", "gated_pixelcnn", "pixelrnn"} <= set(
+    assert {"fvsbn", "made", "nade", "pixelcnn", "gated_pixelcnn", "pixelrnn",
+            "multiscale_pixelcnn", "pixelvae", "pixelcnn_autoencoder"} <= set(
         registry.names())
     assert registry.get("gated_pixelcnn") is tfar.GatedPixelCNN
 

@@ -66,6 +66,9 @@ MODELS = {
         text_encoder=checks.caption_encoder()),
     "MADE_class_label": tfar.MADE(event_shape=EVENT, num_values=2, hidden_units=(6,),
                                   conditioning=tfar.conditioning.ClassLabel(3)),
+    "MultiscalePixelCNN_cond": tfar.MultiscalePixelCNN(
+        image_shape=IMAGE, num_values=3, base_size=1, base_layers=1, base_filters=4,
+        base_kernel_size=3, upscale_blocks=1, upscale_filters=4, conditional_shape=COND),
 }
 # The latent-variable models have no `complete`.
 COMPLETING = sorted(k for k in MODELS if callable(getattr(MODELS[k], "complete", None)))

@@ -54,6 +54,8 @@ POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 SMALL_IMAGE = dict(num_layers=1, num_filters=3, first_kernel_size=3, kernel_size=3)
 SMALL_GATED = dict(num_layers=2, num_filters=3, first_kernel_size=3, kernel_size=3)
 SMALL_RNN = dict(num_layers=1, hidden_units=3, first_kernel_size=3)
+SMALL_MULTISCALE = dict(base_size=2, base_layers=1, base_filters=3, base_kernel_size=3,
+                        upscale_blocks=1, upscale_filters=3)
 
 
 def _image_models():
@@ -72,6 +74,13 @@ def _image_models():
                 models.append((f"{family_id}-{head}-C{channels}", family,
                                dict(image_shape=(3, 3, channels), num_values=num_values,
                                     likelihood=head, **options, **extra)))
+    for channels in (1, 3):   # the base 2×2 doubled once
+        for head, num_values in (("bernoulli", 2), ("categorical", 256),
+                                 ("logistic_mixture", 256)):
+            extra = dict(num_mixtures=2) if head == "logistic_mixture" else {}
+            models.append((f"MultiscalePixelCNN-{head}-C{channels}", "MultiscalePixelCNN",
+                           dict(image_shape=(4, 4, channels), num_values=num_values,
+                                likelihood=head, **SMALL_MULTISCALE, **extra)))
     return models
 
 
@@ -123,12 +132,21 @@ def policy(request):
         keras.mixed_precision.set_global_policy("float32")
 
 
-def _params_layer_variables(d):
-    """The variables of the layer that emits the params (the logits)."""
+def _params_layers(d):
+    """[(kernels, bias)] of every layer that emits d's head parameters: with its kernels
+    zeroed, each of its params is its bias."""
     network = d.network
-    if hasattr(network, "output_layer"):
-        return list(network.output_layer.variables)
-    return [network.v, network.b]                                          # NADE
+    if isinstance(d, tfar.NADE):
+        return [([network.v], network.b)]
+    if isinstance(d, tfar.MultiscalePixelCNN):  # the base's output layer, each group's head
+        heads = [up.head for up in network.upscalers]
+        return [([network.base.output_layer.kernel], network.base.output_layer.bias)] + [
+            ([head.features.kernel] + ([head.channels.kernel] if head.channels else []),
+             head.features.bias) for head in heads]
+    kernels = [network.output_layer.kernel]
+    if getattr(network, "direct_layer", None) is not None:
+        kernels.append(network.direct_layer.kernel)
+    return [(kernels, network.output_layer.bias)]
 
 
 def _record_head_dtypes(d):
@@ -178,15 +196,15 @@ def _saturate(d, policy):
     """The params layer's bias b -> 100·b + 100·sign(b): every param |·| ≥ ~100 unless
     the kernel pulls it back. For the logistic mixture under mixed_float16 only the
     mixture logits and the coupling are saturated (see the module docstring)."""
-    bias = _params_layer_variables(d)[-1]
-    value = bias.numpy()
-    scale = np.ones_like(value)
-    head = d.likelihood
-    if head.name == "logistic_mixture" and policy == "mixed_float16":
-        k, c = head.num_mixtures, head.num_channels
-        index = np.arange(value.size) % head.params_size
-        scale = ((index < k) | (index >= k + 2 * c * k)).astype(np.float32)
-    bias.assign(value + scale * (99.0 * value + 100.0 * np.sign(value)))
+    for _, bias in _params_layers(d):
+        value = bias.numpy()
+        scale = np.ones_like(value)
+        head = d.likelihood
+        if head.name == "logistic_mixture" and policy == "mixed_float16":
+            k, c = head.num_mixtures, head.num_channels
+            index = np.arange(value.size) % head.params_size
+            scale = ((index < k) | (index >= k + 2 * c * k)).astype(np.float32)
+        bias.assign(value + scale * (99.0 * value + 100.0 * np.sign(value)))
 
 
 def _check(d, weights, x_name, x, seen, failures):
@@ -264,11 +282,12 @@ def test_finite_at_extreme_inputs(family, options, policy):
     random_weights = [v.numpy() for v in d.network.variables]
     settings = _settings(d, d, policy)
     if d.likelihood.name == "logistic_mixture":
-        layer = d.network.output_layer
         for name, bias in _mixture_settings(d.likelihood):
             def edge(bias=bias):
-                layer.kernel.assign(tf.zeros_like(layer.kernel))
-                layer.bias.assign(np.tile(bias, layer.bias.shape[0] // bias.size))
+                for kernels, layer_bias in _params_layers(d):
+                    for kernel in kernels:
+                        kernel.assign(tf.zeros_like(kernel))
+                    layer_bias.assign(np.tile(bias, layer_bias.shape[0] // bias.size))
             settings.append((name, edge))
 
     failures, tried, finite = [], 0, 0
@@ -364,22 +383,10 @@ def test_latent_models_finite_at_extreme_inputs(family, options, policy):
 
 # ------------------------------------------------------------------ float32 parameters
 
-def _params_layers(d):
-    """(variables to zero, the bias [.., P] that then is every param) of the layers that
-    emit d's head parameters."""
-    network = d.network
-    if isinstance(d, tfar.NADE):
-        return [network.v], network.b
-    zeroed = [network.output_layer.kernel]
-    if getattr(network, "direct_layer", None) is not None:
-        zeroed.append(network.direct_layer.kernel)
-    return zeroed, network.output_layer.bias
-
-
 FLOAT32_FAMILIES = [m for m in MODELS if m[0] in (
     "FVSBN-categorical", "NADE-bernoulli", "MADE-categorical", "PixelCNN-categorical-C3",
     "GatedPixelCNN-logistic_mixture-C3", "PixelRNN-row_lstm-categorical-C1",
-    "PixelRNN-diagonal_bilstm-logistic_mixture-C3")]
+    "PixelRNN-diagonal_bilstm-logistic_mixture-C3", "MultiscalePixelCNN-categorical-C3")]
 
 
 @pytest.mark.parametrize("policy", ("mixed_float16", "mixed_bfloat16"), indirect=True)
@@ -394,11 +401,11 @@ def test_params_are_computed_in_float32(family, options, policy):
     keras.mixed_precision.set_global_policy("float32")
     latent = family in ("PixelVAE", "PixelCNNAutoEncoder")
     target = d.decoder_distribution if latent else d
-    zeroed, bias = _params_layers(target)
-    for variable in zeroed:
-        variable.assign(tf.zeros_like(variable))
-    values = 1.0 + 1e-4 * (1 + np.arange(np.prod(bias.shape)))
-    bias.assign(values.reshape(bias.shape).astype(np.float32))
+    for kernels, bias in _params_layers(target):
+        for kernel in kernels:
+            kernel.assign(tf.zeros_like(kernel))
+        values = 1.0 + 1e-4 * (1 + np.arange(np.prod(bias.shape)))
+        bias.assign(values.reshape(bias.shape).astype(np.float32))
     x = tf.reshape(tf.constant(_inputs(d)["alternating"]), [2, -1])
     condition = None
     if latent:

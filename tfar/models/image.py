@@ -148,7 +148,8 @@ def image_head(likelihood, num_values, num_channels, num_mixtures):
 
 
 class ImageDistribution(AutoregressiveDistribution):
-    """The raster-order distribution of an image network (see the module docstring)."""
+    """The distribution of an image network: raster order (see the module docstring), or
+    the `schedule` a model gives (the multiscale model's groups)."""
 
     @classmethod
     def from_data(cls, event_shape, num_values, seed=None, **fields):
@@ -158,9 +159,10 @@ class ImageDistribution(AutoregressiveDistribution):
         return cls(image_shape=event_shape, num_values=num_values, **fields)
 
     def __init__(self, network, image_shape, num_values, head, conditioning, dtype,
-                 validate_args, parameters, name):
-        num_units = int(np.prod(image_shape)) // head.values_per_unit
-        schedule = GenerationSchedule.raster(num_units, head.values_per_unit)
+                 validate_args, parameters, name, schedule=None):
+        if schedule is None:
+            num_units = int(np.prod(image_shape)) // head.values_per_unit
+            schedule = GenerationSchedule.raster(num_units, head.values_per_unit)
         super().__init__(network, image_shape, num_values, head, schedule,
                          conditioning=conditioning, dtype=dtype,
                          validate_args=validate_args, parameters=parameters, name=name)
