@@ -19,10 +19,10 @@ import tensorflow as tf
 
 import keras
 
-from tfar.conditioning import SpatialMap, from_arguments
+from tfar.conditioning import SpatialMap
 from tfar.layers.gated import GatedPixelCNNBlock
 from tfar.layers.masked import MaskedConv2D
-from tfar.models.image import ImageDistribution, ImageNetwork, check_image_shape, image_head
+from tfar.models.image import ImageDistribution, ImageNetwork, image_arguments
 from tfar.network import PARAMS_DTYPE
 from tfar.sampling.gated_pixelcnn import GatedPixelCNNSampler
 from tfar.registry import register
@@ -139,10 +139,11 @@ class GatedPixelCNN(ImageDistribution):
                  spatial_conditional_shape=None, conditioning=None, text_encoder=None,
                  network=None, dtype=tf.float32, validate_args=False, name="GatedPixelCNN"):
         parameters = dict(locals())
-        image_shape = check_image_shape(image_shape)
-        conditioning = from_arguments(conditional_shape, spatial_conditional_shape,
-                                      conditioning, text_encoder)
-        head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
+        image_shape, head, conditioning = image_arguments(
+            image_shape, num_values, likelihood, num_mixtures,
+            conditional_shape=conditional_shape,
+            spatial_conditional_shape=spatial_conditional_shape, conditioning=conditioning,
+            text_encoder=text_encoder)
         if network is None:
             network = GatedPixelCNNNetwork(
                 image_shape, num_values, head.params_size, head.values_per_unit,

@@ -16,6 +16,7 @@ import tensorflow_probability as tfp
 import keras
 
 from tfar.autoregressive import AutoregressiveDistribution, check_event_shape, head_for
+from tfar.conditioning import from_arguments
 from tfar.layers.dropout import check_rate, dropout
 from tfar.layers.masked import MaskedConv2D
 from tfar.network import PARAMS_DTYPE, AutoregressiveNetwork
@@ -138,6 +139,15 @@ class ResidualStreamNetwork(ImageNetwork):
             return []
         c = tf.reshape(conditional_input, [-1, self.conditional_size])
         return [layer(c)[:, None, None, :] for layer in self.conditional_layers]
+
+
+def image_arguments(image_shape, num_values, likelihood, num_mixtures, **condition):
+    """An image model constructor's checked arguments: (image_shape (H, W, C), its head
+    (`image_head`), its `tfar.conditioning.Conditioning` or None from `condition`:
+    conditional_shape, spatial_conditional_shape, conditioning, text_encoder)."""
+    image_shape = check_image_shape(image_shape)
+    head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
+    return image_shape, head, from_arguments(**condition)
 
 
 def image_head(likelihood, num_values, num_channels, num_mixtures):

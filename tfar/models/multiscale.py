@@ -35,10 +35,9 @@ import tensorflow as tf
 
 import keras
 
-from tfar.conditioning import from_arguments
 from tfar.layers.tracking import ListsInCheckpoints
 from tfar.models.gated_pixelcnn import GatedPixelCNNNetwork
-from tfar.models.image import ImageDistribution, ImageNetwork, check_image_shape, image_head
+from tfar.models.image import ImageDistribution, ImageNetwork, image_arguments
 from tfar.network import PARAMS_DTYPE
 from tfar.registry import register
 from tfar.sampling.base import Sampler
@@ -383,10 +382,10 @@ class MultiscalePixelCNN(ImageDistribution):
                  conditioning=None, text_encoder=None, network=None, dtype=tf.float32,
                  validate_args=False, name="MultiscalePixelCNN"):
         parameters = dict(locals())
-        image_shape = check_image_shape(image_shape)
-        head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
-        conditioning = from_arguments(conditional_shape=conditional_shape,
-                                      conditioning=conditioning, text_encoder=text_encoder)
+        image_shape, head, conditioning = image_arguments(
+            image_shape, num_values, likelihood, num_mixtures,
+            conditional_shape=conditional_shape, conditioning=conditioning,
+            text_encoder=text_encoder)
         if network is None:
             network = MultiscalePixelCNNNetwork(
                 image_shape, num_values, head.params_size, head.values_per_unit,

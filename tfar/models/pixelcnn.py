@@ -17,10 +17,8 @@ import tensorflow as tf
 
 import keras
 
-from tfar.conditioning import from_arguments
 from tfar.layers.masked import MaskedConv2D
-from tfar.models.image import (ImageDistribution, ResidualStreamNetwork, check_image_shape,
-                               image_head)
+from tfar.models.image import ImageDistribution, ResidualStreamNetwork, image_arguments
 from tfar.sampling.pixelcnn import PixelCNNSampler
 from tfar.registry import register
 
@@ -97,10 +95,10 @@ class PixelCNN(ImageDistribution):
                  conditioning=None, text_encoder=None, network=None, dtype=tf.float32,
                  validate_args=False, name="PixelCNN"):
         parameters = dict(locals())
-        image_shape = check_image_shape(image_shape)
-        head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
-        conditioning = from_arguments(conditional_shape=conditional_shape,
-                                      conditioning=conditioning, text_encoder=text_encoder)
+        image_shape, head, conditioning = image_arguments(
+            image_shape, num_values, likelihood, num_mixtures,
+            conditional_shape=conditional_shape, conditioning=conditioning,
+            text_encoder=text_encoder)
         if network is None:
             network = PixelCNNNetwork(
                 image_shape, num_values, head.params_size, head.values_per_unit,

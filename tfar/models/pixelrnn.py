@@ -27,11 +27,9 @@ import tensorflow as tf
 
 import keras
 
-from tfar.conditioning import from_arguments
 from tfar.layers.lstm import DiagonalBiLSTM, RowLSTM
 from tfar.layers.masked import MaskedConv2D
-from tfar.models.image import (ImageDistribution, ResidualStreamNetwork, check_image_shape,
-                               image_head)
+from tfar.models.image import ImageDistribution, ResidualStreamNetwork, image_arguments
 from tfar.sampling.pixelrnn import RowLSTMSampler
 from tfar.registry import register
 
@@ -145,11 +143,11 @@ class PixelRNN(ImageDistribution):
                  conditioning=None, text_encoder=None, network=None, dtype=tf.float32,
                  validate_args=False, name="PixelRNN"):
         parameters = dict(locals())
-        image_shape = check_image_shape(image_shape)
         parameters["full_past"] = full_past = resolve_full_past(full_past, check_cell(cell))
-        head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
-        conditioning = from_arguments(conditional_shape=conditional_shape,
-                                      conditioning=conditioning, text_encoder=text_encoder)
+        image_shape, head, conditioning = image_arguments(
+            image_shape, num_values, likelihood, num_mixtures,
+            conditional_shape=conditional_shape, conditioning=conditioning,
+            text_encoder=text_encoder)
         if network is None:
             network = PixelRNNNetwork(
                 image_shape, num_values, head.params_size, head.values_per_unit,
