@@ -128,13 +128,17 @@ def signature(conditioning):
             conditioning.feature_size, conditioning.map_shape)
 
 
-def check_compatible(network, expected, owner):
-    """Raises a ValueError unless `network` is an `AutoregressiveNetwork` whose declared
-    attributes (`declared()`) equal `expected` (a dict), naming each that differs."""
-    if not isinstance(network, AutoregressiveNetwork):
-        raise ValueError(f"{owner}: the network must be a tfar AutoregressiveNetwork; "
+def check_compatible(network, expected, owner, network_class=None, found=None):
+    """Raises a ValueError unless `network` is a `network_class` (default: any
+    `AutoregressiveNetwork`) whose attributes `found` (default: its `declared()`) equal
+    `expected` (a dict), naming each that differs. The one check every distribution
+    makes of a network it wraps (the latent models check their networks' configs)."""
+    network_class = network_class or AutoregressiveNetwork
+    if not isinstance(network, network_class):
+        article = "a tfar" if network_class is AutoregressiveNetwork else "a"
+        raise ValueError(f"{owner}: the network must be {article} {network_class.__name__}; "
                          f"got {type(network).__name__}.")
-    found = network.declared()
+    found = network.declared() if found is None else found
     wrong = {key: (found[key], value) for key, value in expected.items() if found[key] != value}
     if wrong:
         details = ", ".join(f"{key}={got!r} (the distribution needs {want!r})"

@@ -17,6 +17,7 @@ import keras
 
 from tfar.conditioning import Vector
 from tfar.distribution import NetworkDistribution
+from tfar.network import check_compatible
 from tfar.models.gated_pixelcnn import GatedPixelCNNNetwork
 
 
@@ -28,16 +29,10 @@ def check_positive(**values):
 
 
 def check_network(network, network_class, expected, owner):
-    """A ValueError unless `network` is a `network_class` whose config has `expected`."""
-    if not isinstance(network, network_class):
-        raise ValueError(f"{owner}: the network must be a {network_class.__name__}; got "
-                         f"{type(network).__name__}.")
-    found = network.get_config()
-    wrong = {key: (found[key], value) for key, value in expected.items() if found[key] != value}
-    if wrong:
-        details = ", ".join(f"{key}={got!r} (the distribution needs {want!r})"
-                            for key, (got, want) in sorted(wrong.items()))
-        raise ValueError(f"{owner}: the network models {details}.")
+    """A ValueError unless `network` is a `network_class` whose config has `expected`
+    (`tfar.network.check_compatible` on the config)."""
+    found = network.get_config() if isinstance(network, network_class) else None
+    check_compatible(network, expected, owner, network_class, found)
 
 
 # --------------------------------------------------------------------------- network
