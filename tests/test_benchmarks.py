@@ -108,3 +108,15 @@ def test_train_throughput_times_configs_side_by_side():
                                         "pixelrnn_binarized_mnist_small:cell=row_lstm;num_layers=1",
                                         "pixelvae_binarized_mnist_small"]
     assert all(float(row[3]) > 0 for row in rows) and float(rows[0][4]) == 1.0
+
+
+@pytest.mark.slow  # 20 s: three processes
+def test_multiscale_benchmark_prints_steps_times_and_ratios():
+    out = run(["benchmarks/multiscale.py", "--sizes=8", "--batch_size=2", "--num_layers=2",
+               "--num_filters=8", "--upscale_blocks=1"])
+    assert "tfar MultiscalePixelCNN                        19" in out     # 16 + 3 steps
+    assert "tfar GatedPixelCNN cached                      64" in out
+    for line in ("speed-up of multiscale over tfar GatedPixelCNN cached:",
+                 "speed-up of multiscale over tfar GatedPixelCNN naive (extrapolated):",
+                 "peak RSS MB"):
+        assert line in out
