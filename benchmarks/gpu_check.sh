@@ -52,3 +52,9 @@ if [ "$SOURCE" != digits ]; then
       || echo "made_vs_tfp --column_blocks $blocks FAILED"
   done
 fi
+# Multiscale sampling against the Gated PixelCNN's cached sampler: on a GPU each of the
+# cached sampler's 4,096 steps at 64×64 costs kernel launches, which the multiscale
+# model's 28 steps avoid (2 CPU cores: 5.2x; goal 10x).
+echo "benchmarks/multiscale.py (batch 16, 32x32x3 and 64x64x3):"
+timeout 600 "$PY" benchmarks/multiscale.py --sizes=32,64 --contenders=multiscale,gated:cached \
+  2>&1 | grep -E "^(tfar|speed-up|[0-9]+x)" || echo "multiscale benchmark FAILED"

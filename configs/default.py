@@ -23,6 +23,7 @@ def get_config():
     config.data.binarize = ""                    # "", "fixed" or "dynamic"
     config.data.data_dir = placeholder(str)      # tfds data_dir
     config.data.image_size = placeholder(tuple)  # (H, W) to resize to (None: keep)
+    config.data.pad_to = placeholder(tuple)      # (H, W) to pad to with zeros (MNIST in 32×32)
     config.data.test_seed = 0                    # the test split's binarization (not train.seed)
     config.data.max_in_memory_mb = 1024          # tfds splits above: streamed (input_pipeline)
     config.data.shuffle_buffer = 10_000          # streamed splits: permuted in windows of this many

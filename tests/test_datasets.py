@@ -188,3 +188,15 @@ def test_bad_sources_and_splits():
         data.load("digits", binarize="yes")
     with pytest.raises(ValueError, match="image_size must be"):
         data.load("digits", image_size=8)
+
+
+def test_pad_to_centres_the_images_in_zeros():
+    plain = next(iter(data.load("digits", "test").batch(4))).numpy()
+    padded = next(iter(data.load("digits", "test", pad_to=(12, 11)).batch(4))).numpy()
+    assert padded.shape == (4, 12, 11, 1)
+    np.testing.assert_array_equal(padded[:, 2:10, 1:9], plain)      # (12-8)//2, (11-8)//2
+    mask = np.ones(padded.shape[1:], bool)
+    mask[2:10, 1:9] = False
+    assert not padded[:, mask].any()
+    with pytest.raises(ValueError, match="no smaller than"):
+        data.load("digits", "test", pad_to=(6, 12))

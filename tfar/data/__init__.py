@@ -1,9 +1,9 @@
 """Datasets of integer images (and captions) for tfar's models."""
 
 from tfar.data.datasets import (CAPTION_FEATURES, CONDITIONS, SOURCES, Split, epoch_keys, load,
-                                preprocessor, read, source_levels)
+                                padded_shape, preprocessor, read, source_levels)
 from tfar.data.idx import read_idx
 from tfar.data import captions
 
 __all__ = ["CAPTION_FEATURES", "CONDITIONS", "SOURCES", "Split", "captions", "epoch_keys",
-           "load", "preprocessor", "read", "read_idx", "source_levels"]
+           "load", "padded_shape", "preprocessor", "read", "read_idx", "source_levels"]

@@ -455,11 +455,33 @@ def epoch_keys(seed, split, epoch):
     return tuple(tf.unstack(tf.random.experimental.stateless_split(key, 2)))
 
 
-def preprocessor(split, *, num_values=None, binarize=None, image_size=None, seed=0, epoch=0):
+def padded_shape(shape, pad_to):
+    """The (H, W, C) of images of `shape` zero-padded to `pad_to` (H', W'), or a ValueError
+    when they do not fit."""
+    if pad_to is None:
+        return tuple(shape)
+    if np.shape(pad_to) != (2,) or pad_to[0] < shape[0] or pad_to[1] < shape[1]:
+        raise ValueError(f"pad_to must be (height, width) no smaller than the images' "
+                         f"{tuple(shape[:2])}; got {pad_to!r}.")
+    return (int(pad_to[0]), int(pad_to[1])) + tuple(shape[2:])
+
+
+def _pad(image, pad_to):
+    """`image` [H, W, C] zero-padded to `pad_to` (H', W'), centred (the extra row or
+    column, if odd, at the bottom or right): MNIST's 28×28 in 32×32."""
+    height, width = image.shape[0], image.shape[1]
+    top, left = (pad_to[0] - height) // 2, (pad_to[1] - width) // 2
+    return tf.pad(image, [[top, pad_to[0] - height - top], [left, pad_to[1] - width - left],
+                          [0, 0]])
+
+
+def preprocessor(split, *, num_values=None, binarize=None, image_size=None, pad_to=None,
+                 seed=0, epoch=0):
     """The function (i [] int64, image [H, W, C]) -> float32 [H', W', C] holding integers in
-    [0, num_values) that maps example i of `split` (a `Split`) in `epoch`: resize, then
-    binarize or requantize (see `load`). Dynamic binarization draws example i's noise with
-    the stateless seed `stateless_fold_in(epoch_keys(seed, split.split, epoch)[1], i)`."""
+    [0, num_values) that maps example i of `split` (a `Split`) in `epoch`: resize, pad with
+    zeros to `pad_to`, then binarize or requantize (see `load`). Dynamic binarization draws
+    example i's noise with the stateless seed
+    `stateless_fold_in(epoch_keys(seed, split.split, epoch)[1], i)`."""
     _check_options(num_values, binarize, image_size)
     levels = split.levels
     noise_key = epoch_keys(seed, split.split, epoch)[1] if binarize == "dynamic" else None
@@ -468,6 +490,8 @@ def preprocessor(split, *, num_values=None, binarize=None, image_size=None, seed
         x = tf.cast(image, tf.float32)
         if image_size is not None:
             x = _resize(x, image_size, levels)
+        if pad_to is not None:
+            x = _pad(x, pad_to)
         if binarize == "fixed" and levels > 2:
             x = tf.cast(x > (levels - 1) // 2, tf.float32)
         elif binarize == "dynamic":
@@ -482,8 +506,8 @@ def preprocessor(split, *, num_values=None, binarize=None, image_size=None, seed
 
 
 def load(source, split="train", *, num_values=None, binarize=None, with_labels=False,
-         with_captions=False, data_dir=None, image_size=None, channels=None, seed=None,
-         epoch=0, caption_feature=None, compose_seed=0):
+         with_captions=False, data_dir=None, image_size=None, pad_to=None, channels=None,
+         seed=None, epoch=0, caption_feature=None, compose_seed=0):
     """A dataset of integer images, in the split's stored order.
 
     Args:
@@ -504,6 +528,8 @@ def load(source, split="train", *, num_values=None, binarize=None, with_labels=F
       image_size: (height, width) to resize every image to (antialiased bilinear, then
         rounded back to the source's levels), before binarization or requantization.
         Needed for a folder of images of different sizes.
+      pad_to: (height, width) to pad every image to with zeros, centred (after
+        `image_size`): MNIST's 28×28 in 32×32, for models whose size doubles.
       channels: folder sources only: decode to this many channels (1 gray, 3 RGB, 4 RGBA);
         None keeps each image's channels as stored.
       seed: an int, the seed of dynamic binarization; None draws one (from TensorFlow's
@@ -524,8 +550,10 @@ def load(source, split="train", *, num_values=None, binarize=None, with_labels=F
                 caption_feature=caption_feature, compose_seed=compose_seed)
     if seed is None and binarize == "dynamic":
         seed = int(tf.random.uniform([], maxval=2**31 - 1, dtype=tf.int32))
+    padded_shape((*image_size, data.shape[-1]) if image_size else data.shape,
+                 pad_to)                   # a clear error when they do not fit
     preprocess = preprocessor(data, num_values=num_values, binarize=binarize,
-                              image_size=image_size, seed=seed, epoch=epoch)
+                              image_size=image_size, pad_to=pad_to, seed=seed, epoch=epoch)
     if not with_captions:
         return data.examples().map(
             lambda i, image, label: (preprocess(i, image), label) if with_labels

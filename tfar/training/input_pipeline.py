@@ -89,7 +89,8 @@ def condition(data_config):
 def _preprocessor(data_config, split, seed, epoch):
     return tfar.data.preprocessor(split, num_values=data_config.num_values,
                                   binarize=data_config.binarize or None,
-                                  image_size=data_config.image_size, seed=seed, epoch=epoch)
+                                  image_size=data_config.image_size,
+                                  pad_to=data_config.get("pad_to"), seed=seed, epoch=epoch)
 
 
 def describe(data_config, global_batch_size, num_classes=None):
@@ -99,7 +100,8 @@ def describe(data_config, global_batch_size, num_classes=None):
     one global batch and the test split an image; with `num_classes` (a class-conditional
     model), both have labels, all in [0, num_classes) (every label of a split in memory;
     a streamed tfds split by its metadata); with `config.data.condition = "caption"`,
-    both have captions. Cheap: no pass over a streamed split. Raises ValueError
+    both have captions; the shape is after `image_size` and `pad_to` (zeros around the
+    image, e.g. MNIST's 28×28 in 32×32). Cheap: no pass over a streamed split. Raises ValueError
     (FileNotFoundError for missing files)."""
     conditioned_on = condition(data_config)
     if conditioned_on not in tfar.data.CONDITIONS:
@@ -124,6 +126,8 @@ def describe(data_config, global_batch_size, num_classes=None):
     if len(set(shapes.values())) > 1 or None in shapes[train.name]:
         raise ValueError(f"The images have shapes {shapes} (H, W, C; None: varies); set "
                          "config.data.image_size to resize them to one.")
+    shapes = {name: tfar.data.padded_shape(shape, data_config.get("pad_to"))
+              for name, shape in shapes.items()}
     num_values = data_config.num_values or (2 if data_config.binarize else train.levels)
     return tuple(shapes[train.name]), int(num_values)
 
