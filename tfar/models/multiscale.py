@@ -40,8 +40,7 @@ from tfar.models.gated_pixelcnn import GatedPixelCNNNetwork
 from tfar.models.image import ImageDistribution, ImageNetwork, image_arguments
 from tfar.network import PARAMS_DTYPE
 from tfar.registry import register
-from tfar.sampling.base import Sampler
-from tfar.sampling.gated_pixelcnn import GatedPixelCNNSampler
+from tfar.sampling.multiscale import MultiscaleSampler
 from tfar.schedule import GenerationSchedule
 
 GROUPS = 3        # the new pixels of a 2×2 block: right, below, diagonal
@@ -233,14 +232,18 @@ class MultiscalePixelCNNNetwork(ImageNetwork):
         pixels = (ys[:, None] * width + xs[None, :]).reshape(-1)
         return pixels[:, None] * u + np.arange(u)
 
+    def group_steps(self):
+        """The steps after the base's, in order: (level, group, channel) for each doubling
+        level, group 1…3 and (for sub-pixel units; else 0) channel."""
+        return [(level, group, c) for level in range(self.num_levels)
+                for group in range(1, GROUPS + 1) for c in range(self.units_per_pixel)]
+
     def schedule(self):
-        """The `GenerationSchedule`: the base's units one per step, then per level, group
-        and (for sub-pixel units) channel, every unit of the group at once."""
+        """The `GenerationSchedule`: the base's units one per step, then one step per
+        `group_steps` entry, every unit of the group (at that channel) at once."""
         steps = [[unit] for unit in self.base_units()]
-        for level in range(self.num_levels):
-            for group in range(1, GROUPS + 1):
-                units = self.group_units(level, group)
-                steps += [list(units[:, c]) for c in range(self.units_per_pixel)]
+        steps += [list(self.group_units(level, group)[:, c])
+                  for level, group, c in self.group_steps()]
         return GenerationSchedule.groups(steps, unit_size=self.values_per_unit)
 
     # ---------------------------------------------------------------- the parts
@@ -290,65 +293,6 @@ class MultiscalePixelCNNNetwork(ImageNetwork):
                       base_kernel_size=self.base_kernel_size,
                       upscale_blocks=self.upscale_blocks, upscale_filters=self.upscale_filters)
         return config
-
-
-class MultiscaleSampler(Sampler):
-    """The fast sampler: the base image with the Gated PixelCNN's cached sampler (one
-    pixel of every layer per step), then each group step with that group's upscaling
-    network alone, at its scale (the naive loop runs the whole network every step).
-
-    Args:
-      network: a `MultiscalePixelCNNNetwork`.
-      conditional: the condition's features [n, K], or None.
-      components: unused (one component).
-    """
-
-    def __init__(self, network, conditional, components):
-        self._network = network
-        self._conditional = conditional
-        self._base = GatedPixelCNNSampler(network.base, conditional, components)
-        self._base_dims = tf.constant(self._base_flat_dims(network), tf.int32)
-        self._base_steps = len(network.base_units())          # one base unit per step
-        # step s of the schedule after the base: (level, group, channel)
-        self._stages = [(level, group, c) for level in range(network.num_levels)
-                        for group in range(1, GROUPS + 1)
-                        for c in range(network.units_per_pixel)]
-
-    @staticmethod
-    def _base_flat_dims(network):
-        """The flat dims of x [n, D] that form the base image's flat values."""
-        height, width, channels = network.image_shape
-        t = network.stride(0)
-        ys, xs = np.meshgrid(np.arange(0, height, t), np.arange(0, width, t), indexing="ij")
-        pixels = (ys * width + xs).reshape(-1)
-        return (pixels[:, None] * channels + np.arange(channels)).reshape(-1)
-
-    def initial_state(self, x):
-        return self._base.initial_state(tf.gather(x, self._base_dims, axis=1))
-
-    def step(self, state, i, units, x):
-        width = units.shape[1] if units.shape[1] is not None else tf.shape(units)[1]
-        network = self._network
-
-        def base():
-            params, new_state = self._base.step(state, i, units[:, :1],
-                                                tf.gather(x, self._base_dims, axis=1))
-            return _pad(params, width), new_state
-
-        def stage(level, group, channel):
-            def compute():
-                params = network.group_params(x, level, group, self._conditional)
-                return _pad(params[:, :, channel], width), state
-            return compute
-
-        branches = [base] + [stage(*s) for s in self._stages]
-        index = tf.maximum(i - self._base_steps + 1, 0)
-        return tf.switch_case(index, branches)
-
-
-def _pad(params, width):
-    """params [n, k, P] padded with zeros to [n, width, P] (unused slots of a step)."""
-    return tf.pad(params, [[0, 0], [0, width - tf.shape(params)[1]], [0, 0]])
 
 
 @register("multiscale_pixelcnn")
