@@ -237,7 +237,8 @@ def test_diagonal_bilstm_one_scan_equals_two_scans(height, width, groups, image)
     layer.build((None, None, None, channels))
     _randomized([layer], height * 10 + width)
     x = tf.random.stateless_normal([3, height, width, channels], seed=(1, 2))
-    args = (x, tf.random.stateless_normal([3, height, width, groups], seed=(3, 4))) if image else (x,)
+    image_input = tf.random.stateless_normal([3, height, width, groups], seed=(3, 4))
+    args = (x, image_input) if image else (x,)
     spec = [tf.TensorSpec([None, height, width, a.shape[-1]]) for a in args]
 
     def outputs_and_gradients(stacked):
