@@ -5,7 +5,8 @@ For each image configuration it measures, side by side in one run, the seconds t
 
   cached   `d.sample(n, seed=…, method="cached")`: every layer computed at the new pixel
            only, from row and pixel caches (`tfar.sampling.gated_pixelcnn`,
-           `tfar.sampling.pixelcnn`, `tfar.sampling.pixelrnn`; Ramachandran et al. 2017);
+           `tfar.sampling.pixelcnn`, `tfar.sampling.pixelrnn`; Ramachandran et al. 2017;
+           the Diagonal BiLSTM's right-to-left stream: a row of every layer per row);
   naive    `d.sample(n, seed=…, method="naive")`: one full network pass per step;
   TFP      `tfd.PixelCNN(...).sample(n, seed=…)` with the same filters and the same number
            of gated layers (a U-net of H levels × R resnet layers has 2HR + H − 1; the
@@ -19,7 +20,9 @@ resident set during the timed call (Linux VmHWM, reset just before the call thro
 
 Configurations (batch 16 by default):
   28x28x1   binary (Bernoulli head; TFP: high=1), Gated PixelCNN, PixelCNN and the Row
-            LSTM PixelRNN, --num_layers × --num_filters (7 × 32; PixelRNN: h = 32)
+            LSTM and Diagonal BiLSTM PixelRNNs, --num_layers × --num_filters (7 × 32;
+            PixelRNN: h = 32; the PixelRNN paper's MNIST model is 7 Diagonal BiLSTM
+            layers of h = 16: --num_filters=16)
   32x32x3   256 values, logistic mixture (--num_mixtures 5), Gated PixelCNN
   784       binary vectors, MADE with --made_hidden_units (500) (`tfar.sampling.made`)
 
@@ -38,6 +41,7 @@ FLAGS = flags.FLAGS
 flags.DEFINE_list("configs", ["28x28x1", "32x32x3", "784"], "Configurations to measure.")
 flags.DEFINE_list("contenders", ["gated:cached", "gated:naive", "tfp", "pixelcnn:cached",
                                  "pixelcnn:naive", "row_lstm:cached", "row_lstm:naive",
+                                 "diagonal_bilstm:cached", "diagonal_bilstm:naive",
                                  "made:cached", "made:naive"],
                   "What to time, each on the configurations it fits (see the docstring).")
 flags.DEFINE_list("made_hidden_units", ["500"], "MADE's hidden layers (784 configuration).")
@@ -50,7 +54,7 @@ flags.DEFINE_string("one", None, "Internal: measure one contender (JSON) and pri
 flags.DEFINE_string("output", None, "Write the results as JSON here.")
 
 CONFIGS = {"28x28x1": dict(shape=(28, 28, 1), num_values=2, likelihood="bernoulli",
-                      models=("gated", "tfp", "pixelcnn", "row_lstm")),
+                      models=("gated", "tfp", "pixelcnn", "row_lstm", "diagonal_bilstm")),
            "32x32x3": dict(shape=(32, 32, 3), num_values=256, likelihood="logistic_mixture",
                       models=("gated", "tfp")),
            "784": dict(shape=(784,), num_values=2, likelihood="bernoulli", models=("made",))}
@@ -93,8 +97,8 @@ def build(spec):
             dropout_p=0.0, high=config["num_values"] - 1, low=0)
         # An int seed: TFP's PixelCNN fails on stateless (tensor) seeds.
         return d, lambda: d.sample(n, seed=1), {"num_hierarchies": h, "num_resnet": r}
-    if spec["model"] == "row_lstm":
-        d = tfar.PixelRNN(image_shape=shape, num_values=config["num_values"], cell="row_lstm",
+    if spec["model"] in ("row_lstm", "diagonal_bilstm"):
+        d = tfar.PixelRNN(image_shape=shape, num_values=config["num_values"], cell=spec["model"],
                           likelihood=config["likelihood"], num_layers=spec["num_layers"],
                           hidden_units=spec["num_filters"])
         return d, lambda: d.sample(n, seed=seed, method=spec["method"]), {}
@@ -150,7 +154,8 @@ def contenders_for(config):
 
 def label(row):
     names = {"gated": "tfar GatedPixelCNN", "pixelcnn": "tfar PixelCNN", "tfp": "TFP PixelCNN",
-             "row_lstm": "tfar PixelRNN Row LSTM", "made": "tfar MADE"}
+             "row_lstm": "tfar PixelRNN Row LSTM",
+             "diagonal_bilstm": "tfar PixelRNN Diagonal BiLSTM", "made": "tfar MADE"}
     return names[row["model"]] + (f" {row['method']}" if row["method"] else "")
 
 
@@ -159,14 +164,15 @@ def report(config, rows):
             f"{FLAGS.num_layers} layers × {FLAGS.num_filters} filters")
     print(f"\n{config}: batch {FLAGS.batch_size}, {size}, "
           f"{CONFIGS[config]['likelihood']} head")
-    print(f"{'sampler':32s} {'seconds':>9s} {'first call':>11s} {'peak RSS MB':>12s} "
+    print(f"{'sampler':40s} {'seconds':>9s} {'first call':>11s} {'peak RSS MB':>12s} "
           f"{'RSS before MB':>14s}")
     for row in rows:
-        print(f"{label(row):32s} {row['seconds']:9.3f} {row['first_call_seconds']:11.3f} "
+        print(f"{label(row):40s} {row['seconds']:9.3f} {row['first_call_seconds']:11.3f} "
               f"{row['peak_rss_mb']:12.0f} {row['rss_before_mb']:14.0f}")
     by_label = {label(row): row for row in rows}
     ratios = {}
-    for model in ("tfar GatedPixelCNN", "tfar PixelCNN", "tfar PixelRNN Row LSTM", "tfar MADE"):
+    for model in ("tfar GatedPixelCNN", "tfar PixelCNN", "tfar PixelRNN Row LSTM",
+                  "tfar PixelRNN Diagonal BiLSTM", "tfar MADE"):
         cached = by_label.get(f"{model} cached")
         if cached is None:
             continue

@@ -12,6 +12,14 @@ A model is a config of `configs/` with optional overrides, `name[:key=value,…]
 
 (the README's "same budget" tables: `--shape 28,28,1 --num_values 2`, or `8,8,1` and 17
 for the digits configs).
+
+One override is the benchmark's, not the config's: `diagonal_bilstm_scans=2` runs each
+Diagonal BiLSTM's two directions as two scans one after the other (the layout before
+issue 19, `DiagonalBiLSTM.stacked_scan = False`) instead of one scan over their stacked
+states (1, the default), on the same variables:
+
+  python benchmarks/train_throughput.py --models \
+      pixelrnn_binarized_mnist_small:diagonal_bilstm_scans=2,pixelrnn_binarized_mnist_small
 """
 
 import importlib
@@ -25,6 +33,7 @@ from absl import app, flags
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import tfar  # noqa: E402,F401  (sets the Keras backend first)
+from tfar.layers import DiagonalBiLSTM  # noqa: E402
 from tfar.training import builders  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -53,10 +62,19 @@ def build(spec, shape):
     """(label, parameters, batch size, a zero-argument train step) for one model."""
     name, _, overrides = spec.partition(":")
     config = importlib.import_module(f"configs.{name}").get_config()
+    scans = 1
     for item in filter(None, overrides.split(";")):
         key, _, value = item.partition("=")
+        if key == "diagonal_bilstm_scans":
+            scans = parse(value)
+            if scans not in (1, 2):
+                raise ValueError(f"diagonal_bilstm_scans must be 1 or 2; got {value!r}.")
+            continue
         config.model[key] = parse(value)
     d = builders.build_distribution(config.model, shape, FLAGS.num_values, seed=0)
+    for layer in getattr(d.network, "lstm_layers", []):
+        if isinstance(layer, DiagonalBiLSTM):
+            layer.stacked_scan = scans == 1
     optimizer = builders.build_optimizer(config.train)
     variables = d.network.trainable_variables
     optimizer.build(variables)

@@ -76,7 +76,7 @@ def test_made_large_reports_memory_beside_constant_masks():
     assert "mask sets at a time: 3" in out
 
 
-@pytest.mark.slow  # 100 s: eleven processes
+@pytest.mark.slow  # 100 s: thirteen processes
 def test_sampling_benchmark_times_every_sampler_and_prints_ratios(tmp_path):
     output = tmp_path / "sampling.json"
     out = run(["benchmarks/sampling.py", "--size=4", "--batch_size=2", "--num_layers=2",
@@ -86,6 +86,8 @@ def test_sampling_benchmark_times_every_sampler_and_prints_ratios(tmp_path):
                  "speed-up of tfar GatedPixelCNN cached over TFP PixelCNN:",
                  "speed-up of tfar PixelCNN cached over tfar PixelCNN naive:",
                  "speed-up of tfar PixelRNN Row LSTM cached over tfar PixelRNN Row LSTM naive:",
+                 "speed-up of tfar PixelRNN Diagonal BiLSTM cached over "
+                 "tfar PixelRNN Diagonal BiLSTM naive:",
                  "speed-up of tfar MADE cached over tfar MADE naive:", "peak RSS MB"):
         assert line in out
     with open(output) as f:
@@ -102,11 +104,14 @@ def test_train_throughput_times_configs_side_by_side():
     out = run(["benchmarks/train_throughput.py", "--shape=4,4,1", "--rounds=1", "--steps=1",
                "--models=pixelcnn_binarized_mnist_small,"
                "pixelrnn_binarized_mnist_small:cell=row_lstm;num_layers=1,"
+               "pixelrnn_binarized_mnist_small:diagonal_bilstm_scans=2;num_layers=1,"
                "pixelvae_binarized_mnist_small"])
     rows = [line.split() for line in out.splitlines()[1:]]
-    assert [row[0] for row in rows] == ["pixelcnn_binarized_mnist_small",
-                                        "pixelrnn_binarized_mnist_small:cell=row_lstm;num_layers=1",
-                                        "pixelvae_binarized_mnist_small"]
+    assert [row[0] for row in rows] == [
+        "pixelcnn_binarized_mnist_small",
+        "pixelrnn_binarized_mnist_small:cell=row_lstm;num_layers=1",
+        "pixelrnn_binarized_mnist_small:diagonal_bilstm_scans=2;num_layers=1",
+        "pixelvae_binarized_mnist_small"]
     assert all(float(row[3]) > 0 for row in rows) and float(rows[0][4]) == 1.0
 
 

@@ -1,5 +1,6 @@
 """PixelRNN's recurrent layers: skew/unskew, causality (with the exact receptive fields),
-non-square maps, `tf.function` with an unknown batch size, and config round trips."""
+non-square maps, `tf.function` with an unknown batch size, config round trips, and the
+Diagonal BiLSTM's one scan over both directions (equal to two scans, same variables)."""
 
 import numpy as np
 import pytest
@@ -222,3 +223,60 @@ def test_computes_in_the_compute_dtype(cls):
     y = mixed(x)
     assert y.dtype == tf.float16 and mixed.variables[0].dtype == "float32"
     np.testing.assert_allclose(y.numpy(), reference, atol=1e-2)
+
+
+@pytest.mark.parametrize("height,width,groups,image", [(4, 5, 1, False), (5, 3, 3, True),
+                                                      (1, 4, 1, True), (3, 1, 3, False)])
+def test_diagonal_bilstm_one_scan_equals_two_scans(height, width, groups, image):
+    """The two directions in one scan over stacked states (the default) compute what two
+    scans one after the other (`stacked_scan = False`, each `DiagonalLSTM.call`) compute:
+    outputs and gradients, the image term included, under `tf.function` with an unknown
+    batch size."""
+    channels = 2 * groups
+    layer = DiagonalBiLSTM(2 * groups, groups=groups, image_channels=groups if image else None)
+    layer.build((None, None, None, channels))
+    _randomized([layer], height * 10 + width)
+    x = tf.random.stateless_normal([3, height, width, channels], seed=(1, 2))
+    image_input = tf.random.stateless_normal([3, height, width, groups], seed=(3, 4))
+    args = (x, image_input) if image else (x,)
+    spec = [tf.TensorSpec([None, height, width, a.shape[-1]]) for a in args]
+
+    def outputs_and_gradients(stacked):
+        layer.stacked_scan = stacked
+
+        @tf.function(input_signature=spec)
+        def run(*inputs):
+            with tf.GradientTape() as tape:
+                tape.watch(inputs)
+                y = layer(*inputs)
+                loss = tf.reduce_sum(tf.sin(y))
+            return y, tape.gradient(loss, layer.trainable_variables + list(inputs))
+
+        return run(*args)
+
+    try:
+        stacked, stacked_grads = outputs_and_gradients(True)
+        separate, separate_grads = outputs_and_gradients(False)
+    finally:
+        layer.stacked_scan = True
+    assert stacked.shape == (3, height, width, 2 * groups)
+    np.testing.assert_allclose(stacked.numpy(), separate.numpy(), rtol=1e-6, atol=1e-6)
+    for a, b in zip(stacked_grads, separate_grads):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_diagonal_bilstm_keeps_its_variable_layout():
+    """Each direction's weights stay in its own `DiagonalLSTM`, under the names they had
+    when the directions ran as two scans, so `.keras` files and checkpoints written then
+    load."""
+    layer = DiagonalBiLSTM(6, groups=3, image_channels=3, name="lstm_0")
+    layer.build((None, None, None, 12))
+    assert [(v.path, tuple(v.shape)) for v in layer.weights] == [
+        ("lstm_0/left_to_right/state_kernel", (2, 1, 6, 24)),
+        ("lstm_0/left_to_right/input_to_state/kernel", (1, 1, 12, 24)),
+        ("lstm_0/left_to_right/input_to_state/bias", (24,)),
+        ("lstm_0/right_to_left/state_kernel", (2, 1, 6, 24)),
+        ("lstm_0/right_to_left/input_to_state/kernel", (1, 1, 12, 24)),
+        ("lstm_0/right_to_left/input_to_state/bias", (24,)),
+        ("lstm_0/image_to_state/kernel", (3, 24))]
+    assert "stacked_scan" not in layer.get_config()

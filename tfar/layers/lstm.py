@@ -245,25 +245,52 @@ class DiagonalLSTM(_PixelLSTM):
         pre = self.input_to_state(inputs)                                # [B, H, W, 4u]
         if extra_pre is not None:
             pre = pre + tf.cast(extra_pre, pre.dtype)
-        width = tf.shape(pre)[2]
-        kernel = tf.cast(tf.convert_to_tensor(self.state_kernel), pre.dtype)
-        kernel = tf.reshape(kernel, [2 * self.units, 4 * self.units])   # [above; left]
-        columns = tf.transpose(skew(pre), [2, 0, 1, 3])                  # [W+H-1, B, H, 4u]
-        zeros = tf.zeros(tf.concat([tf.shape(columns)[1:3], [self.units]], 0), pre.dtype)
-        groups = self.groups
-
-        def step(state, column):
-            h_prev, c_prev = state                                       # [B, H, u] each
-            above = tf.pad(h_prev, [[0, 0], [1, 0], [0, 0]])[:, :-1]     # row r: h[r − 1]
-            both = tf.concat([above, h_prev], axis=-1)                   # [B, H, 2u]
-            recurrent = tf.einsum("bhi,io->bho", both, kernel)
-            return lstm_step(column + recurrent, c_prev, groups)
-
-        hidden, _ = tf.scan(step, columns, initializer=(zeros, zeros))
-        hidden = tf.transpose(hidden, [1, 2, 0, 3])                      # [B, H, W+H-1, u]
-        out = unskew(hidden, width)
+        out = diagonal_scan(pre[None], self.recurrent_kernel(pre.dtype)[None], self.groups)[0]
         out.set_shape(tuple(inputs.shape[:-1]) + (self.units,))
         return out
+
+    def recurrent_kernel(self, dtype=None):
+        """The state-to-state kernel as one matrix [2·units, 4·units]: rows 0 … u − 1
+        multiply the hidden state of the pixel above, rows u … 2u − 1 that of the pixel to
+        the left (in `dtype`, the compute dtype by default)."""
+        kernel = tf.cast(tf.convert_to_tensor(self.state_kernel), dtype or self.compute_dtype)
+        return tf.reshape(kernel, [2 * self.units, 4 * self.units])
+
+
+def diagonal_scan(pre, kernels, groups=1):
+    """Diagonal LSTMs (§3.2) over D maps at once, in ONE `tf.scan` over the skewed columns.
+
+    Args:
+      pre: [D, B, H, W, 4·units], each map's input-to-state pre-activations.
+      kernels: [D, 2·units, 4·units], each map's state-to-state kernel
+        (`DiagonalLSTM.recurrent_kernel`: rows for the pixel above, then the pixel left).
+      groups: channel groups G.
+
+    Returns:
+      [D, B, H, W, units]: each map's hidden states. The maps are independent (the
+      Diagonal BiLSTM's two directions): stacking them halves the sequential steps of
+      running them one after the other, W + H − 1 instead of 2·(W + H − 1).
+    """
+    shape = tf.shape(pre)
+    maps, batch, height, width = shape[0], shape[1], shape[2], shape[3]
+    features = pre.shape[-1]
+    units = features // 4
+    skewed = skew(tf.reshape(pre, tf.concat([[maps * batch], shape[2:]], 0)))
+    columns = tf.transpose(skewed, [2, 0, 1, 3])                     # [W+H-1, D·B, H, 4u]
+    columns = tf.reshape(columns, tf.stack([-1, maps, batch, height, features]))
+    zeros = tf.zeros(tf.stack([maps, batch, height, units]), pre.dtype)
+
+    def step(state, column):
+        h_prev, c_prev = state                                       # [D, B, H, u] each
+        above = tf.pad(h_prev, [[0, 0], [0, 0], [1, 0], [0, 0]])[:, :, :-1]  # row r: h[r − 1]
+        both = tf.concat([above, h_prev], axis=-1)                   # [D, B, H, 2u]
+        recurrent = tf.einsum("dbhi,dio->dbho", both, kernels)
+        return lstm_step(column + recurrent, c_prev, groups)
+
+    hidden, _ = tf.scan(step, columns, initializer=(zeros, zeros))   # [W+H-1, D, B, H, u]
+    hidden = tf.reshape(hidden, tf.stack([-1, maps * batch, height, units]))
+    out = unskew(tf.transpose(hidden, [1, 2, 0, 3]), width)          # [D·B, H, W, u]
+    return tf.reshape(out, tf.stack([maps, batch, height, width, units]))
 
 
 @keras.saving.register_keras_serializable(package="tfar")
@@ -275,6 +302,12 @@ class DiagonalBiLSTM(_PixelLSTM):
     the two streams are added. Pixel (r, c) then sees the quadrant r' <= r, c' <= c (and
     its own channel groups <= j, mask B) and every pixel of the rows above: the whole past.
     Inputs [B, H, W, n_in] -> [B, H, W, units].
+
+    The two directions are independent of each other: they run as ONE `tf.scan` over
+    their stacked states (`diagonal_scan`), W + H − 1 sequential steps where two scans one
+    after the other took twice as many. Each direction's weights stay in its own
+    `DiagonalLSTM` (`left_to_right`, `right_to_left`), as before, so checkpoints and
+    `.keras` files of either layout load in the other.
 
     With `image_channels`, `call(inputs, image)` also feeds the image [B, H, W, C] to the
     right-to-left stream through an unmasked 1×1 term: since that stream is shifted down a
@@ -311,15 +344,34 @@ class DiagonalBiLSTM(_PixelLSTM):
         if self.image_to_state is not None:
             self.image_to_state.build((None, None, None, self.image_channels))
 
+    # The two directions run as one scan over stacked states (`diagonal_scan`); False
+    # runs them as two scans one after the other, each `DiagonalLSTM.call` (the layout
+    # before, kept as the reference tests compare with and benchmarks time). Not part of
+    # the config: both compute the same function of the same variables.
+    stacked_scan = True
+
     def call(self, inputs, image=None):
         if (image is None) != (self.image_to_state is None):
             raise ValueError(f"{self.name}: pass `image` exactly when the layer was built with "
                              f"image_channels (got image_channels={self.image_channels}).")
-        forward = self.left_to_right(inputs)
         mirrored = tf.reverse(inputs, axis=[2])
         extra = None if image is None else self.image_to_state(tf.reverse(image, axis=[2]))
-        backward = tf.reverse(self.right_to_left(mirrored, extra), axis=[2])
-        return forward + shift_down(backward)
+        if not self.stacked_scan:
+            forward = self.left_to_right(inputs)
+            backward = tf.reverse(self.right_to_left(mirrored, extra), axis=[2])
+            return forward + shift_down(backward)
+        pre_forward = self.left_to_right.input_to_state(inputs)          # [B, H, W, 4u]
+        pre_backward = self.right_to_left.input_to_state(mirrored)
+        if extra is not None:
+            pre_backward = pre_backward + tf.cast(extra, pre_backward.dtype)
+        dtype = pre_forward.dtype
+        kernels = tf.stack([self.left_to_right.recurrent_kernel(dtype),
+                            self.right_to_left.recurrent_kernel(dtype)])
+        forward, backward = tf.unstack(
+            diagonal_scan(tf.stack([pre_forward, pre_backward]), kernels, self.groups))
+        out = forward + shift_down(tf.reverse(backward, axis=[2]))
+        out.set_shape(tuple(inputs.shape[:-1]) + (self.units,))
+        return out
 
     def get_config(self):
         config = super().get_config()

@@ -19,8 +19,9 @@ earlier one, where the paper's network (`full_past=False`) misses x(r − 1, W �
 r's pixels c < W − 1 − k//2, hidden by the mask-A input layer (DESIGN.md, pitfalls).
 
 Heads: "bernoulli", "categorical" and "logistic_mixture", as `tfar.PixelCNN`. Sampling:
-the naive loop (one network pass per step) and, for the Row LSTM, the cached sampler of
-`tfar.sampling.pixelrnn` (one pixel of every layer per step), its default.
+the naive loop (one network pass per step) and the cached samplers of
+`tfar.sampling.pixelrnn` (one pixel of every layer per step; the Diagonal BiLSTM's
+right-to-left stream one row of every layer per image row), the default.
 """
 
 import tensorflow as tf
@@ -30,7 +31,7 @@ import keras
 from tfar.layers.lstm import DiagonalBiLSTM, RowLSTM
 from tfar.layers.masked import MaskedConv2D
 from tfar.models.image import ImageDistribution, ResidualStreamNetwork, image_arguments
-from tfar.sampling.pixelrnn import RowLSTMSampler
+from tfar.sampling.pixelrnn import DiagonalBiLSTMSampler, RowLSTMSampler
 from tfar.registry import register
 
 CELLS = ("row_lstm", "diagonal_bilstm")
@@ -161,11 +162,14 @@ class PixelRNN(ImageDistribution):
 
     @property
     def sampling_methods(self):
-        """The naive sampler (one network pass per step) and, for the Row LSTM, the cached
-        one, its default (one pixel of every layer per step: `tfar.sampling.pixelrnn`)."""
-        return ("naive", "cached") if self._network.cell == "row_lstm" else ("naive",)
+        """The naive sampler (one network pass per step) and the cached one, the default
+        (`tfar.sampling.pixelrnn`: one pixel of every layer per step; the Diagonal
+        BiLSTM's right-to-left stream one row of every layer per image row)."""
+        return ("naive", "cached")
 
     def _make_sampler(self, method, c, components):
         if method == "cached":
-            return RowLSTMSampler(self._network, c, components)
+            sampler = (RowLSTMSampler if self._network.cell == "row_lstm"
+                       else DiagonalBiLSTMSampler)
+            return sampler(self._network, c, components)
         return super()._make_sampler(method, c, components)

@@ -5,9 +5,11 @@
     params, state = sampler.step(state, i, units, x)  # params [n, K, P] of units [n, K]
 
 x [n, D] holds the observed values and every value written at steps < i (zeros
-elsewhere). `initial_state` runs once, in the graph of the call, before the loop; a
-sampler may keep there, as attributes, the per-call tensors its steps read (masked
-kernels, condition terms), which is why a sampler serves one call only. `step` returns the params of the units step i writes given x, exactly those
+elsewhere). `initial_state` runs once, in the graph of the call, before the loop. One
+convention for per-call state: what the steps read but never change (masked kernels,
+the condition's terms) is formed there once and kept as attributes, which is why a
+sampler serves one call only; the carried state holds only what the steps update (the
+caches). `step` returns the params of the units step i writes given x, exactly those
 the full network gives (the naive sampler's), so every sampler draws the same samples
 from the same seed; it may update its caches from the values written since its last
 step. `run` draws each step's values with the head and one seed per step, and writes
