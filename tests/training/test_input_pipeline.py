@@ -21,7 +21,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # Each config's dataset and the splits the TFDS catalog gives it.
 TFDS_SPLITS = {"tfds:mnist": {"train", "test"}, "tfds:cifar10": {"train", "test"},
                "tfds:binarized_mnist": {"train", "validation", "test"},
-               "tfds:imagenet_resized/32x32": {"train", "validation"}}
+               "tfds:imagenet_resized/32x32": {"train", "validation"},
+               "tfds:imagenet_resized/64x64": {"train", "validation"},
+               "tfds:celeb_a_hq/256": {"train"}}
 
 
 def data_config(**fields):
@@ -255,13 +257,17 @@ def test_streamed_tfds_captions(captions_source):
 
 def test_caption_errors_leave_no_workdir(tmp_path, tiny_source):
     for fields, match in [
-            ({"condition": "caption"}, r"digits train has no captions; a caption-conditional"),
-            ({"condition": "caption", "source": tiny_source[0], "data_dir": tiny_source[1],
+            ({"condition": "caption"}, r"config.data.condition='caption' gives caption batches, "
+             r"which only a caption-conditional model uses"),
+            ({}, r"digits train has no captions; a caption-conditional"),
+            ({"source": tiny_source[0], "data_dir": tiny_source[1],
               "max_in_memory_mb": 0}, "tfds:tiny_digits train has no captions"),
             ({"condition": "text"}, r"config.data.condition must be one of \('label', 'caption'\)"),
             ({"source": "captioned_digits:mnist"}, "unknown digit source 'mnist'")]:
         config = tiny_config()
         config.data.update(fields)
+        # A caption-conditional model asks for caption batches; another model refuses them.
+        config.model.conditioning = "" if "condition" in fields else "caption"
         with pytest.raises(ValueError, match=match):
             train_and_evaluate(config, str(tmp_path / "run"))
         assert not os.path.exists(tmp_path / "run")
