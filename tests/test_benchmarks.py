@@ -110,13 +110,15 @@ def test_train_throughput_times_configs_side_by_side():
     assert all(float(row[3]) > 0 for row in rows) and float(rows[0][4]) == 1.0
 
 
+@pytest.mark.slow  # about 35 s on 2 idle cores: a 10-step train_main.py run, then the judge
 def test_caption_accuracy_judges_a_tiny_captioned_run(tmp_path):
     workdir, grid = tmp_path / "run", tmp_path / "grid.png"
     run(["train_main.py", "--config=configs/gated_pixelcnn_captioned_digits.py",
          f"--workdir={workdir}", "--config.model.num_layers=2", "--config.model.num_filters=8",
          "--config.train.steps=10", "--config.train.steps_per_loop=10",
          "--config.train.warmup_steps=2", "--config.eval.num_samples=8",
-         "--config.eval.sample_columns=4", "--config.data.test_split=test[:500]"])
+         "--config.eval.sample_columns=4", "--config.data.train_split=train[:2000]",
+         "--config.data.test_split=test[:500]"])
     out = run(["benchmarks/caption_accuracy.py", f"--workdir={workdir}",
                "--samples_per_caption=2", "--two_digit_captions=2", "--judge_train_images=1000",
                "--judge_test_images=300", f"--grid={grid}", f"--output={tmp_path / 'r.json'}"])
