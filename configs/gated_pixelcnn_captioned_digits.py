@@ -11,6 +11,7 @@ samples.png shows test captions above the samples drawn for them;
 """
 
 import ml_collections
+from ml_collections.config_dict import placeholder
 
 from configs import default
 
@@ -24,8 +25,9 @@ def get_config():
         name="gated_pixelcnn", conditioning="caption", num_layers=6, num_filters=32,
         first_kernel_size=5, likelihood="bernoulli",
         text_encoder=ml_collections.ConfigDict(dict(
-            max_tokens=64, embedding_dim=32, units=32, max_length=12)),
-        caption_map_shape=None))
+            max_tokens=64, embedding_dim=32, units=32, max_length=12, split="word",
+            cell="lstm", pooling="last")),
+        caption_map_shape=placeholder(tuple)))  # e.g. '(2, 2, 8)': the caption as maps
     config.train.update(dict(batch_size=32, steps=4000, learning_rate=2e-3, warmup_steps=100,
                              log_every=200, checkpoint_every=1000, steps_per_loop=100))
     config.eval.batch_size = 500

@@ -125,3 +125,30 @@ def test_multiscale_benchmark_prints_steps_times_and_ratios():
                  "speed-up of multiscale over tfar GatedPixelCNN naive (extrapolated):",
                  "peak RSS MB"):
         assert line in out
+
+
+@pytest.mark.slow  # about 35 s on 2 idle cores: a 10-step train_main.py run, then the judge
+def test_caption_accuracy_judges_a_tiny_captioned_run(tmp_path):
+    workdir, grid = tmp_path / "run", tmp_path / "grid.png"
+    run(["train_main.py", "--config=configs/gated_pixelcnn_captioned_digits.py",
+         f"--workdir={workdir}", "--config.model.num_layers=2", "--config.model.num_filters=8",
+         "--config.train.steps=10", "--config.train.steps_per_loop=10",
+         "--config.train.warmup_steps=2", "--config.eval.num_samples=8",
+         "--config.eval.sample_columns=4", "--config.data.train_split=train[:2000]",
+         "--config.data.test_split=test[:500]"])
+    out = run(["benchmarks/caption_accuracy.py", f"--workdir={workdir}",
+               "--samples_per_caption=2", "--two_digit_captions=2", "--judge_train_images=1000",
+               "--judge_test_images=300", f"--grid={grid}", f"--output={tmp_path / 'r.json'}"])
+    for line in ("judge accuracy on the cells of 300 real test images:",
+                 "real test images whose caption the judge confirms:",
+                 "seen in training                         30       60",
+                 "held out (HELD_OUT)                      10       20",
+                 "baseline: judged vs another caption", "chance: 1 of 40",
+                 "relation and both digits right", "wrote"):
+        assert line in out, out
+    with open(tmp_path / "r.json") as f:
+        report = json.load(f)
+    assert 0.5 < report["judge"]["cells"] <= 1  # the judge is fitted: empty cells alone are 5/8
+    for group in ("seen", "held_out", "mismatched", "two_digit"):
+        assert 0 <= report[group]["fraction"] <= 1
+    assert grid.exists()
