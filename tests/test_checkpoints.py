@@ -30,6 +30,10 @@ MODELS = {
     "MultiscalePixelCNN_conditional": lambda: tfar.MultiscalePixelCNN(
         image_shape=(4, 4, 1), num_values=2, base_size=2, base_layers=2, base_filters=4,
         base_kernel_size=3, upscale_blocks=1, upscale_filters=4, conditional_shape=(2,)),
+    "MultiscalePixelRNN_caption": lambda: tfar.MultiscalePixelRNN(
+        image_shape=(4, 4, 1), num_values=2, base_size=2, base_layers=1, base_hidden_units=3,
+        num_layers=1, hidden_units=3, first_kernel_size=3, context_filters=3,
+        text_encoder=checks.caption_encoder()),
     "PixelCNN_class_embedding": lambda: tfar.PixelCNN(
         image_shape=(3, 3, 1), num_values=2, num_layers=2, num_filters=4,
         conditioning=tfar.conditioning.ClassLabel(4, embedding_dim=3)),

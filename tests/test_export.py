@@ -54,6 +54,10 @@ MODELS = {  # name: (constructor, train before export)
     "MADE_class_label": (lambda: tfar.MADE(
         event_shape=(4,), num_values=2, hidden_units=(8,),
         conditioning=tfar.conditioning.ClassLabel(3)), True),
+    "MultiscalePixelRNN_caption": (lambda: tfar.MultiscalePixelRNN(
+        image_shape=(4, 4, 1), num_values=2, base_size=2, base_layers=1, base_hidden_units=4,
+        num_layers=1, hidden_units=4, first_kernel_size=3, context_layers=1, context_filters=4,
+        text_encoder=checks.caption_encoder()), True),
 }
 
 
@@ -235,6 +239,10 @@ FAST = {  # models whose default sampler is a cached one, and their condition's 
         image_shape=(4, 4, 3), num_values=8, base_size=2, likelihood="logistic_mixture",
         num_mixtures=2, base_layers=2, base_filters=4, base_kernel_size=3, upscale_blocks=1,
         upscale_filters=4), None),
+    "MultiscalePixelRNN_rgb_row_lstm": (lambda: tfar.MultiscalePixelRNN(
+        image_shape=(4, 4, 3), num_values=4, base_size=2, cell="row_lstm", base_layers=1,
+        base_hidden_units=6, num_layers=1, hidden_units=6, first_kernel_size=3,
+        context_layers=1, context_filters=4), None),
 }
 
 

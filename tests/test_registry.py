@@ -9,7 +9,7 @@ from tfar import registry
 
 def test_every_model_is_registered_by_its_module():
     assert {"fvsbn", "made", "nade", "pixelcnn", "gated_pixelcnn", "pixelrnn",
-            "multiscale_pixelcnn", "pixelvae", "pixelcnn_autoencoder"} <= set(
+            "multiscale_pixelcnn", "multiscale_pixelrnn", "pixelvae", "pixelcnn_autoencoder"} <= set(
         registry.names())
     assert registry.get("gated_pixelcnn") is tfar.GatedPixelCNN
 

@@ -15,12 +15,13 @@ from tfar.models.fvsbn import FVSBN
 from tfar.models.gated_pixelcnn import GatedPixelCNN
 from tfar.models.made import MADE
 from tfar.models.multiscale import MultiscalePixelCNN
+from tfar.models.multiscale_pixelrnn import MultiscalePixelRNN
 from tfar.models.nade import NADE
 from tfar.models.pixelcnn import PixelCNN
 from tfar.models.pixelcnn_autoencoder import PixelCNNAutoEncoder
 from tfar.models.pixelrnn import PixelRNN
 from tfar.models.pixelvae import PixelVAE
 
-__all__ = ["AutoregressiveDistribution", "conditioning", "layers", "FVSBN", "GatedPixelCNN", "MADE", "MultiscalePixelCNN", "NADE", "PixelCNN",
+__all__ = ["AutoregressiveDistribution", "conditioning", "layers", "FVSBN", "GatedPixelCNN", "MADE", "MultiscalePixelCNN", "MultiscalePixelRNN", "NADE", "PixelCNN",
            "PixelCNNAutoEncoder", "PixelRNN", "PixelVAE"]
 __version__ = "0.1.0"

@@ -69,6 +69,10 @@ MODELS = {
     "MultiscalePixelCNN_cond": tfar.MultiscalePixelCNN(
         image_shape=IMAGE, num_values=3, base_size=1, base_layers=1, base_filters=4,
         base_kernel_size=3, upscale_blocks=1, upscale_filters=4, conditional_shape=COND),
+    "MultiscalePixelRNN_cond": tfar.MultiscalePixelRNN(
+        image_shape=(4, 2, 1), num_values=3, base_size=(2, 1), base_layers=1,
+        base_hidden_units=3, num_layers=1, hidden_units=3, first_kernel_size=3,
+        context_layers=1, context_filters=3, conditional_shape=COND),
 }
 # The latent-variable models have no `complete`.
 COMPLETING = sorted(k for k in MODELS if callable(getattr(MODELS[k], "complete", None)))

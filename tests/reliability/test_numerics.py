@@ -56,6 +56,9 @@ SMALL_GATED = dict(num_layers=2, num_filters=3, first_kernel_size=3, kernel_size
 SMALL_RNN = dict(num_layers=1, hidden_units=3, first_kernel_size=3)
 SMALL_MULTISCALE = dict(base_size=2, base_layers=1, base_filters=3, base_kernel_size=3,
                         upscale_blocks=1, upscale_filters=3)
+SMALL_MULTISCALE_RNN = dict(base_size=2, base_layers=1, base_hidden_units=3, num_layers=1,
+                            hidden_units=3, first_kernel_size=3, context_layers=1,
+                            context_filters=3)
 
 
 def _image_models():
@@ -81,6 +84,9 @@ def _image_models():
             models.append((f"MultiscalePixelCNN-{head}-C{channels}", "MultiscalePixelCNN",
                            dict(image_shape=(4, 4, channels), num_values=num_values,
                                 likelihood=head, **SMALL_MULTISCALE, **extra)))
+            models.append((f"MultiscalePixelRNN-{head}-C{channels}", "MultiscalePixelRNN",
+                           dict(image_shape=(4, 4, channels), num_values=num_values,
+                                likelihood=head, **SMALL_MULTISCALE_RNN, **extra)))
     return models
 
 
@@ -143,6 +149,9 @@ def _params_layers(d):
         return [([network.base.output_layer.kernel], network.base.output_layer.bias)] + [
             ([head.features.kernel] + ([head.channels.kernel] if head.channels else []),
              head.features.bias) for head in heads]
+    if isinstance(d, tfar.MultiscalePixelRNN):  # both PixelRNNs' output layers
+        return [([net.output_layer.kernel], net.output_layer.bias)
+                for net in (network.base, network.conditional)]
     kernels = [network.output_layer.kernel]
     if getattr(network, "direct_layer", None) is not None:
         kernels.append(network.direct_layer.kernel)
@@ -386,7 +395,8 @@ def test_latent_models_finite_at_extreme_inputs(family, options, policy):
 FLOAT32_FAMILIES = [m for m in MODELS if m[0] in (
     "FVSBN-categorical", "NADE-bernoulli", "MADE-categorical", "PixelCNN-categorical-C3",
     "GatedPixelCNN-logistic_mixture-C3", "PixelRNN-row_lstm-categorical-C1",
-    "PixelRNN-diagonal_bilstm-logistic_mixture-C3", "MultiscalePixelCNN-categorical-C3")]
+    "PixelRNN-diagonal_bilstm-logistic_mixture-C3", "MultiscalePixelCNN-categorical-C3",
+    "MultiscalePixelRNN-logistic_mixture-C3")]
 
 
 @pytest.mark.parametrize("policy", ("mixed_float16", "mixed_bfloat16"), indirect=True)

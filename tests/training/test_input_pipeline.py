@@ -23,7 +23,8 @@ TFDS_SPLITS = {"tfds:mnist": {"train", "test"}, "tfds:cifar10": {"train", "test"
                "tfds:binarized_mnist": {"train", "validation", "test"},
                "tfds:imagenet_resized/32x32": {"train", "validation"},
                "tfds:imagenet_resized/64x64": {"train", "validation"},
-               "tfds:celeb_a_hq/256": {"train"}}
+               "tfds:celeb_a_hq/256": {"train"},
+               "tfds:coco_captions": {"train", "val", "test", "restval"}}
 
 
 def data_config(**fields):

@@ -109,9 +109,15 @@ class ResidualStreamNetwork(ImageNetwork):
              for i in range(self.num_layers + 1)])
 
     def call(self, inputs, conditional_input=None, training=False, seed=None):
-        images = self.images(inputs)
+        return self.stream_params(self.images(inputs), self.conditional_biases(conditional_input),
+                                  training, seed)
+
+    def stream_params(self, images, bias, training=False, seed=None):
+        """The network from its images [B, H, W, C] in [-1, 1] and the stream's biases: []
+        or `num_layers` + 1 terms that broadcast to the stream [B, H, W, stream_features]
+        (the condition's, `conditional_biases`, or maps such as the Multi-Scale PixelRNN's
+        upsampled small image), added after the input layer and each layer -> params."""
         x = self.input_layer(images)
-        bias = self.conditional_biases(conditional_input)
         if bias:
             x = x + bias[0]
         dropout_seeds = None

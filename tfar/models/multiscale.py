@@ -46,14 +46,27 @@ from tfar.schedule import GenerationSchedule
 GROUPS = 3        # the new pixels of a 2×2 block: right, below, diagonal
 
 
-def levels(image_shape, base_size):
-    """(b_h, b_w) and L with (H, W) = (b_h · 2^L, b_w · 2^L), or a ValueError."""
-    height, width, _ = image_shape
+def check_base_size(base_size):
+    """(b_h, b_w) from b or (b_h, b_w), positive ints, or a ValueError."""
     base = (base_size, base_size) if np.ndim(base_size) == 0 else tuple(base_size)
     base = tuple(int(b) for b in base)
     if len(base) != 2 or min(base) < 1:
         raise ValueError(f"base_size must be a positive int or (height, width); got "
                          f"{base_size!r}.")
+    return base
+
+
+def subsampled_mask(image_shape, stride):
+    """bool [H, W, C]: True at the pixels x[::stride, ::stride] (the base image)."""
+    mask = np.zeros(image_shape, bool)
+    mask[::stride, ::stride] = True
+    return mask
+
+
+def levels(image_shape, base_size):
+    """(b_h, b_w) and L with (H, W) = (b_h · 2^L, b_w · 2^L), or a ValueError."""
+    height, width, _ = image_shape
+    base = check_base_size(base_size)
     scales = [height / base[0], width / base[1]]
     num_levels = math.log2(scales[0]) if scales[0] >= 1 else -1
     if scales[0] != scales[1] or num_levels != int(num_levels) or num_levels < 0:
@@ -360,8 +373,4 @@ class MultiscalePixelCNN(ImageDistribution):
     def base_mask(self):
         """bool [H, W, C]: True at the base image's pixels (observe them in `complete` to
         super-resolve a base image)."""
-        height, width, channels = self._network.image_shape
-        mask = np.zeros((height, width, channels), bool)
-        t = self._network.stride(0)
-        mask[::t, ::t] = True
-        return mask
+        return subsampled_mask(self._network.image_shape, self._network.stride(0))

@@ -107,19 +107,29 @@ class ResidualStreamSampler(Sampler):
 
     def step(self, state, i, units, x):
         del units  # raster order: step i writes unit i (a sub-pixel, or a pixel)
-        network, width, per_pixel = self._network, self._width, self._units_per_pixel
-        pixel, unit = i // per_pixel, i % per_pixel
-        row, col = pixel // width, pixel % width
+        pixel, unit = i // self._units_per_pixel, i % self._units_per_pixel
+        return self.at(state, pixel // self._width, pixel % self._width, unit, x)
+
+    def at(self, state, row, col, unit, x, bias=None):
+        """(params [n, 1, P] of sub-step `unit` of pixel (row, col), the updated caches):
+        a step in raster order, from the caches of every pixel before it. `bias`: None,
+        or `num_layers` + 1 more terms [n, F] of the stream at the pixel (the network's
+        `stream_params` biases there; the condition's are added here). Pixels must come
+        in raster order, each at least once; a row's first pixel at unit 0."""
+        network, per_pixel = self._network, self._units_per_pixel
         if self.start_row is not None:
             first = tf.logical_and(tf.logical_and(tf.equal(col, 0), row > 0), tf.equal(unit, 0))
             state = tf.cond(first, lambda: self.start_row(row, x, state), lambda: state)
+        biases = self._biases
+        if bias is not None:
+            biases = [b + a for a, b in zip(biases, bias)] if biases else list(bias)
         stream = self.at_pixel(network.input_layer, row_cache.image_window(network, x, row, col))
-        if self._biases:
-            stream = stream + self._biases[0]
+        if biases:
+            stream = stream + biases[0]
         updated = []
         for layer, cache in enumerate(state):
             y, cache = self.residual_at_pixel(layer, stream, cache, row, col)
-            stream = stream + (y + self._biases[layer + 1] if self._biases else y)
+            stream = stream + (y + biases[layer + 1] if biases else y)
             updated.append(cache)
         features = self.pointwise(network.output_layer,
                                   tf.nn.relu(self.pointwise(network.output_hidden,
