@@ -57,6 +57,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import tfar  # noqa: E402,F401  (sets the Keras backend first)
 import tfar.data  # noqa: E402
+import tfar.export  # noqa: E402
 from tfar.data import captions as captioned  # noqa: E402
 from tfar.training import evaluation  # noqa: E402
 
@@ -193,16 +194,6 @@ def real_caption_rates(cells, layout):
     return [(confirmed[g].mean() if g.any() else float("nan"), int(g.sum())) for g in groups]
 
 
-def latest_export(workdir):
-    base = os.path.join(workdir, "export")
-    versions = sorted((int(v) for v in os.listdir(base) if v.isdigit()), reverse=True) \
-        if os.path.isdir(base) else []
-    if not versions:
-        raise ValueError(f"{workdir} holds no SavedModel under export/ (was export.enabled "
-                         "off, or the run not finished?).")
-    return os.path.join(base, str(versions[0]))
-
-
 def draw(sample, caption_list, per_caption):
     """[len(caption_list) · per_caption, H, W, C]: per_caption samples of each caption, in
     caption order, drawn `FLAGS.batch_size` at a time with seeds (FLAGS.seed, chunk)."""
@@ -256,7 +247,7 @@ def main(argv):
         "two_digit": two_real[0]})
 
     # --- samples of the forty one-digit captions (and some two-digit ones)
-    export = FLAGS.export or latest_export(FLAGS.workdir)
+    export = FLAGS.export or tfar.export.latest(os.path.join(FLAGS.workdir, "export"))
     sample = tf.saved_model.load(export).signatures["sample"]
     pairs = [(d, k) for d in range(10) for k in range(4)]
     one_captions = [captioned.caption_for(d, k) for d, k in pairs]

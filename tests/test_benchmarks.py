@@ -152,3 +152,25 @@ def test_caption_accuracy_judges_a_tiny_captioned_run(tmp_path):
     for group in ("seen", "held_out", "mismatched", "two_digit"):
         assert 0 <= report[group]["fraction"] <= 1
     assert grid.exists()
+
+
+@pytest.mark.slow  # about 40 s: two 5-step train_main.py runs, then the script
+def test_super_resolution_completes_with_every_run(tmp_path):
+    common = ["--config.train.steps=5", "--config.train.steps_per_loop=5",
+              "--config.train.warmup_steps=1", "--config.eval.num_samples=2",
+              "--config.data.source=digits", "--config.data.pad_to=16,16",
+              "--config.data.test_split=test[:40]", "--config.model.base_size=4"]
+    runs = {"cnn": ["--config=configs/multiscale_pixelcnn_mnist32.py",
+                    "--config.model.base_layers=1", "--config.model.upscale_blocks=1"],
+            "rnn": ["--config=configs/multiscale_pixelrnn_mnist32.py",
+                    "--config.model.base_layers=1", "--config.model.num_layers=1",
+                    "--config.model.hidden_units=4", "--config.model.base_hidden_units=4"]}
+    for name, flags in runs.items():
+        run(["train_main.py", f"--workdir={tmp_path / name}"] + flags + common)
+    png = tmp_path / "sr.png"
+    out = run(["benchmarks/super_resolution.py",
+               f"--workdirs={tmp_path / 'cnn'},{tmp_path / 'rnn'}", "--num_images=4",
+               f"--output={png}"])
+    assert "4 test images (16, 16, 1) of digits, small images 4×4 (f = 4) given" in out, out
+    assert "multiscale_pixelcnn" in out and "multiscale_pixelrnn" in out
+    assert png.exists()

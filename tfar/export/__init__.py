@@ -6,6 +6,6 @@
 See `tfar.export.saved_model` for the signatures (log_prob, sample, complete).
 """
 
-from tfar.export.saved_model import export
+from tfar.export.saved_model import export, latest
 
-__all__ = ["export"]
+__all__ = ["export", "latest"]

@@ -258,11 +258,27 @@ def _check_version(version):
     return int(version)
 
 
+def _versions(export_dir):
+    """The integer-named entries of export_dir (the versions TF Serving sees)."""
+    return [int(name.rstrip("/")) for name in tf.io.gfile.listdir(export_dir)
+            if _VERSION_NAME.fullmatch(name.rstrip("/"))]
+
+
 def _next_version(export_dir):
     """1 + the largest integer-named entry of export_dir, 1 when there is none."""
-    versions = [int(name.rstrip("/")) for name in tf.io.gfile.listdir(export_dir)
-                if _VERSION_NAME.fullmatch(name.rstrip("/"))]
-    return max(versions, default=0) + 1
+    return max(_versions(export_dir), default=0) + 1
+
+
+def latest(export_dir):
+    """The newest complete version directory under `export_dir` (the one TF Serving
+    serves by default), or a ValueError saying there is none."""
+    complete = ([v for v in _versions(export_dir)
+                 if is_complete(os.path.join(export_dir, str(v)))]
+                if tf.io.gfile.isdir(export_dir) else [])
+    if not complete:
+        raise ValueError(f"{export_dir} holds no complete SavedModel version (was "
+                         "config.export.enabled off, or the run not finished?).")
+    return os.path.join(export_dir, str(max(complete)))
 
 
 def _refuse_existing(version_dir):
