@@ -8,8 +8,10 @@ Every model is a `tfp.distributions.Distribution` over integer-valued vectors or
     s = d.sample(16, seed=(1, 2))         # [16, 28, 28, 1]
 """
 
+import importlib
+
 from tfar import _backend  # noqa: F401  (sets KERAS_BACKEND first)
-from tfar import conditioning, layers
+from tfar import conditioning, layers, sampling
 from tfar.autoregressive import AutoregressiveDistribution
 from tfar.models.fvsbn import FVSBN
 from tfar.models.gated_pixelcnn import GatedPixelCNN
@@ -22,6 +24,17 @@ from tfar.models.pixelcnn_autoencoder import PixelCNNAutoEncoder
 from tfar.models.pixelrnn import PixelRNN
 from tfar.models.pixelvae import PixelVAE
 
-__all__ = ["AutoregressiveDistribution", "conditioning", "layers", "FVSBN", "GatedPixelCNN", "MADE", "MultiscalePixelCNN", "MultiscalePixelRNN", "NADE", "PixelCNN",
+# Imported on first use (`tfar.data.load(...)` after `import tfar`): tensorflow-datasets and
+# the export code are not needed to build or sample a model.
+_LAZY_MODULES = ("data", "export", "training")
+
+
+def __getattr__(name):
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"tfar.{name}")
+    raise AttributeError(f"module 'tfar' has no attribute {name!r}")
+
+
+__all__ = ["AutoregressiveDistribution", "conditioning", "data", "export", "layers", "sampling", "training", "FVSBN", "GatedPixelCNN", "MADE", "MultiscalePixelCNN", "MultiscalePixelRNN", "NADE", "PixelCNN",
            "PixelCNNAutoEncoder", "PixelRNN", "PixelVAE"]
 __version__ = "0.1.0"
