@@ -28,10 +28,11 @@ created, so a bad config leaves nothing behind.
 Workdir layout:
   config.json  metrics.json  samples.png  checkpoints/ckpt-<step>.*  tensorboard/
   export/<step>/  (a TF Serving model version)
+  config.<step>.json  (a resumed run's earlier config, when a rerun changed it: the one
+                       that ran until checkpoint <step>; `run_configs`)
 """
 
 import dataclasses
-import json
 import os
 import sys
 import time
@@ -44,7 +45,7 @@ from absl import logging
 
 import tfar.export
 from tfar.export import saved_model
-from tfar.training import builders, evaluation, input_pipeline
+from tfar.training import builders, evaluation, input_pipeline, run_configs
 from tfar.training.checkpoints import Checkpoints
 from tfar.training.interrupts import Interrupted, PreemptionWatcher, StopSignals, is_multi_worker
 from tfar.training.strategy import get_strategy, is_chief, task_name
@@ -62,13 +63,6 @@ def _prepare_workdir(workdir):
         tf.io.gfile.remove(probe)
     except (tf.errors.OpError, OSError) as error:
         raise ValueError(f"workdir {workdir!r} is not writable: {error}") from error
-
-
-def _write_json(value, path):
-    """Writes JSON atomically (a reader never sees half a file)."""
-    with tf.io.gfile.GFile(path + ".tmp", "w") as f:
-        json.dump(value, f, indent=2, default=str)
-    tf.io.gfile.rename(path + ".tmp", path, overwrite=True)
 
 
 def _loop_length(step, total, train_config):
@@ -117,9 +111,13 @@ def train_and_evaluate(config, workdir, strategy="default", tpu_address="", rest
 
 def _run(config, workdir, strategy, chief, restore_from, start_time, stop):
     run = _build(config, strategy)
+    latest = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+    resumed_step = int(latest.rsplit("-", 1)[1]) if latest else None
+    changed = (run_configs.check_resume(workdir, config, resumed_step)
+               if latest and restore_from is None else [])
     _prepare_workdir(workdir)  # only now: a bad config leaves nothing behind
     if chief:
-        _write_json(config.to_dict(), os.path.join(workdir, "config.json"))
+        run_configs.save(workdir, config, resumed_step, changed=bool(changed))
     checkpoints = Checkpoints(os.path.join(workdir, "checkpoints"),
                               tf.train.Checkpoint(network=run.distribution.network,
                                                   optimizer=run.optimizer,
@@ -176,7 +174,7 @@ def _run(config, workdir, strategy, chief, restore_from, start_time, stop):
         num_replicas=strategy.num_replicas_in_sync,
         restored_from=restored,
         config=config.to_dict())
-    _write_json(result, os.path.join(workdir, "metrics.json"))
+    run_configs.write_json(result, os.path.join(workdir, "metrics.json"))
     return result
 
 
