@@ -37,7 +37,21 @@ class Checkpoints:
         self.checkpoint = checkpoint
         self._check_finite = check_finite
         target = directory if chief else os.path.join(directory, f"scratch_{task or 'worker'}")
+        if chief:
+            self.remove_unfinished()
         self.manager = tf.train.CheckpointManager(checkpoint, target, max_to_keep=max_to_keep)
+
+    def remove_unfinished(self):
+        """Removes what a save killed midway left: TensorFlow writes a checkpoint's shards
+        into `<prefix>_temp*` and moves them to `<prefix>.data-*` at the end, so a
+        `_temp` entry belongs to no checkpoint. Returns the paths removed."""
+        stale = tf.io.gfile.glob(os.path.join(self.directory, "*_temp*"))
+        for path in stale:
+            if tf.io.gfile.isdir(path):
+                tf.io.gfile.rmtree(path)
+            else:
+                tf.io.gfile.remove(path)
+        return stale
 
     @property
     def latest(self):

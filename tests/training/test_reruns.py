@@ -1,5 +1,6 @@
 """A rerun in a workdir that holds a run (issue 20): a changed config says which fields
-changed, refuses the changes that cannot resume, and keeps every config it ran with."""
+changed, refuses the changes that cannot resume, and keeps every config it ran with; what
+a save killed midway left is removed."""
 
 import json
 import os
@@ -50,3 +51,16 @@ def test_changes_and_what_may_resume():
     assert all(run_configs.resumable(f) for f, _, _ in run_configs.changes(saved, new))
     assert not run_configs.resumable("model.name")
     assert not run_configs.resumable("data.binarize")
+
+
+def test_a_save_killed_midway_leaves_nothing_after_the_next_run(tmp_path):
+    """A kill during a checkpoint write leaves `ckpt-<n>_temp/` (TensorFlow's shards
+    before they are moved); the next run removes it and resumes from the last checkpoint."""
+    workdir = tmp_path / "run"
+    train_and_evaluate(tiny_config(steps=20), str(workdir))
+    stale = workdir / "checkpoints" / "ckpt-40_temp"
+    stale.mkdir()
+    (stale / "part-00000-of-00001.data-00000-of-00001").write_bytes(b"half")
+    metrics = train_and_evaluate(tiny_config(steps=40), str(workdir))
+    assert metrics["restored_from"].endswith("ckpt-20")
+    assert not [p for p in os.listdir(workdir / "checkpoints") if "_temp" in p]
