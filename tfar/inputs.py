@@ -38,10 +38,11 @@ def guard(ok, assertions, message, validate_args=False):
 
     Eagerly, a False `ok` runs `assertions()` (the checks that name the problem and the
     values received; the first failing one raises). In a graph (`tf.function`, exported
-    signatures) the default is one `tf.debugging.Assert(ok, [message])` with string data
-    only, so no `tf.cond` or extra reductions run on the happy path; with
-    `validate_args=True` the naming `assertions()` run as well (TFP's costlier checks).
-    Returns an op or tensor to hang control dependencies on."""
+    signatures) they sit in the false branch of one `tf.cond` on `ok`, so they name the
+    values there too (the largest or smallest received, the first non-integers) and the
+    happy path runs no extra reduction; with `validate_args=True` they run always (TFP's
+    costlier checks). `message` is the error when none of them fails. Returns an op or
+    tensor to hang control dependencies on."""
     if tf.executing_eagerly():
         if not bool(ok):
             assertions()
@@ -49,7 +50,13 @@ def guard(ok, assertions, message, validate_args=False):
         return ok
     if validate_args:
         return tf.group(assertions())
-    return tf.debugging.Assert(ok, [message])
+
+    def name_the_values():
+        with tf.control_dependencies(assertions()):
+            with tf.control_dependencies([tf.debugging.Assert(ok, [message])]):
+                return tf.identity(ok)
+
+    return tf.cond(ok, lambda: tf.identity(ok), name_the_values)
 
 
 def unless_empty(x, compute, empty):
@@ -162,8 +169,7 @@ class InputChecks:
         v = self._num_values
         message = (f"{self.name}: {name} holds values that are not integers in [0, {v}): "
                    f"NaN or Inf, values below 0, values >= {v} or non-integer values; "
-                   f"expected integers in [0, {v}). (Run eagerly, or build the model with "
-                   "validate_args=True, to see which values.)")
+                   f"expected integers in [0, {v}).")
         check = guard(tf.reduce_all(in_range), lambda: self._value_assertions(x, name),
                        message, self.validate_args)
         with tf.control_dependencies([check]):  # identity: a same-dtype cast drops the dep,

@@ -405,12 +405,19 @@ def test_exported_signatures(exported, key, data):
 
 def test_exported_nade_value_20_is_a_clear_error(exported):
     """The issue's reproduction: 20 sent to an exported NADE failed deep inside
-    SparseSoftmaxCrossEntropyWithLogits; x = 2, -1 and 0.5 gave finite numbers."""
+    SparseSoftmaxCrossEntropyWithLogits; x = 2, -1 and 0.5 gave finite numbers. The
+    exported graph's error names the problem and the value received, as eager does
+    (issue 20)."""
     signatures = exported["NADE"][1]
-    for value in (20.0, 3.0, -1.0, 0.5, np.nan):
-        with pytest.raises(tf.errors.InvalidArgumentError,
-                           match=r"NADE: x holds values that are not integers in \[0, 3\)"):
+    expected = r"expected integers in \[0, 3\)\. Received"
+    for value, match in ((20.0, r"NADE: x holds values >= 3; .* largest value\] \[20\]"),
+                         (3.0, r"NADE: x holds values >= 3; .* largest value\] \[3\]"),
+                         (-1.0, r"NADE: x holds values below 0; .* smallest value\] \[-1\]"),
+                         (0.5, r"NADE: x holds non-integer values; .* e\.g\.\] \[0\.5"),
+                         (np.nan, r"NADE: x holds NaN or Inf; .* Received\] \[6\]")):
+        with pytest.raises(tf.errors.InvalidArgumentError, match=match) as error:
             signatures["log_prob"](images=tf.fill([1, 2, 3], value))
+        assert re.search(expected, str(error.value))
 
 
 def test_exported_bad_value_through_the_tf1_loader(exported):
@@ -424,9 +431,9 @@ def test_exported_bad_value_through_the_tf1_loader(exported):
         fetch = signature.outputs["log_prob"].name
         good = session.run(fetch, {feed_name: np.ones((2, 2, 3), np.float32)})
         assert good.shape == (2,) and np.all(np.isfinite(good))
-        for value in (20.0, 0.5, -1.0):
+        for value, received in ((20.0, r"\[20\]"), (0.5, r"\[0.5"), (-1.0, r"\[-1\]")):
             with pytest.raises(tf.errors.InvalidArgumentError,
-                               match=r"expected integers in \[0, 3\)"):
+                               match=r"expected integers in \[0, 3\)\. Received .*" + received):
                 session.run(fetch, {feed_name: np.full((1, 2, 3), value, np.float32)})
         sample = meta_graph.signature_def["sample"]
         with pytest.raises(tf.errors.InvalidArgumentError, match="negative"):
