@@ -31,6 +31,9 @@ def caption_models():
             image_shape=(2, 2, 3), num_values=2, likelihood="bernoulli",
             conditioning=Caption(enc, map_shape=(1, 1, 3)), num_layers=2, num_filters=6,
             first_kernel_size=3), True),
+        "GatedPixelCNN_shared_maps": (lambda enc: tfar.GatedPixelCNN(
+            image_shape=(2, 2, 1), num_values=3,
+            conditioning=Caption(enc, map_shape=(2, 2, 2), cells="shared"), **SMALL), True),
         "PixelCNN": (lambda enc: tfar.PixelCNN(
             image_shape=(2, 2, 1), num_values=3, text_encoder=enc, **SMALL), False),
         "PixelRNN_row_lstm": (lambda enc: tfar.PixelRNN(
@@ -226,3 +229,31 @@ def test_class_labels_are_their_one_hot_vectors(family):
         d.log_prob(x[:2], conditional_input=[1, 4])
     embedded = getattr(tfar, family)(conditioning=ClassLabel(4, embedding_dim=3), **options)
     checks.assert_normalized(embedded, conditional_input=2)
+
+
+def test_caption_maps_with_separate_or_shared_cells():
+    """`CaptionToMaps(cells="shared")`: every cell gets the same linear map of the summary,
+    plus its own learned embedding; "separate" gives each cell its own weights."""
+    import keras
+    from tfar.layers import CaptionToMaps
+    summary = tf.random.stateless_normal([3, 5], seed=(1, 2))
+    shared = CaptionToMaps((2, 3, 4), cells="shared")
+    maps = shared(summary)
+    assert maps.shape == (3, 2, 3, 4)
+    caption_term = maps - shared.position[None]
+    np.testing.assert_allclose(caption_term, np.broadcast_to(caption_term[:, :1, :1], maps.shape),
+                               atol=1e-6)
+    assert np.std(shared.position.numpy()) > 0                       # cells differ
+    assert shared.linear.kernel.shape == (5, 4)
+    separate = CaptionToMaps((2, 3, 4))
+    assert separate(summary).shape == (3, 2, 3, 4) and separate.linear.kernel.shape == (5, 24)
+    twin = CaptionToMaps.from_config(shared.get_config())
+    twin(summary)
+    twin.set_weights(shared.get_weights())
+    np.testing.assert_array_equal(twin(summary), maps)
+    assert keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(shared)).cells == "shared"
+    with pytest.raises(ValueError, match=r"cells must be one of \('separate', 'shared'\)"):
+        CaptionToMaps((2, 2, 1), cells="tied")
+    c = Caption(checks.caption_encoder(), map_shape=(2, 2, 1), cells="shared")
+    assert get(c.get_config()).cells == "shared"

@@ -193,7 +193,8 @@ class ClassLabel(Conditioning):
 class Caption(Conditioning):
     """A caption string, encoded by a `tfar.layers.TextEncoder` that trains with the image
     model: its summary vector through every gate, or with `map_shape` = (h', w', k) maps
-    made from it by `tfar.layers.CaptionToMaps` (a spatial condition). Exported
+    made from it by `tfar.layers.CaptionToMaps` (a spatial condition; `cells` "separate"
+    or "shared", see there). Exported
     signatures take it as `caption`, a string [B].
 
     The checks: a string dtype (TypeError), and by default at least one token per caption
@@ -205,12 +206,13 @@ class Caption(Conditioning):
       text_encoder: a `tfar.layers.TextEncoder` (adapted or not; `adapt` learns the
         vocabulary), or its config.
       map_shape: None for a vector condition, else (h', w', k).
+      cells: with `map_shape`, `CaptionToMaps`' "separate" (default) or "shared".
     """
 
     kind = "caption"
     input_name = "caption"
 
-    def __init__(self, text_encoder, map_shape=None):
+    def __init__(self, text_encoder, map_shape=None, cells="separate"):
         if isinstance(text_encoder, dict):
             text_encoder = keras.saving.deserialize_keras_object(text_encoder)
         if not isinstance(text_encoder, TextEncoder):
@@ -222,6 +224,7 @@ class Caption(Conditioning):
         if self.map_shape is not None and len(self.map_shape) != 3:
             raise ValueError(f"caption map_shape must be (height, width, channels); got "
                              f"{map_shape!r}.")
+        self.cells = cells
         self.feature_size = None if self.map_shape else text_encoder.output_size
 
     def describe(self):
@@ -253,12 +256,13 @@ class Caption(Conditioning):
             return tf.identity(c)
 
     def encoder(self):
-        return CaptionFeatures(self.text_encoder, self.map_shape, name="condition_encoder")
+        return CaptionFeatures(self.text_encoder, self.map_shape, self.cells,
+                               name="condition_encoder")
 
     def get_config(self):
         return {"kind": self.kind,
                 "text_encoder": keras.saving.serialize_keras_object(self.text_encoder),
-                "map_shape": self.map_shape}
+                "map_shape": self.map_shape, "cells": self.cells}
 
 
 KINDS = {cls.kind: cls for cls in (Vector, SpatialMap, ClassLabel, Caption)}

@@ -10,7 +10,8 @@ encoder makes of the caption. The specs these layers serve are `tfar.conditionin
   split (words or characters), a vocabulary learnt by `adapt`, an embedding, a
   bidirectional LSTM or GRU, its last states (or attention pooling over all of them).
 - `CaptionToMaps`: a summary vector [B, D] -> maps [B, H', W', K] by a linear map and a
-  reshape (a 128-d state and a 128 × 4096 matrix give one 64 × 64 map).
+  reshape (a 128-d state and a 128 × 4096 matrix give one 64 × 64 map), or by one linear
+  map every cell shares plus a learned embedding of each cell (`cells="shared"`).
 - `CaptionFeatures`: a `TextEncoder`, then `CaptionToMaps` for a spatial condition.
 """
 
@@ -25,6 +26,7 @@ import keras
 SPLITS = ("word", "character")
 CELLS = ("lstm", "gru")
 POOLINGS = ("last", "attention")
+MAP_CELLS = ("separate", "shared")
 PAD, OOV = 0, 1                      # token ids: padding, and any word not in the vocabulary
 _PUNCTUATION = r"[!\"#$%&()\*\+,\-\./:;<=>?@\[\\\]\^_`{|}~']"
 _VOCABULARY_FILE = "vocabulary.txt"
@@ -231,30 +233,49 @@ class TextEncoder(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="tfar")
 class CaptionToMaps(keras.layers.Layer):
-    """A summary vector [B, D] -> maps [B, H', W', K]: one linear map to H'·W'·K numbers,
-    reshaped (PixelCNN Decoders §2.3: s = m(h), location-dependent conditioning).
+    """A summary vector [B, D] -> maps [B, H', W', K] (PixelCNN Decoders §2.3: s = m(h),
+    location-dependent conditioning).
+
+    `cells="separate"`: one linear map to H'·W'·K numbers, reshaped; each cell has its own
+    weights, so what a cell receives can be any function of the caption's summary.
+    `cells="shared"`: s[i, j] = A·h + b + P[i, j], one linear map to K numbers that every
+    cell shares, plus a learned embedding P[i, j] of the cell: what the caption says and
+    where a cell is enter side by side, and the image network combines them. On the
+    captioned digits this composes digits and places never seen together in training
+    (README, "Text to image"), where separate weights learn only the seen pairs.
 
     Args:
       map_shape: (H', W', K).
+      cells: "separate" or "shared".
     """
 
-    def __init__(self, map_shape, **kwargs):
+    def __init__(self, map_shape, cells="separate", **kwargs):
         super().__init__(**kwargs)
         self.map_shape = tuple(int(s) for s in map_shape)
         if len(self.map_shape) != 3 or min(self.map_shape) < 1:
             raise ValueError(f"CaptionToMaps: map_shape must be (height, width, channels) of "
                              f"positive ints; got {map_shape!r}.")
-        self.linear = keras.layers.Dense(int(np.prod(self.map_shape)), name="linear")
+        if cells not in MAP_CELLS:
+            raise ValueError(f"CaptionToMaps: cells must be one of {MAP_CELLS}; got {cells!r}.")
+        self.cells = cells
+        size = self.map_shape[-1] if cells == "shared" else int(np.prod(self.map_shape))
+        self.linear = keras.layers.Dense(size, name="linear")
 
     def build(self, input_shape):
         self.linear.build(input_shape)
+        if self.cells == "shared":
+            self.position = self.add_weight(shape=self.map_shape, name="position",
+                                            initializer="random_normal")
 
     def call(self, summary):
+        if self.cells == "shared":
+            return self.linear(summary)[:, None, None, :] + tf.cast(self.position[None],
+                                                                    self.compute_dtype)
         return tf.reshape(self.linear(summary), (-1,) + self.map_shape)
 
     def get_config(self):
         config = super().get_config()
-        config.update(map_shape=self.map_shape)
+        config.update(map_shape=self.map_shape, cells=self.cells)
         return config
 
 
@@ -266,9 +287,10 @@ class CaptionFeatures(keras.layers.Layer):
     Args:
       text_encoder: a `TextEncoder` (or its config).
       map_shape: None for a vector condition, else (H', W', K).
+      cells: the maps' `CaptionToMaps` cells, "separate" or "shared".
     """
 
-    def __init__(self, text_encoder, map_shape=None, **kwargs):
+    def __init__(self, text_encoder, map_shape=None, cells="separate", **kwargs):
         super().__init__(**kwargs)
         if isinstance(text_encoder, dict):
             text_encoder = keras.saving.deserialize_keras_object(text_encoder)
@@ -277,7 +299,9 @@ class CaptionFeatures(keras.layers.Layer):
                              f"{type(text_encoder).__name__}.")
         self.text_encoder = text_encoder
         self.map_shape = None if map_shape is None else tuple(int(s) for s in map_shape)
-        self.to_maps = None if map_shape is None else CaptionToMaps(map_shape, name="to_maps")
+        self.cells = cells
+        self.to_maps = (None if map_shape is None else
+                        CaptionToMaps(map_shape, cells=cells, name="to_maps"))
 
     @property
     def lookup_tables(self):
@@ -295,5 +319,5 @@ class CaptionFeatures(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(text_encoder=keras.saving.serialize_keras_object(self.text_encoder),
-                      map_shape=self.map_shape)
+                      map_shape=self.map_shape, cells=self.cells)
         return config

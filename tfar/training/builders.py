@@ -20,7 +20,7 @@ SCHEDULES = ("constant", "cosine", "exponential")
 CONDITIONINGS = ("", "class", "caption")
 # Model fields that describe the conditioning, not constructor keywords.
 _NOT_KWARGS = ("name", "conditioning", "class_embedding_dim", "text_encoder",
-               "caption_map_shape")
+               "caption_map_shape", "caption_maps")
 
 
 def build_distribution(model_config, event_shape, num_values, num_classes=None, seed=None,
@@ -34,7 +34,9 @@ def build_distribution(model_config, event_shape, num_values, num_classes=None, 
         one-hot, or an embedding of `class_embedding_dim`). "caption": the caption string
         is (`tfar.conditioning.Caption`): a `tfar.layers.TextEncoder` of the
         `text_encoder` fields (its keywords), adapted to `captions`, its summary in every
-        gate, or maps of `caption_map_shape` (h', w', k) for a Gated PixelCNN.
+        gate (`caption_map_shape` None or ()), or maps of `caption_map_shape` (h', w', k)
+        for a Gated PixelCNN, made with
+        `caption_maps` "separate" (default) or "shared" cells (`tfar.layers.CaptionToMaps`).
       event_shape: the images' [H, W, C].
       num_values: values per dimension of the data.
       num_classes: the number of labels, for `conditioning="class"`.
@@ -61,8 +63,9 @@ def build_distribution(model_config, event_shape, num_values, num_classes=None, 
                              "text encoder's vocabulary from.")
         encoder = TextEncoder(**dict(config.get("text_encoder") or {}))
         encoder.adapt(captions)
-        map_shape = config.get("caption_map_shape")
-        kwargs["conditioning"] = Caption(encoder, None if map_shape is None else tuple(map_shape))
+        map_shape = config.get("caption_map_shape")        # None or () for a vector
+        kwargs["conditioning"] = Caption(encoder, tuple(map_shape) if map_shape else None,
+                                         config.get("caption_maps") or "separate")
     for key, value in kwargs.items():  # ConfigDict gives lists where constructors take tuples
         if isinstance(value, list):
             kwargs[key] = tuple(value)
