@@ -71,7 +71,7 @@ def test_cached_sampler_equals_the_naive_loop(name):
 
 def test_cached_sampler_on_a_larger_image():
     """Several rows of small-image pixels passed through the conditional sampler."""
-    d = tfar.MultiscalePixelRNN(image_shape=(8, 6, 1), num_values=2, base_size=(4, 3),
+    d = tfar.MultiscalePixelRNN(image_shape=(6, 4, 1), num_values=2, base_size=(3, 2),
                                 **SMALL)
     checks.randomize_weights(d)
     checks.assert_cached_equals_naive(d, num_samples=3)
@@ -98,7 +98,7 @@ def test_super_resolution_completes_the_small_image():
 def test_conditions_class_labels_and_captions():
     for options in (dict(conditioning=tfar.conditioning.ClassLabel(3)),
                     dict(text_encoder=checks.caption_encoder())):
-        d = build("4x4x1-bernoulli-base2-diagonal", **options)
+        d = build("2x4x1-bernoulli-base1x2-diagonal", **options)
         conditions = checks.random_conditions(d, 2)
         x = checks.all_configurations(d)
         log_probs = [d.log_prob(x, conditional_input=c).numpy() for c in conditions]
