@@ -33,9 +33,9 @@ def build(name, **options):
     return d
 
 
-@pytest.mark.parametrize("conditional", [False, True])
+@pytest.mark.parametrize("conditional", [False, pytest.param(True, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_normalized(name, conditional):
+def test_normalized(name, conditional):   # with a condition: test_conditions_… and slow
     d = build(name, conditional_shape=(2,) if conditional else None)
     checks.assert_normalized(d, checks.condition_for(d))
 
@@ -82,6 +82,7 @@ def test_cached_sampler_equals_the_naive_loop(name):
     checks.assert_seeded(d, conditional_input=c[:2])
 
 
+@pytest.mark.slow  # 20,000 samples
 def test_samples_follow_log_prob():
     d = build("4x4x1-bernoulli-base2")
     checks.train_a_few_steps(d, steps=20)

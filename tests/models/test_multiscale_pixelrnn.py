@@ -25,6 +25,13 @@ CASES = {  # name: (image_shape, num_values, likelihood, base_size, cell)
 }
 
 
+# The default suite runs one case per head and cell; the slow tier (`-m slow`) the rest.
+DEFAULT_CASES = ("4x4x1-bernoulli-base2-row", "2x2x3-categorical2-base1-diagonal",
+                 "2x2x3-mixture2-base1-row", "2x2x1-mixture4-base1-diagonal")
+SAMPLER_CASES = [name if name in DEFAULT_CASES else pytest.param(name, marks=pytest.mark.slow)
+                 for name in sorted(CASES)]
+
+
 def build(name, **options):
     shape, num_values, likelihood, base, cell = CASES[name]
     d = tfar.MultiscalePixelRNN(image_shape=shape, num_values=num_values, base_size=base,
@@ -34,9 +41,9 @@ def build(name, **options):
     return d
 
 
-@pytest.mark.parametrize("conditional", [False, True])
+@pytest.mark.parametrize("conditional", [False, pytest.param(True, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_normalized(name, conditional):
+def test_normalized(name, conditional):   # with a condition: test_conditions_… and slow
     d = build(name, conditional_shape=(2,) if conditional else None)
     checks.assert_normalized(d, checks.condition_for(d))
 
@@ -61,7 +68,7 @@ def test_causal_in_its_schedule(name):
             assert np.all(jac[u, ~later] > 0), (u, np.flatnonzero(~later & (jac[u] == 0)))
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", SAMPLER_CASES)
 def test_cached_sampler_equals_the_naive_loop(name):
     d = build(name, conditional_shape=(2,))
     c = checks.random_conditions(d, 6)
@@ -69,6 +76,7 @@ def test_cached_sampler_equals_the_naive_loop(name):
     checks.assert_seeded(d, conditional_input=c[:2])
 
 
+@pytest.mark.slow  # 20 s
 def test_cached_sampler_on_a_larger_image():
     """Several rows of small-image pixels passed through the conditional sampler."""
     d = tfar.MultiscalePixelRNN(image_shape=(6, 4, 1), num_values=2, base_size=(3, 2),
@@ -77,6 +85,7 @@ def test_cached_sampler_on_a_larger_image():
     checks.assert_cached_equals_naive(d, num_samples=3)
 
 
+@pytest.mark.slow  # 20,000 samples
 def test_samples_follow_log_prob():
     d = build("4x4x1-bernoulli-base2-diagonal")
     checks.train_a_few_steps(d, steps=20)

@@ -52,14 +52,16 @@ def test_row_lstm_cached_samples_and_completions_equal_naive(channels, likelihoo
     checks.assert_cached_equals_naive(d, conditional_input=checks.random_conditions(d, 6))
 
 
-@pytest.mark.parametrize("conditional", [False, True], ids=["unconditional", "conditional"])
 @pytest.mark.parametrize("likelihood,num_values", HEADS, ids=[h for h, _ in HEADS])
-@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("channels,conditional", [
+    (1, True), (3, False), pytest.param(1, False, marks=pytest.mark.slow),
+    pytest.param(3, True, marks=pytest.mark.slow)], ids=["C1-conditional", "C3", "C1", "C3-conditional"])
 def test_diagonal_bilstm_cached_samples_and_completions_equal_naive(
         channels, likelihood, num_values, conditional):
     # Every head × 1 and 3 channel groups × with and without a vector condition; tall and
     # wide images, 3×3 and 5×5 input layers, 2 and 3 layers (the first one's right-to-left
-    # stream also reads the image: full_past, the default).
+    # stream also reads the image: full_past, the default). The tall, 3-layer half runs in
+    # the slow tier.
     tall = (channels == 1) != conditional
     d = model((4, 3, channels) if tall else (3, 4, channels), likelihood, num_values,
               conditional, first_kernel_size=5 if likelihood != "categorical" else 3,
@@ -73,6 +75,7 @@ def test_cached_equals_naive_with_the_papers_7x7_input_layer(cell):
     checks.assert_cached_equals_naive(d, conditional_input=checks.random_conditions(d, 6))
 
 
+@pytest.mark.slow  # 25 s
 def test_diagonal_bilstm_papers_network_and_a_class_label():
     """`full_past=False` (no image term), and a learned class embedding: the sampler
     gets the condition's features, encoded once per call."""
