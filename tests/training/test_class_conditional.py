@@ -5,6 +5,7 @@ a classifier trained here on real digits name the samples' classes."""
 import importlib
 
 import numpy as np
+import pytest
 import tensorflow as tf
 from sklearn.linear_model import LogisticRegression
 
@@ -15,6 +16,7 @@ CHANCE = 0.1
 REQUIRED_ACCURACY = 0.5  # five times chance
 
 
+@pytest.mark.slow  # a 300-step run, an export and a classifier: about 40 s
 def test_class_conditional_samples_are_recognised(tmp_path):
     config = importlib.import_module("configs.gated_pixelcnn_digits").get_config()
     config.train.update(steps=300, log_every=100, checkpoint_every=300)

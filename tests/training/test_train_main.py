@@ -32,6 +32,8 @@ def finish(process, timeout=240):
     return process.returncode, output
 
 
+@pytest.mark.slow  # two runs of train_main.py and a SIGKILL: about 30 s (the default suite
+# kills and resumes in tests/reliability/test_kill_resume.py)
 def test_sigkill_then_rerun_resumes_and_ends_like_an_uninterrupted_run(tmp_path):
     flags = ["--config.train.steps=1500", "--config.train.checkpoint_every=100",
              "--config.train.steps_per_loop=20", "--config.export.enabled=False"]
