@@ -190,3 +190,20 @@ def check_image_shape(image_shape):
     if len(shape) != 3:
         raise ValueError(f"image_shape must be (height, width, channels); got {image_shape!r}.")
     return shape
+
+
+def check_base_size(base_size):
+    """(b_h, b_w) from b or (b_h, b_w), positive ints, or a ValueError."""
+    base = (base_size, base_size) if np.ndim(base_size) == 0 else tuple(base_size)
+    base = tuple(int(b) for b in base)
+    if len(base) != 2 or min(base) < 1:
+        raise ValueError(f"base_size must be a positive int or (height, width); got "
+                         f"{base_size!r}.")
+    return base
+
+
+def subsampled_mask(image_shape, stride):
+    """bool [H, W, C]: True at the pixels x[::stride, ::stride] (the base image)."""
+    mask = np.zeros(image_shape, bool)
+    mask[::stride, ::stride] = True
+    return mask

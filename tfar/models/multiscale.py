@@ -37,30 +37,14 @@ import keras
 
 from tfar.layers.tracking import ListsInCheckpoints
 from tfar.models.gated_pixelcnn import GatedPixelCNNNetwork
-from tfar.models.image import ImageDistribution, ImageNetwork, image_arguments
+from tfar.models.image import (ImageDistribution, ImageNetwork, check_base_size,
+                               image_arguments, subsampled_mask)
 from tfar.network import PARAMS_DTYPE
 from tfar.registry import register
 from tfar.sampling.multiscale import MultiscaleSampler
 from tfar.schedule import GenerationSchedule
 
 GROUPS = 3        # the new pixels of a 2×2 block: right, below, diagonal
-
-
-def check_base_size(base_size):
-    """(b_h, b_w) from b or (b_h, b_w), positive ints, or a ValueError."""
-    base = (base_size, base_size) if np.ndim(base_size) == 0 else tuple(base_size)
-    base = tuple(int(b) for b in base)
-    if len(base) != 2 or min(base) < 1:
-        raise ValueError(f"base_size must be a positive int or (height, width); got "
-                         f"{base_size!r}.")
-    return base
-
-
-def subsampled_mask(image_shape, stride):
-    """bool [H, W, C]: True at the pixels x[::stride, ::stride] (the base image)."""
-    mask = np.zeros(image_shape, bool)
-    mask[::stride, ::stride] = True
-    return mask
 
 
 def levels(image_shape, base_size):

@@ -31,8 +31,8 @@ import tensorflow as tf
 import keras
 
 from tfar.layers.tracking import ListsInCheckpoints
-from tfar.models.image import ImageDistribution, ImageNetwork, image_arguments
-from tfar.models.multiscale import check_base_size, subsampled_mask
+from tfar.models.image import (ImageDistribution, ImageNetwork, check_base_size,
+                               image_arguments, subsampled_mask)
 from tfar.models.pixelrnn import PixelRNNNetwork, check_cell, resolve_full_past
 from tfar.registry import register
 from tfar.sampling.multiscale_pixelrnn import MultiscalePixelRNNSampler
@@ -257,7 +257,8 @@ class MultiscalePixelRNN(ImageDistribution):
         if network is None:
             network = MultiscalePixelRNNNetwork(
                 image_shape, num_values, head.params_size, head.values_per_unit,
-                base_size=base_size, cell=cell, base_layers=base_layers, base_hidden_units=base_hidden_units,
+                base_size=base_size, cell=cell, base_layers=base_layers,
+                base_hidden_units=base_hidden_units,
                 num_layers=num_layers, hidden_units=hidden_units,
                 first_kernel_size=first_kernel_size, full_past=full_past,
                 context_layers=context_layers, context_filters=context_filters,
