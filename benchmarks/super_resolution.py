@@ -94,7 +94,8 @@ def main(argv):
             tfar.export.latest(os.path.join(workdir, "export"))).signatures["complete"]
         begin = time.perf_counter()
         out = complete(images=tf.constant(given), observed_mask=tf.constant(mask),
-                       seed=tf.constant([FLAGS.seed, 0], tf.int32))["images"].numpy()
+                       seed=tf.constant([FLAGS.seed, 0], tf.int32),
+                       num_particles=tf.constant(1))["images"].numpy()
         seconds = time.perf_counter() - begin
         if not np.array_equal(out[mask], images[mask]):
             raise AssertionError(f"{workdir}: complete changed the given pixels.")

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
+from tensorflow_serving.apis import prediction_log_pb2
 
 import checks
 import tfar
@@ -21,6 +22,7 @@ from tfar.export import saved_model
 
 READER = os.path.join(os.path.dirname(__file__), "export_reader.py")
 SEED = (5, 7)
+NUM_PARTICLES = 3  # the exported complete resamples K = 3 completions
 
 MODELS = {  # name: (constructor, train before export)
     "MADE_ensemble": (lambda: tfar.MADE(event_shape=(2, 3), num_values=3, hidden_units=(8,),
@@ -74,27 +76,61 @@ def requests_for(d):
     ).numpy()
     mask = np.arange(images[0].size).reshape(images.shape[1:]) < images[0].size // 2
     mask = np.broadcast_to(mask, images.shape)
+    seed, particles = np.array(SEED, np.int32), np.int32(NUM_PARTICLES)
     requests = {
         "log_prob": {"images": images},
         "serving_default": {"images": images},
-        "sample": {"num_samples": np.int32(12), "seed": np.array(SEED, np.int32)},
-        "complete": {"images": images, "observed_mask": mask, "seed": np.array(SEED, np.int32)},
+        "sample": {"num_samples": np.int32(12), "seed": seed},
+        "complete": {"images": images, "observed_mask": mask, "seed": seed,
+                     "num_particles": particles},
     }
+    for dtype in image_dtypes(d):  # the same requests in each other dtype of the data
+        requests[f"log_prob_{dtype}"] = {"images": images.astype(dtype)}
+        if dtype != "int64":  # its signature is listed by test_saved_model_cli_…
+            requests[f"complete_{dtype}"] = {"images": images.astype(dtype),
+                                             "observed_mask": mask.astype(dtype),
+                                             "seed": seed, "num_particles": particles}
     key = None if d.conditioning is None else d.conditioning.input_name
     if key is not None:
-        for name, rows in [("log_prob", 8), ("serving_default", 8), ("sample", 3),
-                           ("complete", 8)]:
-            requests[name][key] = conditions(d, rows)
+        for name, inputs in requests.items():
+            inputs[key] = conditions(d, 3 if name == "sample" else 8)
     c = {name: ({} if key not in inputs else {"conditional_input": inputs[key]})
          for name, inputs in requests.items()}
     log_prob = d.log_prob(images, **c["log_prob"]).numpy()
+    completed = d.complete(images, mask, seed=SEED, num_particles=NUM_PARTICLES,
+                           **c["complete"]).numpy()
     expected = {
         "log_prob/log_prob": log_prob,
         "serving_default/log_prob": log_prob,
         "sample/samples": d.sample(12, seed=SEED, **c["sample"]).numpy(),
-        "complete/images": d.complete(images, mask, seed=SEED, **c["complete"]).numpy(),
+        "complete/images": completed,
     }
+    for dtype in image_dtypes(d):
+        expected[f"log_prob_{dtype}/log_prob"] = log_prob
+        if dtype != "int64":
+            expected[f"complete_{dtype}/images"] = completed.astype(dtype)
     return requests, expected
+
+
+def image_dtypes(d):
+    """The dtypes of the signature variants `export` adds beside the model's own."""
+    names = ["uint8", "int32", "int64", "float32"][d.num_values > 256:]
+    return [name for name in names if name != d.dtype.name]
+
+
+def warmup_requests(export_dir):
+    """{signature: inputs} of the export's `assets.extra/tf_serving_warmup_requests`,
+    parsed as TF Serving parses it (a TFRecord file of PredictionLogs)."""
+    requests = {}
+    path = os.path.join(export_dir, "assets.extra", "tf_serving_warmup_requests")
+    for record in tf.data.TFRecordDataset(path).as_numpy_iterator():
+        request = prediction_log_pb2.PredictionLog.FromString(record).predict_log.request
+        assert request.model_spec.signature_name not in requests
+        arrays = {key: tf.make_ndarray(proto) for key, proto in request.inputs.items()}
+        requests[request.model_spec.signature_name] = {   # strings: bytes, not objects
+            key: value.astype(np.bytes_) if value.dtype == object else value
+            for key, value in arrays.items()}
+    return requests
 
 
 def read_back(export_dir, requests, tmp_path):
@@ -104,7 +140,7 @@ def read_back(export_dir, requests, tmp_path):
                               for signature, inputs in requests.items()
                               for key, value in inputs.items()})
     run = subprocess.run([sys.executable, READER, export_dir, str(request_path),
-                          str(result_path)], capture_output=True, text=True, timeout=120)
+                          str(result_path)], capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
     return dict(np.load(result_path))
 
@@ -125,10 +161,15 @@ def test_loaded_signatures_equal_the_distribution(name, tmp_path):
     path = tfar.export.export(d, tmp_path / "models")
     assert path == os.path.join(tmp_path / "models", "1")
     requests, expected = requests_for(d)
+    warmup = warmup_requests(path)
+    requests.update({f"{name}#warmup": inputs for name, inputs in warmup.items()})
 
     results = read_back(path, requests, tmp_path)
 
     assert int(results["v2/num_variables"]) == len(d.variables)
+    # One warm-up request per signature, each run by TF Serving's loader (v1; the reader
+    # checks that every input has its signature's dtype, as TF Serving does).
+    assert sorted(warmup) == sorted(results["v2/signatures"])
     for loader in ("v1", "v2"):
         for key, value in expected.items():
             got = results[f"{loader}/{key}"]
@@ -142,30 +183,92 @@ def test_loaded_signatures_equal_the_distribution(name, tmp_path):
                                   requests["complete"]["images"][observed])
 
 
-def signature_keys(cli_output):
-    """{signature: (input keys, output keys)} from `saved_model_cli show --all`."""
+def signature_inputs(cli_output):
+    """{signature: ({input key: dtype}, output keys)} from `saved_model_cli show --all`."""
     listing = cli_output.split("Concrete Functions:")[0]
     signatures = {}
     for block in re.split(r"^signature_def\['", listing, flags=re.M)[1:]:
         name = block.split("'", 1)[0]
-        signatures[name] = (set(re.findall(r"inputs\['(\w+)'\]", block)),
+        inputs = dict(re.findall(r"inputs\['(\w+)'\] tensor_info:\s+dtype: DT_(\w+)", block))
+        signatures[name] = ({k: v.lower() for k, v in inputs.items()},
                             set(re.findall(r"outputs\['(\w+)'\]", block)))
     return signatures
 
 
 def test_saved_model_cli_lists_the_signatures(tmp_path):
+    """One signature per image dtype; a variant's observed_mask has its images' dtype."""
     d = tfar.MADE(event_shape=(4,), num_values=2, hidden_units=(8,), conditional_shape=(3,))
     path = tfar.export.export(d, tmp_path)
     cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
     run = subprocess.run([cli, "show", "--dir", path, "--all"], capture_output=True, text=True,
                          timeout=120, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     assert run.returncode == 0, run.stderr[-3000:]
-    signatures = signature_keys(run.stdout)
-    c = {"conditional_input"}
-    assert signatures["serving_default"] == ({"images"} | c, {"log_prob"})
-    assert signatures["log_prob"] == ({"images"} | c, {"log_prob"})
-    assert signatures["sample"] == ({"num_samples", "seed"} | c, {"samples"})
-    assert signatures["complete"] == ({"images", "observed_mask", "seed"} | c, {"images"})
+    signatures = signature_inputs(run.stdout)
+    del signatures["__saved_model_init_op"]
+    c = {"conditional_input": "float"}
+    draw = {"seed": "int32", "num_particles": "int32"}
+    expected = {"serving_default": ({"images": "float"} | c, {"log_prob"}),
+                "sample": ({"num_samples": "int32", "seed": "int32"} | c, {"samples"}),
+                "complete": ({"images": "float", "observed_mask": "bool"} | draw | c,
+                             {"images"})}
+    for dtype, suffix in [("float", ""), ("uint8", "_uint8"), ("int32", "_int32"),
+                          ("int64", "_int64")]:
+        expected[f"log_prob{suffix}"] = ({"images": dtype} | c, {"log_prob"})
+        if suffix:
+            expected[f"complete{suffix}"] = (
+                {"images": dtype, "observed_mask": dtype} | draw | c, {"images"})
+    assert signatures == expected
+
+
+def test_every_image_dtype_rejects_bad_values_naming_them(tmp_path):
+    """Each dtype's signatures check values as the Python model does, in a fresh process
+    without tfar, through both loaders: the error names the value received."""
+    d = tfar.MADE(event_shape=(2, 3), num_values=3, hidden_units=(8,))
+    images = np.zeros((2, 2, 3))
+    bad = {"uint8": (200, "values >= 3.*largest value.*200"),
+           "int32": (-4, "values below 0.*smallest value.*-4"),
+           "int64": (7, "values >= 3.*largest value.*7"),
+           "float32": (0.5, "non-integer.*0.5")}
+    requests = {}
+    for dtype, (value, _) in bad.items():
+        x = images.astype(dtype)
+        x[1, 0, 2] = value
+        suffix = "" if dtype == "float32" else f"_{dtype}"
+        requests[f"log_prob{suffix}@bad"] = {"images": x}
+        requests[f"complete{suffix}@bad"] = {
+            "images": x, "observed_mask": np.ones(x.shape, bool if not suffix else dtype),
+            "seed": np.array(SEED, np.int32), "num_particles": np.int32(1)}
+    mask = np.full((2, 2, 3), 2, np.uint8)
+    requests["complete_uint8@bad_mask"] = {"images": images.astype(np.uint8),
+                                           "observed_mask": mask,
+                                           "seed": np.array(SEED, np.int32),
+                                           "num_particles": np.int32(1)}
+    results = read_back(tfar.export.export(d, tmp_path / "models"), requests, tmp_path)
+    for loader in ("v1", "v2"):
+        for dtype, (_, pattern) in bad.items():
+            suffix = "" if dtype == "float32" else f"_{dtype}"
+            for signature in ("log_prob", "complete"):
+                message = str(results[f"{loader}/{signature}{suffix}@bad/error"])
+                assert re.search(pattern, message, re.S), (loader, signature, dtype, message)
+        message = str(results[f"{loader}/complete_uint8@bad_mask/error"])
+        assert re.search(r"observed_mask must hold 0 .* or 1 .*received.*\[2\]", message,
+                         re.S), message
+
+
+def test_a_batching_export_has_only_batched_signatures(tmp_path):
+    """batching=True: the signatures whose every input has a batch dimension, which TF
+    Serving's batching can concatenate, and their warm-up requests."""
+    d = tfar.MADE(event_shape=(4,), num_values=2, hidden_units=(8,),
+                  conditioning=tfar.conditioning.ClassLabel(3))
+    path = tfar.export.export(d, tmp_path, batching=True)
+    loaded = tf.saved_model.load(path)
+    names = {"serving_default", "log_prob", "log_prob_uint8", "log_prob_int32",
+             "log_prob_int64"}
+    assert set(loaded.signatures) == names == set(warmup_requests(path))
+    x = np.array([[0, 1, 1, 0]], np.uint8)
+    np.testing.assert_allclose(
+        loaded.signatures["log_prob_uint8"](images=x, conditional_input=[2])["log_prob"],
+        d.log_prob(x, conditional_input=[2]), atol=1e-6)
 
 
 def test_versions_count_up_and_are_never_overwritten(tmp_path):
@@ -191,7 +294,7 @@ def test_a_failed_write_leaves_no_version(tmp_path, monkeypatch):
             (tmp_path / "models").joinpath(os.path.basename(path), "partial").write_text("")
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(saved_model, "_build_archive", lambda *args: Crashing())
+    monkeypatch.setattr(saved_model, "_build_archive", lambda *args: (Crashing(), {}))
     with pytest.raises(RuntimeError, match="disk full"):
         tfar.export.export(tfar.FVSBN(event_shape=(3,)), tmp_path / "models")
     assert os.listdir(tmp_path / "models") == []
@@ -265,7 +368,8 @@ def test_exported_default_sampler_is_cached_and_equals_the_naive_loop(name, tmp_
     mask[:, :images.shape[1] // 2] = True                   # the top half is observed
     requests = {"sample": {"num_samples": np.int32(8), "seed": np.array(SEED, np.int32), **c},
                 "complete": {"images": images, "observed_mask": mask,
-                             "seed": np.array(SEED, np.int32), **c}}
+                             "seed": np.array(SEED, np.int32), "num_particles": np.int32(1),
+                             **c}}
     results = read_back(tfar.export.export(d, tmp_path / "models"), requests, tmp_path)
     naive_samples = d.sample(8, seed=SEED, method="naive", **c).numpy()
     naive_completions = d.complete(images, mask, seed=SEED, method="naive", **c).numpy()

@@ -272,18 +272,16 @@ class AutoregressiveDistribution(NetworkDistribution):
           x: [..., *event_shape] values; unobserved entries are ignored.
           observed_mask: bool, broadcastable to x: True where x is observed.
           seed, conditional_input, method: as `sample`.
-          num_particles: K, a Python int >= 1: completions drawn per row to resample
-            from; 1 (the default) returns the sequential completion itself.
+          num_particles: K >= 1, a Python int or an integer scalar tensor (as in exported
+            signatures): completions drawn per row to resample from, the first with
+            `seed` itself; K = 1 (the default) returns the sequential completion.
 
         Returns:
           [..., *event_shape]: x with the unobserved dimensions sampled; observed values
           are kept.
         """
-        if isinstance(num_particles, bool) or not isinstance(num_particles, (int, np.integer)) or (
-                num_particles < 1):
-            raise ValueError(f"{self.name}: num_particles must be a Python int >= 1; got "
-                             f"{num_particles!r}.")
         with self._name_and_control_scope(name):
+            num_particles = self._check_num_particles(num_particles)
             x = self._convert(x, self.dtype, "x", f"integers in [0, {self._num_values})")
             x = self._check_trailing_shape(x, self._static_event_shape, "x", "event_shape")
             observed = self._check_observed_mask(observed_mask, x)
@@ -294,25 +292,56 @@ class AutoregressiveDistribution(NetworkDistribution):
 
             def fill():
                 features = self._features(c)
-                if num_particles == 1:
+                if isinstance(num_particles, int) and num_particles == 1:
                     return self._run_loop(flat_x, flat_observed, features, seed, method)
                 return self._resampled_completion(flat_x, flat_observed, features, seed,
-                                                  method, int(num_particles))
+                                                  method, num_particles)
 
             filled = unless_empty(flat_x, fill, lambda: flat_x)
             return tf.cast(tf.reshape(filled, full_shape), self.dtype)
 
+    def _check_num_particles(self, num_particles):
+        """K as a Python int >= 1, or an int32 scalar tensor (an exported `complete`'s
+        input) checked >= 1 at run time; a ValueError or InvalidArgumentError naming it."""
+        if isinstance(num_particles, (int, np.integer)) and not isinstance(num_particles, bool):
+            if num_particles < 1:
+                raise ValueError(f"{self.name}: num_particles must be an int >= 1; got "
+                                 f"{num_particles!r}.")
+            return int(num_particles)
+        if not tf.is_tensor(num_particles) or not num_particles.dtype.is_integer or (
+                num_particles.shape.rank != 0):
+            raise ValueError(f"{self.name}: num_particles must be an int >= 1 or an integer "
+                             f"scalar tensor; got {num_particles!r}.")
+        if tf.executing_eagerly():
+            return self._check_num_particles(int(num_particles))
+        k = tf.cast(num_particles, tf.int32)
+        message = f"{self.name}: num_particles must be >= 1; got"
+        with tf.control_dependencies([fail_unless(k >= 1, [message, k])]):
+            return tf.identity(k)
+
     def _resampled_completion(self, x, observed, c, seed, method, num_particles):
-        """`complete` by sampling–importance–resampling over K = `num_particles`
-        sequential completions per row (`tfar.sampling.completion`): x, observed [n, D],
-        the condition's features c [n, …] or None -> [n, D]."""
-        seed = tfp.random.sanitize_seed(seed, salt="autoregressive_complete")
-        loop_seed, resample_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        """`complete` by sampling–importance–resampling over K = `num_particles` (a Python
+        int, or an int32 scalar tensor) sequential completions per row
+        (`tfar.sampling.completion`): x, observed [n, D], the condition's features c
+        [n, …] or None -> [n, D]. The particles are drawn with `seed` itself, so K = 1
+        gives the sequential completion of the same seed (a tensor K = 1 skips the
+        weighing pass)."""
+        resample_seed = tfp.random.sanitize_seed(seed, salt="autoregressive_resample")
         k = num_particles
         tiled_c = None if c is None else tf.repeat(c, k, axis=0)
         tiled_observed = tf.repeat(observed, k, axis=0)           # row b's particles: b·K …
-        particles = self._run_loop(tf.repeat(x, k, axis=0), tiled_observed, tiled_c, loop_seed,
+        particles = self._run_loop(tf.repeat(x, k, axis=0), tiled_observed, tiled_c, seed,
                                    method)                                       # [n·K, D]
+        if isinstance(k, int):
+            return self._resample(x, observed, c, particles, tiled_c, tiled_observed, k,
+                                  resample_seed)
+        return tf.cond(k > 1, lambda: self._resample(x, observed, c, particles, tiled_c,
+                                                     tiled_observed, k, resample_seed),
+                       lambda: particles)
+
+    def _resample(self, x, observed, c, particles, tiled_c, tiled_observed, k, seed):
+        """One of each row's K particles [n·K, D], kept with probability ∝ its importance
+        weight p(x) / q(x_u | x_o) (`tfar.sampling.completion`) -> [n, D]."""
         joint = self._likelihood.log_prob(self._component_params(particles, tiled_c),
                                           self._unit_values(particles)[None])    # [M, n·K, U]
         unobserved = tf.logical_not(tf.reduce_all(
@@ -325,8 +354,7 @@ class AutoregressiveDistribution(NetworkDistribution):
                                                       self.num_components)
         n = tf.shape(x)[0]
         return completion.resample(
-            tf.reshape(particles, [n, k, self._num_dims]), tf.reshape(log_weights, [n, k]),
-            resample_seed)
+            tf.reshape(particles, [n, k, self._num_dims]), tf.reshape(log_weights, [n, k]), seed)
 
     def _run_loop(self, x, observed, c, seed, method):
         method = method or self.sampling_methods[-1]

@@ -398,7 +398,8 @@ def test_exported_signatures(exported, key, data):
         valid = x_valid and c_valid
         result = classify(lambda: signatures["complete"](
             images=tf.constant(x), observed_mask=tf.constant(mask), seed=tf.constant([1, 2]),
-            **{k: tf.constant(v) for k, v in extra.items()})["images"], valid,
+            num_particles=tf.constant(1), **{k: tf.constant(v) for k, v in extra.items()}
+        )["images"], valid,
             events_of_shape(d, x.shape))
     assert_ok(result, f"exported {key}.{signature}({x_case}, {c_case})")
 

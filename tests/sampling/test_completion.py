@@ -106,9 +106,26 @@ def test_resampling_under_tf_function_equals_eager(name):
 
 def test_num_particles_must_be_a_positive_int():
     d = MODELS["fvsbn"]()
-    for bad in (0, 2.0, True, tf.constant(3)):
+    for bad in (0, 2.0, True, tf.constant(0), tf.constant(3.0), tf.constant([3])):
         with pytest.raises(ValueError, match="num_particles"):
             d.complete(np.zeros((1, 6), np.float32), np.ones((1, 6), bool), num_particles=bad)
+
+
+def test_a_tensor_num_particles_equals_the_python_int():
+    """An exported `complete` takes K as an input: a traced tensor K gives the draws of
+    the same Python K (K = 1: the sequential completion), and K < 1 fails naming it."""
+    d, x, observed = randomized_with_inputs("made-order-agnostic-ensemble", 8, seed=5)
+    spec = [tf.TensorSpec([None, 6]), tf.TensorSpec([None, 6], tf.bool),
+            tf.TensorSpec([], tf.int32)]
+    traced = tf.function(lambda x, m, k: d.complete(x, m, seed=tf.constant([7, 8]),
+                                                    num_particles=k), input_signature=spec)
+    for k in (1, 4):
+        np.testing.assert_array_equal(
+            traced(x, observed, k).numpy(),
+            d.complete(x, observed, seed=(7, 8), num_particles=k).numpy())
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"num_particles must be >= 1; got\] \[0\]"):
+        traced(x, observed, 0)
 
 
 def test_resampling_under_tf_function_with_an_unknown_batch_size():

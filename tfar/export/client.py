@@ -56,11 +56,14 @@ class ServingClient:
         inputs = {"num_samples": np.int32(num_samples), "seed": np.asarray(seed, np.int32)}
         return self.predict("sample", _with_condition(inputs, conditional_input))["samples"]
 
-    def complete(self, images, observed_mask, seed, conditional_input=None, dtype=np.float32):
-        """images with the unobserved entries (observed_mask False) sampled."""
+    def complete(self, images, observed_mask, seed, conditional_input=None, dtype=np.float32,
+                 num_particles=1):
+        """images with the unobserved entries (observed_mask False) sampled, resampled from
+        `num_particles` completions per row (`tfar` `complete`)."""
         inputs = {"images": np.asarray(images, dtype),
                   "observed_mask": np.asarray(observed_mask, bool),
-                  "seed": np.asarray(seed, np.int32)}
+                  "seed": np.asarray(seed, np.int32),
+                  "num_particles": np.int32(num_particles)}
         return self.predict("complete", _with_condition(inputs, conditional_input))["images"]
 
     def close(self):

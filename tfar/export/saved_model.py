@@ -12,8 +12,29 @@ batch; `event_shape` and `dtype` are the distribution's):
                               [C, *cond], N a multiple of C, sample i conditioned on row
                               i mod C) -> samples [N, *event_shape]
   complete                    images [B, *event_shape], observed_mask bool
-                              [B, *event_shape], seed int32 [2] (+ conditional_input
-                              [B, *cond]) -> images [B, *event_shape]
+                              [B, *event_shape], seed int32 [2], num_particles int32 []
+                              (K >= 1: `complete`'s sampling–importance–resampling; 1 is
+                              the sequential completion) (+ conditional_input [B, *cond])
+                              -> images [B, *event_shape]
+  log_prob_<t>, complete_<t>  the same with images of dtype t, for each t of uint8 (when
+                              num_values <= 256), int32, int64 and float32 other than
+                              `dtype` (TF Serving converts no dtype): the same value
+                              checks; complete_<t>'s observed_mask is t (0 or 1) and its
+                              images come back as t
+
+Images are integer values in [0, num_values): float32 images are integer-valued floats.
+Every signature taking `images` gets the dtype variants, a model's own too.
+
+TF Serving's batching (`--enable_batching`) concatenates every input of concurrent
+requests along dimension 0, and its REST row format (`instances`) needs every input to
+have that dimension: `sample`'s num_samples and seed, and `complete`'s seed and
+num_particles, have none (they are per request, and a batch's samples depend only on
+them), so those two signatures work without batching and in the columnar format
+(`inputs`) only. `export(..., batching=True)` writes a version with only the signatures
+whose every input is batched (`log_prob` and its dtypes), for a batching server.
+
+Every version carries `assets.extra/tf_serving_warmup_requests` (`tfar.export.warmup`),
+one small valid request per signature, which TF Serving runs before serving it.
 
 The condition is an input of every signature exactly when the distribution has a
 `conditioning` (`tfar.conditioning`), with its dtype and shape: `conditional_input`
@@ -26,6 +47,7 @@ seed is a stateless seed: a signature gives the same samples as
 `d.sample(num_samples, seed=seed)` in memory with the same weights.
 """
 
+import inspect
 import numbers
 import os
 import re
@@ -37,12 +59,16 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 import keras
+from tfar.export import warmup
+from tfar.inputs import fail_unless, guard
 
+# The dtypes every signature taking `images` accepts (one signature each; see `export`).
+IMAGE_DTYPES = (tf.uint8, tf.int32, tf.int64, tf.float32)
 _VERSION_NAME = re.compile(r"[0-9]+")
 _SAVED_MODEL = "saved_model.pb"
 
 
-def export(distribution, export_dir, version=None):
+def export(distribution, export_dir, version=None, batching=False):
     """Writes `distribution` as a TF Serving SavedModel in `export_dir/<version>/`.
 
     On a local file system the SavedModel is written to a temporary sibling directory (a
@@ -62,6 +88,10 @@ def export(distribution, export_dir, version=None):
         `tf.io.gfile` path.
       version: a positive int, or None for 1 + the largest integer-named entry of
         `export_dir` (1 when there is none).
+      batching: write only the signatures whose every input has a batch dimension
+        (`log_prob` and its dtypes, a model's image-only signatures), for a server run
+        with `--enable_batching`, which concatenates every input of concurrent requests
+        along dimension 0 (`sample`'s num_samples [] and seed [2] have none).
 
     Returns:
       str: the written directory, `export_dir/<version>`.
@@ -82,10 +112,10 @@ def export(distribution, export_dir, version=None):
     final_dir = os.path.join(export_dir, str(version))
     _refuse_existing(final_dir)
 
-    archive = _build_archive(distribution, event_shape, conditioning)
+    archive, signatures = _build_archive(distribution, event_shape, conditioning, batching)
     if not is_local(export_dir):
         with tempfile.TemporaryDirectory(prefix="tfar_export_") as staging:
-            archive.write_out(staging, verbose=False)
+            _write(archive, signatures, conditioning, staging)
             _refuse_existing(final_dir)
             _copy_tree(staging, final_dir)
         return final_dir
@@ -94,7 +124,7 @@ def export(distribution, export_dir, version=None):
     temp_dir = os.path.join(export_dir, f".tmp-{version}-{uuid.uuid4().hex}")
     os.mkdir(temp_dir)
     try:
-        archive.write_out(temp_dir, verbose=False)
+        _write(archive, signatures, conditioning, temp_dir)
         _refuse_existing(final_dir)  # another exporter may have taken it meanwhile
         try:
             os.rename(temp_dir, final_dir)  # atomic: the same file system
@@ -104,6 +134,12 @@ def export(distribution, export_dir, version=None):
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)  # only left on failure
     return final_dir
+
+
+def _write(archive, signatures, conditioning, directory):
+    """The SavedModel, then its warm-up requests (`warmup.write_requests`)."""
+    archive.write_out(directory, verbose=False)
+    warmup.write_requests(directory, signatures, conditioning)
 
 
 def is_local(path):
@@ -131,8 +167,9 @@ def _copy_tree(source, target):
         tf.io.gfile.copy(os.path.join(source, name), os.path.join(target, name))
 
 
-def _build_archive(distribution, event_shape, conditioning):
-    """A `keras.export.ExportArchive` with one endpoint per signature."""
+def _build_archive(distribution, event_shape, conditioning, batching=False):
+    """A `keras.export.ExportArchive` with one endpoint per signature (`_endpoints`), and
+    {signature name: input specs} of what it serves."""
     archive = keras.export.ExportArchive()
     # The network is deliberately not passed to `archive.track()`, which the Keras docs
     # need only for lookup-table resources (tfar networks hold none) and for listing
@@ -155,20 +192,33 @@ def _build_archive(distribution, event_shape, conditioning):
     for table in getattr(encoder, "lookup_tables", ()):
         archive.track(table)
 
+    endpoints = _endpoints(distribution, event_shape, conditioning, batching)
+    for name, (function, input_signature) in endpoints.items():
+        archive.add_endpoint(name, function, input_signature=input_signature)
+    # write_out serves the first endpoint as "serving_default" too.
+    signatures = {"serving_default": next(iter(endpoints.values()))[1]}
+    signatures.update({name: specs for name, (_, specs) in endpoints.items()})
+    return archive, signatures
+
+
+def _endpoints(distribution, event_shape, conditioning, batching):
+    """{signature name: (function, input specs)}, `log_prob` first (also served as
+    "serving_default"): the standard signatures, the model's own (`serving_signatures`),
+    and each one taking `images` once per image dtype (`_image_dtype_variants`)."""
     dtype = distribution.dtype
     images = tf.TensorSpec([None] + event_shape, dtype, name="images")
     seed = tf.TensorSpec([2], tf.int32, name="seed")
     num_samples = tf.TensorSpec([], tf.int32, name="num_samples")
+    num_particles = tf.TensorSpec([], tf.int32, name="num_particles")
     # The condition's spec: its dtype and shape (float vectors and maps, int32 labels,
     # string captions), keyed by its input name ("conditional_input", or "caption").
     conditional = None if conditioning is None else conditioning.spec()
     conditional_shape = None if conditioning is None else conditioning.shape.as_list()
 
     # The argument names are the signature's input keys, the returned dict's keys its
-    # output keys. `log_prob` comes first: `write_out` also serves the first endpoint as
-    # "serving_default". A reloaded signature (and TF Serving) runs on whatever shape it
-    # is fed, so each input's shape is checked at run time first (`_checked`); the values
-    # are checked by the distribution's methods, which the endpoints call.
+    # output keys. A reloaded signature (and TF Serving) runs on whatever shape it is fed,
+    # so each input's shape is checked at run time first (`_checked`); the values are
+    # checked by the distribution's methods, which the endpoints call.
     if conditional is None:
         def log_prob(images):
             return {"log_prob": distribution.log_prob(_checked(images, event_shape))}
@@ -176,10 +226,10 @@ def _build_archive(distribution, event_shape, conditioning):
         def sample(num_samples, seed):
             return {"samples": distribution.sample(_checked(num_samples), seed=_checked(seed))}
 
-        def complete(images, observed_mask, seed):
+        def complete(images, observed_mask, seed, num_particles):
             return {"images": distribution.complete(
                 _checked(images, event_shape), _checked(observed_mask, event_shape),
-                seed=_checked(seed))}
+                seed=_checked(seed), num_particles=_checked(num_particles))}
     else:
         def log_prob(images, conditional_input):
             return {"log_prob": distribution.log_prob(
@@ -191,10 +241,10 @@ def _build_archive(distribution, event_shape, conditioning):
                 _checked(num_samples), seed=_checked(seed),
                 conditional_input=_checked(conditional_input, conditional_shape))}
 
-        def complete(images, observed_mask, seed, conditional_input):
+        def complete(images, observed_mask, seed, num_particles, conditional_input):
             return {"images": distribution.complete(
                 _checked(images, event_shape), _checked(observed_mask, event_shape),
-                seed=_checked(seed),
+                seed=_checked(seed), num_particles=_checked(num_particles),
                 conditional_input=_checked(conditional_input, conditional_shape))}
 
     extra = [] if conditional is None else [conditional]
@@ -202,13 +252,72 @@ def _build_archive(distribution, event_shape, conditioning):
                  "sample": (sample, [num_samples, seed] + extra)}
     if callable(getattr(distribution, "complete", None)):
         mask = tf.TensorSpec([None] + event_shape, tf.bool, name="observed_mask")
-        endpoints["complete"] = (complete, [images, mask, seed] + extra)
+        endpoints["complete"] = (complete, [images, mask, seed, num_particles] + extra)
     # The model's own signatures, which may replace the standard ones (a latent-variable
     # model's `log_prob` names its estimate); `log_prob` stays first, as serving_default.
     endpoints.update(getattr(distribution, "serving_signatures", dict)())
-    for name, (function, input_signature) in endpoints.items():
-        archive.add_endpoint(name, function, input_signature=input_signature)
-    return archive
+    if batching:  # TF Serving's batching concatenates every input along dimension 0
+        endpoints = {name: endpoint for name, endpoint in endpoints.items()
+                     if all(spec.shape.rank and spec.shape[0] is None for spec in endpoint[1])}
+    num_values = getattr(distribution, "num_values", None)
+    return {name + suffix: variant
+            for name, (function, specs) in endpoints.items()
+            for suffix, variant in _image_dtype_variants(function, specs, dtype, num_values)}
+
+
+def _image_dtype_variants(function, specs, dtype, num_values):
+    """(suffix, (function, specs)) pairs: the endpoint itself with suffix "", and, when it
+    takes `images`, one per other dtype of `IMAGE_DTYPES` (suffix "_uint8", …; uint8
+    only when num_values <= 256).
+
+    Every variant calls one shared trace of `function` with float32 images (the network
+    computes in float32; integers below 2**24 convert exactly, larger ones stay out of
+    range), so the value checks are the distribution's for every dtype and the
+    SavedModel holds the model's graph once. A variant's `observed_mask` has its images'
+    dtype (0 or 1, checked) and its `images` output comes back in that dtype; the
+    endpoint itself keeps `dtype` images and a bool mask.
+    """
+    names = [spec.name for spec in specs]
+    if "images" not in names:
+        return [("", (function, specs))]
+    shared = tf.function(function, input_signature=[
+        tf.TensorSpec(spec.shape, tf.float32, name=spec.name) if spec.name == "images"
+        else spec for spec in specs])
+    variants = []
+    for image_dtype in [dtype] + [d for d in IMAGE_DTYPES if d != dtype]:
+        if image_dtype == tf.uint8 and num_values is not None and num_values > 256:
+            continue
+        own = image_dtype == dtype
+
+        def variant(*args, image_dtype=image_dtype, own=own):
+            # Positional: a spec's name (the signature's key) may differ from its argument's.
+            args = [tf.cast(arg, tf.float32) if name == "images"
+                    else _as_mask(arg) if name == "observed_mask" and not own else arg
+                    for name, arg in zip(names, args)]
+            outputs = shared(*args)
+            return {key: tf.cast(value, image_dtype) if key == "images" and not own else value
+                    for key, value in outputs.items()}
+
+        variant.__signature__ = inspect.signature(function)
+        variant.__name__ = function.__name__
+        variant_specs = [
+            tf.TensorSpec(spec.shape, image_dtype, name=spec.name)
+            if spec.name == "images" or (spec.name == "observed_mask" and not own) else spec
+            for spec in specs]
+        variants.append(("" if own else f"_{image_dtype.name}", (variant, variant_specs)))
+    return variants
+
+
+def _as_mask(mask):
+    """A numeric observed_mask [B, ...] as bool, after a run-time check that it holds only
+    0 and 1 (naming the first other value)."""
+    valid = tf.logical_or(tf.equal(mask, 0), tf.equal(mask, 1))
+    ok = tf.reduce_all(valid)
+    message = "observed_mask must hold 0 (unobserved) or 1 (observed)"
+    check = guard(ok, lambda: [fail_unless(ok, [f"{message}; received", tf.boolean_mask(
+        mask, tf.logical_not(valid))[:1]])], message + ".")
+    with tf.control_dependencies([check]):
+        return tf.not_equal(mask, 0)
 
 
 def _checked(tensor, trailing_shape=None):
