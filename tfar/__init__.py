@@ -10,19 +10,22 @@ Every model is a `tfp.distributions.Distribution` over integer-valued vectors or
 
 import importlib
 
-from tfar import _backend  # noqa: F401  (sets KERAS_BACKEND first)
-from tfar import conditioning, layers, sampling
-from tfar.autoregressive import AutoregressiveDistribution
-from tfar.models.fvsbn import FVSBN
-from tfar.models.gated_pixelcnn import GatedPixelCNN
-from tfar.models.made import MADE
-from tfar.models.multiscale import MultiscalePixelCNN
-from tfar.models.multiscale_pixelrnn import MultiscalePixelRNN
-from tfar.models.nade import NADE
-from tfar.models.pixelcnn import PixelCNN
-from tfar.models.pixelcnn_autoencoder import PixelCNNAutoEncoder
-from tfar.models.pixelrnn import PixelRNN
-from tfar.models.pixelvae import PixelVAE
+from tfar import _startup
+
+with _startup.quiet():  # a command's start-up: TensorFlow's banners left out of stderr
+    from tfar import _backend  # noqa: F401  (sets KERAS_BACKEND first)
+    from tfar import conditioning, layers, sampling
+    from tfar.autoregressive import AutoregressiveDistribution
+    from tfar.models.fvsbn import FVSBN
+    from tfar.models.gated_pixelcnn import GatedPixelCNN
+    from tfar.models.made import MADE
+    from tfar.models.multiscale import MultiscalePixelCNN
+    from tfar.models.multiscale_pixelrnn import MultiscalePixelRNN
+    from tfar.models.nade import NADE
+    from tfar.models.pixelcnn import PixelCNN
+    from tfar.models.pixelcnn_autoencoder import PixelCNNAutoEncoder
+    from tfar.models.pixelrnn import PixelRNN
+    from tfar.models.pixelvae import PixelVAE
 
 # Imported on first use (`tfar.data.load(...)` after `import tfar`): tensorflow-datasets and
 # the export code are not needed to build or sample a model.

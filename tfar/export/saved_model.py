@@ -110,13 +110,13 @@ def export(distribution, export_dir, version=None, batching=False):
     if version is None:
         version = _next_version(export_dir)
     final_dir = os.path.join(export_dir, str(version))
-    _refuse_existing(final_dir)
+    refuse_existing(final_dir)
 
     archive, signatures = _build_archive(distribution, event_shape, conditioning, batching)
     if not is_local(export_dir):
         with tempfile.TemporaryDirectory(prefix="tfar_export_") as staging:
             _write(archive, signatures, conditioning, staging)
-            _refuse_existing(final_dir)
+            refuse_existing(final_dir)
             _copy_tree(staging, final_dir)
         return final_dir
     # Not an integer name, so TF Serving ignores it; os.mkdir honours the umask (the
@@ -125,7 +125,7 @@ def export(distribution, export_dir, version=None, batching=False):
     os.mkdir(temp_dir)
     try:
         _write(archive, signatures, conditioning, temp_dir)
-        _refuse_existing(final_dir)  # another exporter may have taken it meanwhile
+        refuse_existing(final_dir)  # another exporter may have taken it meanwhile
         try:
             os.rename(temp_dir, final_dir)  # atomic: the same file system
         except OSError as error:  # e.g. an empty directory created since the check
@@ -390,7 +390,7 @@ def latest(export_dir):
     return os.path.join(export_dir, str(max(complete)))
 
 
-def _refuse_existing(version_dir):
+def refuse_existing(version_dir):
     """A FileExistsError if `version_dir` holds an export; on a local file system, if it
     exists at all (an export lands there by one rename)."""
     exists = (os.path.lexists(version_dir) if is_local(version_dir)
@@ -398,4 +398,5 @@ def _refuse_existing(version_dir):
     if exists:
         raise FileExistsError(
             f"{version_dir!r} exists already; export never overwrites a version (TF Serving "
-            "may be serving it). Pass another version=, or None for the next free one.")
+            "may be serving it): choose another version (in Python, None is the next free "
+            "one).")

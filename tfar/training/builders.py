@@ -24,7 +24,7 @@ _NOT_KWARGS = ("name", "conditioning", "class_embedding_dim", "text_encoder",
 
 
 def build_distribution(model_config, event_shape, num_values, num_classes=None, seed=None,
-                       captions=None):
+                       captions=None, restoring=False):
     """The `tfar` distribution that `model_config` describes.
 
     Args:
@@ -45,6 +45,8 @@ def build_distribution(model_config, event_shape, num_values, num_classes=None, 
       captions: the training captions (anything `TextEncoder.adapt` takes), for
         `conditioning="caption"`; the vocabulary is deterministic in them, and a resumed
         run restores it from the checkpoint anyway.
+      restoring: the model's weights and vocabulary will be restored from a checkpoint,
+        so a caption-conditional model needs no `captions` (its encoder is not adapted).
     """
     config = dict(model_config)
     registry.get(config.get("name"))  # an unknown name fails first
@@ -58,11 +60,12 @@ def build_distribution(model_config, event_shape, num_values, num_classes=None, 
             raise ValueError("conditioning='class' needs a dataset with labels (num_classes).")
         kwargs["conditioning"] = ClassLabel(int(num_classes), config.get("class_embedding_dim"))
     elif conditioning == "caption":
-        if captions is None:
+        if captions is None and not restoring:
             raise ValueError("conditioning='caption' needs the training captions to learn the "
                              "text encoder's vocabulary from.")
         encoder = TextEncoder(**dict(config.get("text_encoder") or {}))
-        encoder.adapt(captions)
+        if captions is not None:
+            encoder.adapt(captions)
         map_shape = config.get("caption_map_shape")        # None or () for a vector
         kwargs["conditioning"] = Caption(encoder, tuple(map_shape) if map_shape else None,
                                          config.get("caption_maps") or "separate")

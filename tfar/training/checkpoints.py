@@ -70,25 +70,7 @@ class Checkpoints:
         path = restore_from or tf.train.latest_checkpoint(self.directory)
         if not path:
             return None
-        if not tf.io.gfile.exists(path + ".index"):
-            raise CheckpointError(f"No checkpoint at {path!r} (expected {path}.index). "
-                                  f"Checkpoints in {self.directory}: {self.available()}.")
-        try:
-            self.checkpoint.restore(path).assert_existing_objects_matched()
-        except (tf.errors.OpError, AssertionError, ValueError, IndexError) as error:
-            detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise CheckpointError(
-                f"Cannot restore checkpoint {path} (files {path}.index and "
-                f"{path}.data-*): {type(error).__name__}: {detail}. It may be truncated, corrupt "
-                f"or written by a different config. Checkpoints in {self.directory}: "
-                f"{self.available()}; rerun with --restore_from=<one of them> to continue from "
-                "an older one.") from error
-        return path
-
-    def available(self):
-        """The checkpoint prefixes in the directory, oldest first."""
-        state = tf.train.get_checkpoint_state(self.directory)
-        return list(state.all_model_checkpoint_paths) if state else []
+        return restore(self.checkpoint, path, self.directory)
 
     def holds(self, path, name):
         """Whether checkpoint `path` holds the variable the checkpoint saves as `name`
@@ -117,6 +99,37 @@ class Checkpoints:
             _remove_tree(self.manager.directory)
             return None
         return path
+
+
+def restore(checkpoint, path, directory, flag="--restore_from"):
+    """Restores checkpoint prefix `path` (one of `directory`'s) into `checkpoint`, a
+    `tf.train.Checkpoint`, and returns `path`; an error's hint names `flag`, the command's
+    flag that picks another checkpoint.
+
+    Raises:
+      CheckpointError: the checkpoint is missing, truncated, corrupt or does not match
+        the objects of `checkpoint` (e.g. a different model config).
+    """
+    if not tf.io.gfile.exists(path + ".index"):
+        raise CheckpointError(f"No checkpoint at {path!r} (expected {path}.index). "
+                              f"Checkpoints in {directory}: {available(directory)}.")
+    try:
+        checkpoint.restore(path).assert_existing_objects_matched()
+    except (tf.errors.OpError, AssertionError, ValueError, IndexError) as error:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(
+            f"Cannot restore checkpoint {path} (files {path}.index and "
+            f"{path}.data-*): {type(error).__name__}: {detail}. It may be truncated, corrupt "
+            f"or written by a different config. Checkpoints in {directory}: "
+            f"{available(directory)}; rerun with {flag}=<one of them> to use an older "
+            "one.") from error
+    return path
+
+
+def available(directory):
+    """The checkpoint prefixes in `directory`, oldest first."""
+    state = tf.train.get_checkpoint_state(directory)
+    return list(state.all_model_checkpoint_paths) if state else []
 
 
 def _remove_tree(directory):

@@ -120,16 +120,35 @@ def describe(data_config, global_batch_size, num_classes=None):
                          f"{train.size} images of {train.name}.")
     if test.size == 0:
         raise ValueError(f"The test split {test.name} is empty.")
-    size = data_config.image_size
-    shapes = {split.name: (*size, split.shape[-1]) if size else split.shape
-              for split in (train, test)}
+    shapes = {split.name: _shape(data_config, split) for split in (train, test)}
     if len(set(shapes.values())) > 1 or None in shapes[train.name]:
         raise ValueError(f"The images have shapes {shapes} (H, W, C; None: varies); set "
                          "config.data.image_size to resize them to one.")
     shapes = {name: tfar.data.padded_shape(shape, data_config.get("pad_to"))
               for name, shape in shapes.items()}
-    num_values = data_config.num_values or (2 if data_config.binarize else train.levels)
-    return tuple(shapes[train.name]), int(num_values)
+    return tuple(shapes[train.name]), _num_values(data_config, train)
+
+
+def _shape(data_config, split):
+    """The [H, W, C] of `split`'s images after `image_size` (None where sizes vary)."""
+    size = data_config.image_size
+    return (*size, split.shape[-1]) if size else split.shape
+
+
+def _num_values(data_config, split):
+    """Values per dimension of the preprocessed images: the config's, 2 when binarized,
+    else the source's levels."""
+    return int(data_config.num_values or (2 if data_config.binarize else split.levels))
+
+
+def model_input(data_config):
+    """(event_shape [H, W, C], num_values) of a run's model, as `describe` gave them when
+    the run started (it checked that both splits' images have one shape), read from the
+    test split alone: no pass over the training set. `data_config` as `with_splits`
+    fills it in."""
+    test = _read(data_config, data_config.test_split)
+    shape = tfar.data.padded_shape(_shape(data_config, test), data_config.get("pad_to"))
+    return tuple(shape), _num_values(data_config, test)
 
 
 def _own_rows(examples, rows, context):

@@ -15,7 +15,9 @@ Its config is compared with the saved `config.json`, field by field:
 
 import json
 import os
+import re
 
+import ml_collections
 import tensorflow as tf
 from absl import logging
 
@@ -82,6 +84,27 @@ def save(workdir, config, step=None, changed=False):
     if changed:
         tf.io.gfile.copy(path, os.path.join(workdir, f"config.{step}.json"), overwrite=True)
     write_json(config.to_dict(), path)
+
+
+def load(workdir, step=None):
+    """The config (a ConfigDict) `workdir`'s run trained with until checkpoint `step`: the
+    first `config.<s>.json` with s >= step (a rerun changed the config after checkpoint
+    s), else `config.json`, which `step` None also gives.
+
+    Raises:
+      FileNotFoundError: the workdir holds no config.json.
+    """
+    path = os.path.join(workdir, CONFIG)
+    if not tf.io.gfile.exists(path):
+        raise FileNotFoundError(f"{workdir} holds no {CONFIG}: not a train_main.py workdir.")
+    if step is not None:
+        pattern = re.compile(r"config\.(\d+)\.json")
+        found = [pattern.fullmatch(name) for name in tf.io.gfile.listdir(workdir)]
+        later = [int(m.group(1)) for m in found if m and int(m.group(1)) >= step]
+        if later:
+            path = os.path.join(workdir, f"config.{min(later)}.json")
+    with tf.io.gfile.GFile(path) as f:
+        return ml_collections.ConfigDict(json.load(f))
 
 
 def write_json(value, path):

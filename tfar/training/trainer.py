@@ -32,6 +32,7 @@ Workdir layout:
                        that ran until checkpoint <step>; `run_configs`)
 """
 
+import contextlib
 import dataclasses
 import os
 import sys
@@ -99,12 +100,19 @@ def train_and_evaluate(config, workdir, strategy="default", tpu_address="", rest
     if isinstance(strategy, str):
         strategy = get_strategy(strategy, tpu_address)
     chief = is_chief(strategy)
+    with dtype_policy(config.train), StopSignals(handle_signals) as stop:
+        return _run(config, workdir, strategy, chief, restore_from, start_time, stop)
+
+
+@contextlib.contextmanager
+def dtype_policy(train_config):
+    """Keras's global dtype policy is `train_config.mixed_precision` (when set) inside, as
+    the model was trained and is evaluated and exported; the previous one after."""
     previous_policy = keras.config.dtype_policy()
-    if config.train.mixed_precision:
-        keras.config.set_dtype_policy(config.train.mixed_precision)
+    if train_config.mixed_precision:
+        keras.config.set_dtype_policy(train_config.mixed_precision)
     try:
-        with StopSignals(handle_signals) as stop:
-            return _run(config, workdir, strategy, chief, restore_from, start_time, stop)
+        yield
     finally:
         keras.config.set_dtype_policy(previous_policy)
 
@@ -118,11 +126,7 @@ def _run(config, workdir, strategy, chief, restore_from, start_time, stop):
     _prepare_workdir(workdir)  # only now: a bad config leaves nothing behind
     if chief:
         run_configs.save(workdir, config, resumed_step, changed=bool(changed))
-    checkpoints = Checkpoints(os.path.join(workdir, "checkpoints"),
-                              tf.train.Checkpoint(network=run.distribution.network,
-                                                  optimizer=run.optimizer,
-                                                  step=run.counters.step,
-                                                  skipped_steps=run.counters.skipped),
+    checkpoints = Checkpoints(os.path.join(workdir, "checkpoints"), run.checkpoint,
                               config.train.keep_checkpoints, chief, task_name(strategy),
                               check_finite=run.all_finite)
     restored = checkpoints.restore(restore_from)
@@ -179,17 +183,64 @@ def _run(config, workdir, strategy, chief, restore_from, start_time, stop):
 
 
 @dataclasses.dataclass
-class _Run:
-    """What `_build` makes: the model, its optimizer and the data it trains on."""
+class Model:
+    """A run's model as its checkpoints hold it (`build_model`)."""
     distribution: object
-    optimizer: object
-    variables: list
+    optimizer: object         # with the moments and, if config.train.ema_decay > 0, the EMA
+    variables: list           # the trainable variables the optimizer updates
+    counters: object          # the trainer's step and skipped-step counters
+    checkpoint: object        # tf.train.Checkpoint(network, optimizer, step, skipped_steps)
+
+    def use_ema_weights(self):
+        """Swaps the exponential moving average of the weights into the network (for
+        evaluation, sampling and export; config.train.ema_decay > 0)."""
+        self.optimizer.finalize_variable_values(self.variables)
+
+
+def build_model(config, event_shape, num_values, num_classes=None, captions=None,
+                strategy=None):
+    """`config`'s distribution, optimizer and counters, built in `strategy`'s scope (default:
+    the current strategy) from `config.train.seed` as every run of `config` builds them,
+    so a checkpoint of the run restores into them (`Model.checkpoint`).
+
+    Args:
+      config: the run's config (`configs/*.py`).
+      event_shape, num_values: the data's, as `input_pipeline.describe` gives them.
+      num_classes: the number of labels of a class-conditional model, else None.
+      captions: the training captions of a caption-conditional model, to adapt its text
+        encoder on; None: the model is to be restored from a checkpoint, which holds the
+        vocabulary.
+      strategy: a `tf.distribute.Strategy`.
+    """
+    keras.utils.set_random_seed(config.train.seed)
+    with (strategy or tf.distribute.get_strategy()).scope():
+        distribution = builders.build_distribution(config.model, event_shape, num_values,
+                                                   num_classes, seed=config.train.seed,
+                                                   captions=captions,
+                                                   restoring=captions is None)
+        optimizer = builders.build_optimizer(config.train)
+        variables = distribution.network.trainable_variables
+        optimizer.build(variables)
+        counters = _Counters()
+    checkpoint = tf.train.Checkpoint(network=distribution.network, optimizer=optimizer,
+                                     step=counters.step, skipped_steps=counters.skipped)
+    return Model(distribution, optimizer, variables, counters, checkpoint)
+
+
+def classes(config):
+    """The number of labels a class-conditional model of `config` takes
+    (`config.data.num_classes`), None for any other model."""
+    return config.data.num_classes if config.model.get("conditioning", "") == "class" else None
+
+
+@dataclasses.dataclass
+class _Run(Model):
+    """What `_build` makes: the model, its optimizer and the data it trains on."""
     data_config: object
     event_shape: tuple
     num_values: int
     num_classes: object       # labels of a class-conditional model, else None
     conditional: bool         # the batches' labels are the model's conditional_input
-    counters: object          # the trainer's step and skipped-step counters
     all_finite: object        # () -> whether every saved variable is finite
 
 
@@ -221,7 +272,6 @@ class _Trained:
 def _build(config, strategy):
     """The distribution and optimizer (in the strategy's scope) and the data's description;
     checks everything it can before anything is written."""
-    keras.utils.set_random_seed(config.train.seed)
     data_config = input_pipeline.with_splits(config.data)
     conditioning = config.model.get("conditioning", "")
     # A caption-conditional model reads caption batches; only it can use them.
@@ -233,33 +283,26 @@ def _build(config, strategy):
             raise ValueError("config.data.condition='caption' gives caption batches, which only "
                              "a caption-conditional model uses; set "
                              "config.model.conditioning='caption' (or the condition to 'label').")
-    num_classes = config.data.num_classes if conditioning == "class" else None
+    num_classes = classes(config)
     event_shape, num_values = input_pipeline.describe(  # checks splits, shapes, labels
         data_config, config.train.batch_size, num_classes)
     captions = (input_pipeline.train_captions(data_config) if conditioning == "caption"
                 else None)
-    with strategy.scope():
-        distribution = builders.build_distribution(config.model, event_shape, num_values,
-                                                   num_classes, seed=config.train.seed,
-                                                   captions=captions)
-        optimizer = builders.build_optimizer(config.train)
-        variables = distribution.network.trainable_variables
-        optimizer.build(variables)
-        counters = _Counters()
+    model = build_model(config, event_shape, num_values, num_classes, captions, strategy)
     num_replicas = strategy.num_replicas_in_sync
     if config.train.batch_size % num_replicas:
         raise ValueError(f"config.train.batch_size {config.train.batch_size} must be a multiple "
                          f"of the number of replicas, {num_replicas}.")
-    conditional = bool(conditioning)
-    saved = [v for v in distribution.network.variables + optimizer.variables
+    saved = [v for v in model.distribution.network.variables + model.optimizer.variables
              if tf.as_dtype(v.dtype).is_floating]
 
     @tf.function
     def all_finite():
         return tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in saved])
 
-    return _Run(distribution, optimizer, variables, data_config, event_shape, num_values,
-                num_classes, conditional, counters, lambda: bool(all_finite()))
+    return _Run(**vars(model), data_config=data_config, event_shape=event_shape,
+                num_values=num_values, num_classes=num_classes, conditional=bool(conditioning),
+                all_finite=lambda: bool(all_finite()))
 
 
 def _train(run, config, strategy, step, checkpoints, writer, stop, stop_if_signalled):
@@ -397,7 +440,7 @@ def _evaluate_and_export(run, config, workdir, chief, step, writer, stop_if_sign
     the SavedModel export. Returns the metrics (step, test NLL, export path)."""
     distribution = run.distribution
     if config.train.ema_decay > 0:  # evaluate/sample/export the EMA weights
-        run.optimizer.finalize_variable_values(run.variables)
+        run.use_ema_weights()
     test_batches = input_pipeline.test_batches(run.data_config, config.eval.batch_size)
     metrics = evaluation.evaluate(distribution, test_batches, run.conditional,
                                   seed=config.eval.seed)
