@@ -180,7 +180,8 @@ def test_outputs_of_several_named_tensors():
 
 def test_shell_client(served, tmp_path, capsys):
     """The shell client: --help lists the commands; `python -m tfar.export.client sample`
-    writes a .npy; log_prob prints JSON; a server error is one line and exit status 1."""
+    writes a .npy (without grpc installed); log_prob prints JSON; a server error is one line
+    and exit status 1."""
     server, models, _ = served
     with pytest.raises(SystemExit) as exit_status:
         client_module.main(["--help"])
@@ -191,10 +192,13 @@ def test_shell_client(served, tmp_path, capsys):
         [os.path.dirname(os.path.dirname(tfar.__file__)), os.environ.get("PYTHONPATH", "")])}
     output = tmp_path / "samples.npy"
     np.save(tmp_path / "labels.npy", np.int32([0, 2]))
+    argv = ["python -m tfar.export.client", f"--address={server.address}", "--model=labels",
+            "sample", "--num_samples=4", "--seed=5,6", f"--condition={tmp_path / 'labels.npy'}",
+            f"--output={output}"]
+    # `python -m`, as runpy runs it, in a process where grpc cannot be imported.
     ran = subprocess.run(
-        [sys.executable, "-m", "tfar.export.client", f"--address={server.address}",
-         "--model=labels", "sample", "--num_samples=4", "--seed=5,6",
-         f"--condition={tmp_path / 'labels.npy'}", f"--output={output}"],
+        [sys.executable, "-c", "import runpy, sys; sys.modules['grpc'] = None; "
+         f"sys.argv = {argv!r}; runpy.run_module('tfar.export.client', run_name='__main__')"],
         env=env, capture_output=True, text=True, timeout=300)
     assert ran.returncode == 0, ran.stderr
     d = models["labels"]
