@@ -5,6 +5,7 @@ this test is a `prediction_service_pb2_grpc.PredictionServiceServicer` that runs
 SavedModel's signatures: the client speaks the real TF Serving gRPC protocol to it.
 """
 
+import socket
 from concurrent import futures
 
 import grpc
@@ -16,7 +17,8 @@ from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 import checks
 import tfar
 import tfar.export
-from tfar.export.client import ServingClient
+from tfar.export import client as client_module
+from tfar.export.client import ServingClient, ServingError
 
 
 class SavedModelServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
@@ -68,9 +70,27 @@ def test_client_log_prob_sample_and_complete_match_the_model(served):
 
 
 def test_client_reports_server_errors(served):
+    """A ServingError names the model, version, signature and the server's text (or the
+    address that could not be reached)."""
     _, address = served
-    with pytest.raises(grpc.RpcError, match="Servable not found"):
+    with pytest.raises(ServingError, match=r"model 'nope' \(latest version\), signature "
+                                           r"'sample' \(NOT_FOUND\): Servable not found"):
         ServingClient(address, "nope").sample(1, seed=(1, 2))
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        refused = f"127.0.0.1:{free.getsockname()[1]}"
+    with pytest.raises(ServingError, match=f"UNAVAILABLE.*cannot reach TF Serving at {refused}"):
+        ServingClient(refused, "made", timeout=30).sample(1, seed=(1, 2))
+
+
+def test_shell_client_over_grpc(served, tmp_path):
+    d, address = served
+    np.save(tmp_path / "c.npy", np.float32([[1.0, 0.0]]))
+    assert client_module.main([
+        f"--address={address}", "--model=made", "--grpc", "sample", "--num_samples=2",
+        "--seed=5,6", f"--condition={tmp_path / 'c.npy'}", f"--output={tmp_path / 's.npy'}"]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "s.npy"), d.sample(
+        2, seed=(5, 6), conditional_input=np.float32([[1.0, 0.0]])))
 
 
 def test_client_sends_caption_strings(tmp_path):
@@ -92,7 +112,7 @@ def test_client_sends_caption_strings(tmp_path):
         images = d.sample(2, seed=(1, 2), conditional_input=captions).numpy()
         np.testing.assert_allclose(client.log_prob(images, conditional_input=captions),
                                    d.log_prob(images, conditional_input=captions), atol=1e-5)
-        with pytest.raises(grpc.RpcError, match="no words"):
+        with pytest.raises(ServingError, match="no words"):
             client.log_prob(images, conditional_input=["", "the digit 3"])
         client.close()
     finally:
