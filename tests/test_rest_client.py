@@ -91,6 +91,26 @@ def test_columnar_form_matches_the_model(served, name):
     np.testing.assert_array_equal(completed, d.complete(images, mask, seed=SEED, **c))
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.int64])
+@pytest.mark.parametrize("form", ["columnar", "row"])
+def test_images_go_to_the_signature_of_their_dtype(served, dtype, form):
+    """Integer images (as files and decoders give them) reach `log_prob_<dtype>` and
+    `complete_<dtype>`, and completions come back in their dtype."""
+    server, models, _ = served
+    d = models["labels"]
+    images, c = images_for(d).astype(dtype), condition(d, 3)
+    client = RestClient(server.address, "labels", form=form)
+    np.testing.assert_allclose(client.log_prob(images, **c), d.log_prob(images, **c),
+                               atol=1e-5)
+    if form == "columnar":
+        mask = np.zeros(images.shape, bool)
+        mask[:, :2] = True
+        completed = client.complete(images, mask, SEED, num_particles=3, **c)
+        assert completed.dtype == dtype
+        np.testing.assert_array_equal(
+            completed, d.complete(images, mask, seed=SEED, num_particles=3, **c))
+
+
 @pytest.mark.parametrize("name", ["made", "labels", "captions"])
 def test_row_form_log_prob_matches_the_model(served, name):
     server, models, _ = served

@@ -66,6 +66,15 @@ def test_client_log_prob_sample_and_complete_match_the_model(served):
     np.testing.assert_array_equal(
         client.complete(images, mask, seed=(7, 8), conditional_input=c),
         d.complete(images, mask, seed=(7, 8), conditional_input=c))
+    # uint8 images travel as uint8 tensors, to the uint8 signatures.
+    as_uint8 = images.astype(np.uint8)
+    np.testing.assert_allclose(client.log_prob(as_uint8, conditional_input=c),
+                               d.log_prob(images, conditional_input=c), atol=1e-5)
+    completed = client.complete(as_uint8, mask, seed=(7, 8), conditional_input=c,
+                                num_particles=2)
+    assert completed.dtype == np.uint8
+    np.testing.assert_array_equal(completed, d.complete(images, mask, seed=(7, 8),
+                                                        conditional_input=c, num_particles=2))
     client.close()
 
 

@@ -4,7 +4,7 @@
     client = RestClient("http://localhost:8501", "digits")  # TF Serving's REST port
     log_prob = client.log_prob(images)                      # [B] nats
     samples = client.sample(16, seed=(1, 2))                # [16, H, W, C]
-    client = ServingClient("localhost:8500", "digits")      # gRPC (`pip install tfar[serving]`)
+    client = ServingClient("localhost:8500", "digits")      # TF Serving's gRPC port
 
 Both call the signatures that `tfar.export.export` writes (`log_prob`, `sample`,
 `complete`) with the same methods and arguments, and raise `ServingError` naming the
@@ -40,6 +40,7 @@ import urllib.request
 import numpy as np
 
 _FORMS = ("columnar", "row")
+_IMAGE_DTYPES = ("uint8", "int32", "int64", "float32")  # tfar.export.saved_model.IMAGE_DTYPES
 
 
 class ServingError(Exception):
@@ -61,7 +62,47 @@ class ServingError(Exception):
                          f"{detail}")
 
 
-class RestClient:
+class _Client:
+    """The methods both clients share, over their `predict(signature, inputs)`.
+
+    Images go to the signature of their own dtype (`log_prob_uint8` for uint8 images, …;
+    `tfar.export.saved_model`): uint8, int32, int64 and float32 arrays are sent as they
+    are, anything else (lists, bools, other dtypes) as the model's `dtype`.
+    """
+
+    def log_prob(self, images, conditional_input=None, dtype=np.float32):
+        """[B] log-probabilities (nats) of images [B, *event_shape]; `dtype`: the model's."""
+        signature, images = _image_signature("log_prob", images, dtype)
+        result = self.predict(signature, _with_condition({"images": images}, conditional_input))
+        return np.asarray(_named(result, "log_prob"), np.float32)
+
+    def sample(self, num_samples, seed, conditional_input=None):
+        """[N, *event_shape] samples; the same stateless seed gives the same samples."""
+        self._require_columnar("sample", "num_samples int32 [] and seed int32 [2]")
+        inputs = {"num_samples": np.int32(num_samples), "seed": np.asarray(seed, np.int32)}
+        return _named(self.predict("sample", _with_condition(inputs, conditional_input)),
+                      "samples")
+
+    def complete(self, images, observed_mask, seed, conditional_input=None, dtype=np.float32,
+                 num_particles=1):
+        """images with the unobserved entries (observed_mask False) sampled, in the images'
+        dtype; `num_particles` K > 1 resamples from K completions per row (exact for any
+        observed set as K grows; `tfar` `complete`)."""
+        self._require_columnar("complete", "seed int32 [2] and num_particles int32 []")
+        signature, images = _image_signature("complete", images, dtype)
+        mask = np.asarray(observed_mask, bool)
+        inputs = {"images": images,  # a dtype variant's mask has its images' dtype (0/1)
+                  "observed_mask": mask if signature == "complete" else mask.astype(images.dtype),
+                  "seed": np.asarray(seed, np.int32),
+                  "num_particles": np.int32(num_particles)}
+        result = self.predict(signature, _with_condition(inputs, conditional_input))
+        return np.asarray(_named(result, "images")).astype(images.dtype)
+
+    def _require_columnar(self, signature, unbatched):
+        """Nothing, unless the client's requests give every input a batch dimension."""
+
+
+class RestClient(_Client):
     """Calls one served model's signatures through TF Serving's REST API.
 
     Args:
@@ -103,28 +144,6 @@ class RestClient:
                                f"the answer has no {key!r}: {json.dumps(answer)[:200]}")
         return _outputs(answer[key], self.form)
 
-    def log_prob(self, images, conditional_input=None, dtype=np.float32):
-        """[B] log-probabilities (nats) of images [B, *event_shape] (in the model's dtype)."""
-        inputs = {"images": np.asarray(images, dtype)}
-        result = self.predict("log_prob", _with_condition(inputs, conditional_input))
-        return _named(result, "log_prob").astype(np.float32)
-
-    def sample(self, num_samples, seed, conditional_input=None):
-        """[N, *event_shape] samples; the same stateless seed gives the same samples."""
-        self._require_columnar("sample", "num_samples int32 [] and seed int32 [2]")
-        inputs = {"num_samples": np.int32(num_samples), "seed": np.asarray(seed, np.int32)}
-        return _named(self.predict("sample", _with_condition(inputs, conditional_input)),
-                      "samples")
-
-    def complete(self, images, observed_mask, seed, conditional_input=None, dtype=np.float32):
-        """images with the unobserved entries (observed_mask False) sampled."""
-        self._require_columnar("complete", "seed int32 [2]")
-        inputs = {"images": np.asarray(images, dtype),
-                  "observed_mask": np.asarray(observed_mask, bool),
-                  "seed": np.asarray(seed, np.int32)}
-        result = self.predict("complete", _with_condition(inputs, conditional_input))
-        return _named(result, "images").astype(dtype)
-
     def close(self):
         """Nothing to release (one connection per request); for symmetry with ServingClient."""
 
@@ -155,7 +174,7 @@ class RestClient:
         raise ServingError(self.model_name, self.version, signature, status, detail)
 
 
-class ServingClient:
+class ServingClient(_Client):
     """Calls one served model's signatures through TF Serving's gRPC API.
 
     Args:
@@ -167,7 +186,7 @@ class ServingClient:
     """
 
     def __init__(self, address, model_name, version=None, timeout=60.0, channel=None):
-        import grpc  # the serving extra; the REST client needs neither it nor TensorFlow
+        import grpc  # the REST client needs neither it nor TensorFlow
         from tensorflow_serving.apis import prediction_service_pb2_grpc
 
         self.address, self.model_name, self.version, self.timeout = (
@@ -200,28 +219,17 @@ class ServingClient:
                                detail) from error
         return {key: tf.make_ndarray(proto) for key, proto in response.outputs.items()}
 
-    def log_prob(self, images, conditional_input=None, dtype=np.float32):
-        """[B] log-probabilities (nats) of images [B, *event_shape] (in the model's dtype)."""
-        inputs = {"images": np.asarray(images, dtype)}
-        return self.predict("log_prob", _with_condition(inputs, conditional_input))["log_prob"]
-
-    def sample(self, num_samples, seed, conditional_input=None):
-        """[N, *event_shape] samples; the same stateless seed gives the same samples."""
-        inputs = {"num_samples": np.int32(num_samples), "seed": np.asarray(seed, np.int32)}
-        return self.predict("sample", _with_condition(inputs, conditional_input))["samples"]
-
-    def complete(self, images, observed_mask, seed, conditional_input=None, dtype=np.float32,
-                 num_particles=1):
-        """images with the unobserved entries (observed_mask False) sampled, resampled from
-        `num_particles` completions per row (`tfar` `complete`)."""
-        inputs = {"images": np.asarray(images, dtype),
-                  "observed_mask": np.asarray(observed_mask, bool),
-                  "seed": np.asarray(seed, np.int32),
-                  "num_particles": np.int32(num_particles)}
-        return self.predict("complete", _with_condition(inputs, conditional_input))["images"]
-
     def close(self):
         self._channel.close()
+
+
+def _image_signature(name, images, dtype):
+    """(signature, images): `name`'s variant for the images' own dtype, or `name` itself
+    with the images as the model's `dtype`."""
+    images, dtype = np.asarray(images), np.dtype(dtype)
+    if images.dtype.name in _IMAGE_DTYPES and images.dtype != dtype:
+        return f"{name}_{images.dtype.name}", images
+    return name, images.astype(dtype)
 
 
 def _with_condition(inputs, conditional_input):
@@ -296,8 +304,11 @@ def _array(value):
 
 
 def _named(result, key):
-    """The output `key` of `predict`'s result (a lone output is unnamed in JSON)."""
-    return result[key] if isinstance(result, dict) else result
+    """The output `key` of `predict`'s result, or its lone output (unnamed in JSON, or
+    named by the model, as PixelVAE's `log_prob_iwae_k{K}`)."""
+    if not isinstance(result, dict):
+        return result
+    return result[key] if key in result or len(result) != 1 else next(iter(result.values()))
 
 
 def _error_text(body):
@@ -338,7 +349,7 @@ def _parser():
     protocol.add_argument("--rest", dest="protocol", action="store_const", const="rest",
                           help="TF Serving's REST API (the default)")
     protocol.add_argument("--grpc", dest="protocol", action="store_const", const="grpc",
-                          help="TF Serving's gRPC API (needs `pip install tfar[serving]`)")
+                          help="TF Serving's gRPC API")
     parser.add_argument("--form", choices=_FORMS, default="columnar",
                         help="REST JSON form (default columnar; row carries log_prob only)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
@@ -349,7 +360,8 @@ def _parser():
         if images:
             sub.add_argument("--images", required=True, help=".npy of images [B, ...]")
             sub.add_argument("--dtype", default="float32",
-                             help="the model's dtype, sent for images (default float32)")
+                             help="the model's dtype (default float32); uint8, int32, int64 "
+                                  "and float32 images go to their own dtype's signature")
         if seed:
             sub.add_argument("--seed", required=True, type=_seed, help="two integers: 1,2")
         condition = sub.add_mutually_exclusive_group()
@@ -364,8 +376,11 @@ def _parser():
     command("sample", "samples from the model", seed=True).add_argument(
         "--num_samples", required=True, type=int, help="how many samples")
     command("complete", "images with their unobserved entries sampled", images=True,
-            seed=True).add_argument("--observed_mask", required=True,
-                                    help=".npy of bools, the images' shape: True = observed")
+            seed=True)
+    commands.choices["complete"].add_argument(
+        "--observed_mask", required=True, help=".npy of bools, the images' shape: True = observed")
+    commands.choices["complete"].add_argument(
+        "--num_particles", type=int, default=1, help="completions to resample from (default 1)")
     return parser
 
 
@@ -386,7 +401,8 @@ def _run(args):
         if args.command == "log_prob":
             return client.log_prob(images, conditional_input=condition, dtype=args.dtype)
         return client.complete(images, np.load(args.observed_mask), args.seed,
-                               conditional_input=condition, dtype=args.dtype)
+                               conditional_input=condition, dtype=args.dtype,
+                               num_particles=args.num_particles)
     finally:
         client.close()
 
