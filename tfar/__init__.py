@@ -38,6 +38,8 @@ def __getattr__(name):
     raise AttributeError(f"module 'tfar' has no attribute {name!r}")
 
 
-__all__ = ["AutoregressiveDistribution", "conditioning", "data", "export", "layers", "sampling", "training", "FVSBN", "GatedPixelCNN", "MADE", "MultiscalePixelCNN", "MultiscalePixelRNN", "NADE", "PixelCNN",
-           "PixelCNNAutoEncoder", "PixelRNN", "PixelVAE"]
+__all__ = ["AutoregressiveDistribution", "conditioning", "data", "export", "layers", "sampling",
+           "training", "FVSBN", "GatedPixelCNN", "MADE", "MultiscalePixelCNN",
+           "MultiscalePixelRNN", "NADE", "PixelCNN", "PixelCNNAutoEncoder", "PixelRNN",
+           "PixelVAE"]
 __version__ = "0.1.0"
