@@ -14,8 +14,8 @@ same loop, the chief writes `ckpt-<step>`, both print "Interrupted by SIGTERM at
   checkpoint and end with the final weights, optimizer state and test NLL of an
   uninterrupted two-worker run of the same config, bit for bit.
 
-  python -m pytest -s tests/training/test_multi_worker_preemption.py           (~40 s)
-  python -m pytest -s -m slow tests/training/test_multi_worker_preemption.py   (~3 min)
+  python -m pytest -s tests/training/test_multi_worker_preemption.py           (15-30 s)
+  python -m pytest -s -m slow tests/training/test_multi_worker_preemption.py   (2-3 min)
 """
 
 import json
@@ -125,7 +125,7 @@ def test_sigterm_to_one_worker_during_start_up_stops_both_after_the_first_loop(t
           f"{time.time() - began:.0f} s")
 
 
-@pytest.mark.slow  # one cluster of two TensorFlow processes: ~40 s on 2 shared cores
+@pytest.mark.slow  # one cluster of two TensorFlow processes: 10-30 s on 2 shared cores
 def test_sigterm_during_the_agreement_stops_both_after_the_next_loop(tmp_path):
     # The non-chief's signal comes while the workers agree, after the third loop, that
     # none was signalled: it is the next agreement's. Before, the non-chief stopped at
