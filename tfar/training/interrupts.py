@@ -10,17 +10,26 @@ inside a TensorFlow call). The trainer then writes `ckpt-<step>` and raises `Int
 A second signal stops at once with the default action (the checkpoints and exports are
 atomic, so that loses only the steps since the last checkpoint).
 
-Under MultiWorkerMirroredStrategy with a cluster, SIGTERM goes through TensorFlow's
-`tf.distribute.experimental.PreemptionCheckpointHandler`, which agrees on a step with the
-other workers (through the coordination service) so that all of them save the same
-checkpoint; SIGINT is forwarded to it as SIGTERM.
+Under MultiWorkerMirroredStrategy with a cluster, a signal usually reaches one worker
+only, and a worker that stopped alone would leave the others waiting in the next loop's
+all-reduce (until TensorFlow's heartbeat check aborts them, with no checkpoint written).
+So after every loop each worker tells the others whether it received a signal, in one
+all-reduce of two integers (`StopAgreement`): all of them see the same answer after the
+same loop, all save `ckpt-<step>` (the chief writes it) and raise `Interrupted`, and
+`train_main.py` exits with 143 (130 if the only signal anywhere was SIGINT) on every
+worker. This holds for a signal received at any time once `train_and_evaluate` has
+created the strategy (before, the signal's default action ends the process), including
+while the model is built or the checkpoint restored, and on any platform. (TensorFlow's
+`tf.distribute.experimental.PreemptionCheckpointHandler`, used before, agreed on a step
+too, but only for a signal received after it was created, and on Google Cloud it does
+not watch SIGTERM at all: there a signal stopped one worker alone.) After training, the
+workers no longer communicate: a signal then stops each worker on its own, as without a
+cluster.
 """
 
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import threading
 
 import tensorflow as tf
@@ -61,7 +70,6 @@ class StopSignals:
     def __init__(self, enabled=True):
         self.enabled = enabled and threading.current_thread() is threading.main_thread()
         self.received = None
-        self.forward_sigint_to_sigterm = False
         self._previous = {}
 
     def __enter__(self):
@@ -78,9 +86,6 @@ class StopSignals:
 
     def _handle(self, signum, frame):
         del frame
-        if self.forward_sigint_to_sigterm and signum == signal.SIGINT:
-            os.kill(os.getpid(), signal.SIGTERM)  # PreemptionCheckpointHandler watches it
-            return
         if self.received is not None:  # a second signal: stop now
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
@@ -91,38 +96,31 @@ class StopSignals:
               flush=True)
 
 
-class PreemptionWatcher:
-    """`tf.distribute.experimental.PreemptionCheckpointHandler` for a multi-worker run.
+class StopAgreement:
+    """Whether any worker of a multi-worker run received a signal, the same answer on all.
 
-    `check(step)` after each loop: when any worker got SIGTERM, all workers save
-    `ckpt-<step>` at the same loop (through `save(step)`) and raise `Interrupted`.
-    The handler's own checkpoint (its run counter) lives in a scratch directory, so every
-    worker starts counting loops from 0, whatever checkpoint the run resumed from.
+    `__call__(received)`, called by every worker after the same loop with its own
+    `StopSignals.received`, returns the signal to stop on (None to go on): SIGTERM if any
+    worker received SIGTERM, else SIGINT if any received SIGINT. One all-reduce of a
+    two-integer vector per call, a collective like the loop's own gradient all-reduces, so
+    every worker must call it, in the same order relative to them.
     """
 
-    def __init__(self, strategy, save):
-        self._save = save
-        self._step = None
-        self._saved = None
-        self._scratch = tempfile.mkdtemp(prefix="tfar_preemption_")
-        config = tf.distribute.experimental.TerminationConfig(
-            exit_fn=self._exit, save_fn=self._save_now)
-        self.handler = tf.distribute.experimental.PreemptionCheckpointHandler(
-            strategy.cluster_resolver, tf.train.Checkpoint(),
-            os.path.join(self._scratch, "checkpoints"), termination_config=config)
+    def __init__(self, strategy):
+        @tf.function
+        def count(local):
+            def replica_fn():  # the identity places the value on the replica's device
+                return tf.distribute.get_replica_context().all_reduce("SUM", tf.identity(local))
+            return strategy.experimental_local_results(strategy.run(replica_fn))[0]
 
-    def _save_now(self):
-        self._saved = self._save(self._step)
+        self._count = count
 
-    def _exit(self):
-        raise Interrupted(signal.SIGTERM, self._step, self._saved)
-
-    def check(self, step):
-        self._step = step
-        self.handler.save_checkpoint_if_preempted()
-
-    def close(self):
-        shutil.rmtree(self._scratch, ignore_errors=True)
+    def __call__(self, received):
+        local = [int(received == signal.SIGINT), int(received == signal.SIGTERM)]
+        sigint, sigterm = self._count(tf.constant(local, tf.int32)).numpy()
+        if sigterm:
+            return signal.SIGTERM
+        return signal.SIGINT if sigint else None
 
 
 def is_multi_worker(strategy):

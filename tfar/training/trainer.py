@@ -18,6 +18,9 @@ checkpoint.
 With `handle_signals=True` (what `train_main.py` passes) SIGINT and SIGTERM finish the
 current loop of at most `steps_per_loop` steps, write `ckpt-<step>` and raise
 `interrupts.Interrupted` (see `tfar/training/interrupts.py`); rerunning resumes from it.
+Under MultiWorkerMirroredStrategy the workers agree after every loop whether any of them
+received a signal (one small all-reduce, `interrupts.StopAgreement`), so a signal to one
+worker stops all of them after the same loop, at the same checkpoint.
 Checkpoints are atomic (`checkpoints.py`) and so is the export (a temporary directory
 renamed at the end), so a kill at any point loses at most the steps since the last
 checkpoint and never leaves a half-written checkpoint or export version behind.
@@ -48,7 +51,7 @@ import tfar.export
 from tfar.export import saved_model
 from tfar.training import builders, evaluation, input_pipeline, run_configs
 from tfar.training.checkpoints import Checkpoints
-from tfar.training.interrupts import Interrupted, PreemptionWatcher, StopSignals, is_multi_worker
+from tfar.training.interrupts import Interrupted, StopAgreement, StopSignals, is_multi_worker
 from tfar.training.strategy import get_strategy, is_chief, task_name
 
 
@@ -147,13 +150,14 @@ def _run(config, workdir, strategy, chief, restore_from, start_time, stop):
     writer = (tf.summary.create_file_writer(os.path.join(workdir, "tensorboard")) if chief
               else tf.summary.create_noop_writer())
 
-    def stop_if_signalled(step, finished=False):
-        if stop.received is None:
+    def stop_if_signalled(step, finished=False, signum=None):
+        signum = signum or stop.received  # `signum`: a signal another worker received
+        if signum is None:
             return
         saved = checkpoints.latest or restored
         if not finished and (not saved or int(saved.rsplit("-", 1)[1]) != step):
             saved = checkpoints.save(step)  # after training the last one is at `step`
-        raise Interrupted(stop.received, step, saved if chief else None, finished)
+        raise Interrupted(signum, step, saved if chief else None, finished)
 
     trained = _train(run, config, strategy, step, checkpoints, writer, stop, stop_if_signalled)
     stop_if_signalled(trained.step, finished=True)
@@ -353,60 +357,56 @@ def _train(run, config, strategy, step, checkpoints, writer, stop, stop_if_signa
         return {k: a.stack() for k, a in arrays.items()}, skips.stack()
 
     history, timed_seconds, timed_steps, first_loop = {}, 0.0, 0, True
-    watcher = None
-    if stop.enabled and is_multi_worker(strategy) and step < total:
-        # All workers must save the same step: TF's handler agrees on it.
-        watcher = PreemptionWatcher(strategy, checkpoints.save)
-        stop.forward_sigint_to_sigterm = True
-    try:
-        if step < total:
-            batches = input_pipeline.TrainBatches(run.data_config, train_config.batch_size,
-                                                  train_config.seed)
-            progress = keras.utils.Progbar(total, stateful_metrics=["loss", "steps/s"],
-                                           verbose=1 if _chief_tty(strategy) else 0)
-            logged_at, iterator = step, None
-            while step < total:
-                epoch, offset = divmod(step, batches.steps_per_epoch)
-                if iterator is None or offset == 0:
-                    iterator = iter(batches.distribute(strategy, epoch, offset))
-                n = min(_loop_length(step, total, train_config), batches.steps_per_epoch - offset)
-                began = time.perf_counter()
-                terms, skips = train_loop(iterator, tf.constant(n))
-                terms, skips = {k: v.numpy() for k, v in terms.items()}, skips.numpy()
-                seconds = time.perf_counter() - began
-                _check_finite(terms["loss"], step, checkpoints)
-                for skipped_step in step + 1 + np.flatnonzero(skips):
-                    logging.warning("Step %d skipped: non-finite gradients (the loss scale "
-                                    "was lowered).", skipped_step)
-                if not first_loop:  # the first loop also traces the step: not timed
-                    timed_steps, timed_seconds = timed_steps + n, timed_seconds + seconds
-                first_loop = False
-                step += n
-                window = max(train_config.log_every, 1)
-                history = {k: (history.get(k, []) + v.tolist())[-window:] for k, v in terms.items()}
-                loss = float(np.mean(terms["loss"]))
-                progress.update(step, [("loss", loss), ("steps/s", n / seconds)])
-                with writer.as_default(step=step):
-                    for name, values in terms.items():
-                        tf.summary.scalar(f"train/{name}", float(np.mean(values)))
-                    tf.summary.scalar("train/steps_per_second", n / seconds)
-                    tf.summary.scalar("train/images_per_second", n * train_config.batch_size / seconds)
-                    tf.summary.scalar("train/skipped_steps", int(counters.skipped.numpy()))
-                if step - logged_at >= train_config.log_every or step == total:
-                    logging.info("step %d/%d: %s, %.1f steps/s", step, total, ", ".join(
-                        f"{k} {np.mean(v):.4f}" for k, v in history.items()), n / seconds)
-                    logged_at = step
-                if (train_config.checkpoint_every > 0 and step % train_config.checkpoint_every == 0) \
-                        or step == total:
-                    saved = checkpoints.save(step)
-                    if saved:
-                        logging.info("Saved checkpoint %s.", saved)
-                if watcher is not None:
-                    watcher.check(step)  # saves and raises Interrupted on preemption
+    # All workers must stop after the same loop: they agree on whether any was signalled.
+    agree = StopAgreement(strategy) if stop.enabled and is_multi_worker(strategy) else None
+    if step < total:
+        batches = input_pipeline.TrainBatches(run.data_config, train_config.batch_size,
+                                              train_config.seed)
+        progress = keras.utils.Progbar(total, stateful_metrics=["loss", "steps/s"],
+                                       verbose=1 if _chief_tty(strategy) else 0)
+        logged_at, iterator = step, None
+        while step < total:
+            epoch, offset = divmod(step, batches.steps_per_epoch)
+            if iterator is None or offset == 0:
+                iterator = iter(batches.distribute(strategy, epoch, offset))
+            n = min(_loop_length(step, total, train_config), batches.steps_per_epoch - offset)
+            began = time.perf_counter()
+            terms, skips = train_loop(iterator, tf.constant(n))
+            terms, skips = {k: v.numpy() for k, v in terms.items()}, skips.numpy()
+            seconds = time.perf_counter() - began
+            _check_finite(terms["loss"], step, checkpoints)
+            for skipped_step in step + 1 + np.flatnonzero(skips):
+                logging.warning("Step %d skipped: non-finite gradients (the loss scale "
+                                "was lowered).", skipped_step)
+            if not first_loop:  # the first loop also traces the step: not timed
+                timed_steps, timed_seconds = timed_steps + n, timed_seconds + seconds
+            first_loop = False
+            step += n
+            window = max(train_config.log_every, 1)
+            history = {k: (history.get(k, []) + v.tolist())[-window:] for k, v in terms.items()}
+            loss = float(np.mean(terms["loss"]))
+            progress.update(step, [("loss", loss), ("steps/s", n / seconds)])
+            with writer.as_default(step=step):
+                for name, values in terms.items():
+                    tf.summary.scalar(f"train/{name}", float(np.mean(values)))
+                tf.summary.scalar("train/steps_per_second", n / seconds)
+                tf.summary.scalar("train/images_per_second", n * train_config.batch_size / seconds)
+                tf.summary.scalar("train/skipped_steps", int(counters.skipped.numpy()))
+            if step - logged_at >= train_config.log_every or step == total:
+                logging.info("step %d/%d: %s, %.1f steps/s", step, total, ", ".join(
+                    f"{k} {np.mean(v):.4f}" for k, v in history.items()), n / seconds)
+                logged_at = step
+            if (train_config.checkpoint_every > 0 and step % train_config.checkpoint_every == 0) \
+                    or step == total:
+                saved = checkpoints.save(step)
+                if saved:
+                    logging.info("Saved checkpoint %s.", saved)
+            if agree is None:
                 stop_if_signalled(step)
-    finally:
-        if watcher is not None:
-            watcher.close()
+            else:  # only what all workers agreed on: a signal seen since is for the next loop
+                agreed = agree(stop.received)
+                if agreed:
+                    stop_if_signalled(step, signum=agreed)
     return _Trained(step, {k: float(np.mean(v)) for k, v in history.items()},
                     timed_steps * train_config.batch_size / timed_seconds if timed_steps else None)
 
