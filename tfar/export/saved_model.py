@@ -280,7 +280,7 @@ def _image_dtype_variants(function, specs, dtype, num_values):
     names = [spec.name for spec in specs]
     if "images" not in names:
         return [("", (function, specs))]
-    shared = tf.function(function, input_signature=[
+    shared = tf.function(function, autograph=False, input_signature=[  # as Keras' endpoints
         tf.TensorSpec(spec.shape, tf.float32, name=spec.name) if spec.name == "images"
         else spec for spec in specs])
     variants = []
