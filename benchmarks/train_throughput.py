@@ -10,7 +10,7 @@ A model is a config of `configs/` with optional overrides, `name[:key=value,…]
       pixelcnn_binarized_mnist_small,gated_pixelcnn_binarized_mnist_small,\\
       pixelrnn_binarized_mnist_small:cell=row_lstm,pixelrnn_binarized_mnist_small
 
-(the README's "same budget" tables: `--shape 28,28,1 --num_values 2`, or `8,8,1` and 17
+(docs/results.md's "same budget" tables: `--shape 28,28,1 --num_values 2`, or `8,8,1` and 17
 for the digits configs).
 
 One override is the benchmark's, not the config's: `diagonal_bilstm_scans=2` runs each

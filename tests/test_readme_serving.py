@@ -1,5 +1,6 @@
-"""The README's Serving section, run as written: its `models.config` and batching config
-parse as TF Serving's protos, and its `saved_model_cli run` line samples an export."""
+"""The serving guide (docs/serving.md, once the README's Serving section), run as written:
+its `models.config` and batching config parse as TF Serving's protos, and its
+`saved_model_cli run` line samples an export."""
 
 import os
 import re
@@ -13,7 +14,7 @@ from tensorflow_serving.config import model_server_config_pb2
 import tfar
 import tfar.export
 
-README = os.path.join(os.path.dirname(__file__), os.pardir, "README.md")
+SERVING = os.path.join(os.path.dirname(__file__), os.pardir, "docs", "serving.md")
 # tensorflow_serving/servables/tensorflow/session_bundle_config.proto's BatchingParameters
 # (not in the tensorflow-serving-api wheel).
 BATCHING_FIELDS = {"max_batch_size", "batch_timeout_micros", "max_enqueued_batches",
@@ -23,12 +24,11 @@ BATCHING_FIELDS = {"max_batch_size", "batch_timeout_micros", "max_enqueued_batch
 
 
 def serving_section():
-    text = open(README, encoding="utf-8").read()
-    return text.split("## Serving\n", 1)[1].split("\n## ", 1)[0]
+    return open(SERVING, encoding="utf-8").read()
 
 
 def plain_blocks():
-    """The section's code blocks without a language (TF Serving's text protos)."""
+    """The guide's code blocks without a language (TF Serving's text protos)."""
     blocks, block, language = [], None, None
     for line in serving_section().splitlines(keepends=True):
         if line.startswith("```"):

@@ -37,7 +37,7 @@ def test_class_conditional_samples_are_recognised(tmp_path):
     assert classifier.score(test_images.numpy().reshape(-1, 64), test_targets) > 0.85
 
     accuracy = classifier.score(samples.reshape(-1, 64), labels)
-    print(f"class-conditional samples recognised: {accuracy:.1%}")  # the README's figure (-s)
+    print(f"class-conditional samples recognised: {accuracy:.1%}")  # docs/results.md's figure (-s)
     assert accuracy >= REQUIRED_ACCURACY, (
         f"the classifier recognised {accuracy:.0%} of the class-conditional samples "
         f"(chance {CHANCE:.0%}, required {REQUIRED_ACCURACY:.0%})")
