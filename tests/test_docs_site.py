@@ -96,3 +96,19 @@ def test_public_names_sees_all_and_top_level_definitions():
     client = public_names("tfar.export.client")  # no __all__
     assert {"RestClient", "ServingClient", "ServingError", "main"} <= set(client)
     assert not any(name.startswith("_") for name in client)
+
+
+def test_grouped_args_become_one_entry_per_name():
+    """tools/griffe_grouped_args.py: "a, b: text" (names over lines too) -> an entry per
+    name with the shared description; other entries and sections are left as they are."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("griffe_grouped_args",
+                                                  ROOT / "tools" / "griffe_grouped_args.py")
+    grouped = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(grouped)
+    text = ("Summary: a, b: not an entry.\n\nArgs:\n  x: one.\n  a, b,\n    c: shared,\n"
+            "    over lines.\n  y (int): typed.\n\nReturns:\n  p, q: left alone.")
+    assert grouped.expand(text) == (
+        "Summary: a, b: not an entry.\n\nArgs:\n  x: one.\n  a: shared,\n    over lines.\n"
+        "  b: shared,\n    over lines.\n  c: shared,\n    over lines.\n  y (int): typed.\n\n"
+        "Returns:\n  p, q: left alone.")
