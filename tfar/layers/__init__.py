@@ -2,9 +2,11 @@
 
 from tfar.layers.conditioning import CaptionFeatures, CaptionToMaps, ClassEncoder, TextEncoder
 from tfar.layers.encoders import ConvEncoder
+from tfar.layers.gated import GatedPixelCNNBlock
 from tfar.layers.lstm import DiagonalBiLSTM, DiagonalLSTM, RowLSTM, skew, unskew
 from tfar.layers.masked import (MaskedConv2D, MaskedDense, input_order, made_degrees,
                                 mask_from_degrees)
 
-__all__ = ["CaptionFeatures", "CaptionToMaps", "ClassEncoder", "ConvEncoder", "DiagonalBiLSTM", "DiagonalLSTM", "MaskedConv2D", "MaskedDense",
-           "RowLSTM", "input_order", "made_degrees", "mask_from_degrees", "skew", "unskew"]
+__all__ = ["CaptionFeatures", "CaptionToMaps", "ClassEncoder", "ConvEncoder", "DiagonalBiLSTM",
+           "DiagonalLSTM", "GatedPixelCNNBlock", "MaskedConv2D", "MaskedDense", "RowLSTM",
+           "TextEncoder", "input_order", "made_degrees", "mask_from_degrees", "skew", "unskew"]
