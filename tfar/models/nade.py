@@ -177,8 +177,9 @@ class NADENetwork(AutoregressiveNetwork):
             pre_activation = pre_activation + hidden_term[None]
         if self.rho is not None:  # ρ of the dimension at each position: [D, 1 or B, 1]
             rho = tf.convert_to_tensor(self.rho)
-            if per_example:
-                rho = tf.gather(rho, tf.transpose(order))[..., None]
+            if per_example:  # a one-hot product, not a gather: a dense gradient of ρ
+                rho = tf.linalg.matvec(tf.one_hot(tf.transpose(order), self.num_dims,
+                                                  dtype=rho.dtype), rho)[..., None]
             else:
                 rho = (rho if order is None else tf.gather(rho, order))[:, None, None]
             pre_activation = tf.cast(rho, pre_activation.dtype) * pre_activation
