@@ -14,9 +14,49 @@ from tfar.layers.encoding import encoding_size
 
 
 def all_configurations(d):
-    """Every event of a small distribution: float32 [K^D, *event_shape]."""
+    """Every event of a small distribution: float32 [K^D, *event_shape] (integer
+    supports only; `example_events` serves any)."""
     values = itertools.product(range(d.num_values), repeat=int(np.prod(d.event_shape)))
     return np.array(list(values), np.float32).reshape((-1,) + tuple(d.event_shape))
+
+
+def example_events(d, count=16, seed=0):
+    """float32 [count, *event_shape] events of d's support: the first `count`
+    configurations of an integer support, standard-normal draws (times 2) for real
+    values."""
+    if d.support.integer:
+        return all_configurations(d)[:count]
+    rng = np.random.default_rng(seed)
+    return (2.0 * rng.normal(size=(count,) + tuple(d.event_shape))).astype(np.float32)
+
+
+def density_grid(d, half_width=10.0, points=1001, conditional_input=None, batch=2**17):
+    """A 2-D density on a grid, for quadrature: (axis [N], density [N, N] float64 of
+    exp(log_prob([x0, x1])) at x0 = axis[i], x1 = axis[j])."""
+    axis = np.linspace(-half_width, half_width, points, dtype=np.float32)
+    grid = np.stack(np.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)
+    kwargs = {} if conditional_input is None else {"conditional_input": conditional_input}
+    log_prob = np.concatenate([d.log_prob(grid[i:i + batch], **kwargs).numpy()
+                               for i in range(0, len(grid), batch)])
+    return axis.astype(np.float64), np.exp(log_prob.astype(np.float64)).reshape(points, points)
+
+
+def trapezoid_2d(axis, values):
+    """∫∫ values by the trapezoid rule on the grid `axis` × `axis`."""
+    return np.trapezoid(np.trapezoid(values, axis, axis=1), axis)
+
+
+def assert_density_normalized(d, conditional_input=None, atol=1e-3, **grid):
+    """§1 for a density on a 2-D event: ∫∫ p = 1 to `atol` by the trapezoid rule on a
+    grid (default: 1001² points over [−10, 10]², spacing 0.02), with less than 1e-6 of
+    the mass at the grid's edge rows and columns. Returns the integral."""
+    axis, density = density_grid(d, conditional_input=conditional_input, **grid)
+    step = axis[1] - axis[0]
+    edge = (density[[0, -1]].sum() + density[:, [0, -1]].sum()) * step * (axis[-1] - axis[0])
+    assert edge < 1e-6, f"{d.name}: the grid cuts off mass ({edge:.2g} at its edges)"
+    total = trapezoid_2d(axis, density)
+    assert abs(total - 1.0) < atol, f"{d.name}: ∫∫ p = {total}, expected 1 ± {atol}"
+    return total
 
 
 # Captions for caption-conditional models in tests (`caption_encoder` adapts to them).
@@ -98,12 +138,16 @@ def assert_causal(jacobian, orders, fully_connected):
 
 
 def train_a_few_steps(d, steps=30, conditional_input=None, seed=0):
-    """Adam on a fixed random dataset, so that tests use a non-trivial, trained model."""
+    """Adam on a fixed random dataset, so that tests use a non-trivial, trained model
+    (correlated dimensions: integers, or real values for a real support)."""
     rng = np.random.default_rng(seed)
     num_dims = int(np.prod(d.event_shape))
-    shared = rng.integers(0, d.num_values, size=(64, 1))       # correlated dimensions
-    noise = rng.integers(0, d.num_values, size=(64, num_dims))
-    data = np.where(rng.random((64, num_dims)) < 0.7, shared, noise)
+    if d.support.integer:
+        shared = rng.integers(0, d.num_values, size=(64, 1))       # correlated dimensions
+        noise = rng.integers(0, d.num_values, size=(64, num_dims))
+        data = np.where(rng.random((64, num_dims)) < 0.7, shared, noise)
+    else:
+        data = rng.normal(size=(64, 1)) + 0.5 * rng.normal(size=(64, num_dims))
     data = data.reshape((64,) + tuple(d.event_shape)).astype(np.float32)
     optimizer = keras.optimizers.Adam(0.05)
     kwargs = {} if conditional_input is None else {"conditional_input": conditional_input}

@@ -53,6 +53,11 @@ MODELS = {  # name: (constructor, train before export)
     "MultiscalePixelCNN_rgb_conditional": (lambda: tfar.MultiscalePixelCNN(
         image_shape=(4, 4, 3), num_values=4, base_size=2, base_layers=2, base_filters=6,
         base_kernel_size=3, upscale_blocks=1, upscale_filters=6, conditional_shape=(3,)), True),
+    # Real values: float32 signatures alone (the head's support), samples as floats.
+    "RNADE": (lambda: tfar.RNADE(event_shape=(3,), hidden_units=5, num_mixtures=2), True),
+    "MADE_mixture_of_gaussians": (lambda: tfar.MADE(
+        event_shape=(4,), hidden_units=(8,), likelihood="mixture_of_gaussians",
+        num_mixtures=2), True),
     "MADE_class_label": (lambda: tfar.MADE(
         event_shape=(4,), num_values=2, hidden_units=(8,),
         conditioning=tfar.conditioning.ClassLabel(3)), True),
@@ -113,8 +118,9 @@ def requests_for(d):
 
 
 def image_dtypes(d):
-    """The dtypes of the signature variants `export` adds beside the model's own."""
-    names = ["uint8", "int32", "int64", "float32"][d.num_values > 256:]
+    """The dtypes of the signature variants `export` adds beside the model's own: those
+    that hold the head's support exactly (none but float32 for real values)."""
+    names = [t.name for t in d.support.exact_dtypes]
     return [name for name in names if name != d.dtype.name]
 
 

@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+import scipy.special
 import scipy.stats
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 from tfar import likelihoods
 
@@ -25,6 +27,9 @@ def test_get_rejects_what_heads_cannot_model():
     with pytest.raises(ValueError, match="Bernoulli head models num_values=2"):
         likelihoods.get("bernoulli", 4)
     with pytest.raises(ValueError, match="likelihood must be one of"):
+        likelihoods.get("poisson", 4)
+    with pytest.raises(ValueError, match="gaussian head models real values; num_values "
+                                         "must be None, got num_values=4"):
         likelihoods.get("gaussian", 4)
     assert likelihoods.get(None, 2).name == "bernoulli"
     assert likelihoods.get(None, 3).name == "categorical"
@@ -196,3 +201,81 @@ def test_values_per_unit_params_size_and_get():
     assert likelihoods.get(rgb, 256, num_channels=3) is rgb
     with pytest.raises(ValueError, match="num_channels=3, not 1"):
         likelihoods.get(rgb, 256, num_channels=1)
+
+
+# ------------------------------------------------------------------ continuous heads
+
+def mixture_reference(params, x, k):
+    """log Σ_k π_k N(x; μ_k, σ_k) in float64 with scipy (σ = softplus(s) + 1e-3)."""
+    params = np.asarray(params, np.float64)
+    logits, means, s = params[..., :k], params[..., k:2 * k], params[..., 2 * k:]
+    log_weights = logits - scipy.special.logsumexp(logits, axis=-1, keepdims=True)
+    scales = np.logaddexp(0.0, s) + 1e-3
+    return scipy.special.logsumexp(
+        log_weights + scipy.stats.norm.logpdf(np.asarray(x)[..., None], means, scales), axis=-1)
+
+
+def test_mixture_of_gaussians_log_prob_sample_and_support():
+    head = likelihoods.get("mixture_of_gaussians", None, num_mixtures=3)
+    assert (head.params_size, head.num_values, head.support.integer) == (9, None, False)
+    assert (head.values_per_unit, head.pixel_head) == (1, False)
+    params = np.random.default_rng(0).normal(size=(4, 9)).astype(np.float32)
+    x = np.array([-1.0, 0.0, 0.5, 3.0], np.float32)
+    np.testing.assert_allclose(head.log_prob(params, x).numpy(), mixture_reference(params, x, 3),
+                               rtol=1e-5, atol=1e-5)
+    # a density: ∫ p = 1 by the trapezoid rule on [−30, 30] (spacing 0.001)
+    grid = np.linspace(-30, 30, 60001, dtype=np.float32)
+    density = np.exp(head.log_prob(params[:1], grid).numpy().astype(np.float64))
+    assert abs(np.trapezoid(density, grid.astype(np.float64)) - 1.0) < 1e-6
+    draws = head.sample(np.tile(params[:1], [40000, 1]), seed=(3, 4)).numpy()
+    mean = np.trapezoid(grid * density, grid)
+    var = np.trapezoid(grid ** 2 * density, grid) - mean ** 2
+    assert abs(draws.mean() - mean) < 5 * np.sqrt(var / draws.size)
+    assert scipy.stats.kstest(draws, lambda t: np.interp(
+        t, grid, np.cumsum(density) * (grid[1] - grid[0]))).pvalue > 1e-3
+
+
+def test_gaussian_is_tfp_normal():
+    head = likelihoods.Gaussian()
+    assert (head.params_size, head.name) == (2, "gaussian")
+    params = np.array([[0.3, -0.2], [-2.0, 3.0]], np.float32)
+    x = np.array([1.0, -1.5], np.float32)
+    scale = np.log1p(np.exp(params[:, 1])) + 1e-3
+    expected = tfp.distributions.Normal(params[:, 0], scale).log_prob(x)
+    np.testing.assert_allclose(head.log_prob(params, x).numpy(), expected, rtol=1e-6)
+    draws = head.sample(np.tile(params[:1], [20000, 1]), seed=(1, 2)).numpy()
+    assert abs(draws.mean() - 0.3) < 5 * scale[0] / np.sqrt(20000)
+
+
+@pytest.mark.parametrize("head", [likelihoods.MixtureOfGaussians(2), likelihoods.Gaussian()],
+                         ids=["mixture", "gaussian"])
+def test_scales_never_reach_zero_and_stay_finite(head):
+    """σ = softplus(s) + min_scale >= min_scale for every float32 s, and log p and its
+    gradients are finite at collapsed scales, huge scales and far tails."""
+    s = tf.constant([-3e38, -1e30, -1e4, -100.0, 0.0, 100.0, 1e30, 3e38])
+    scales = head.scale(s).numpy()
+    assert np.all(scales >= head.min_scale) and np.all(np.isfinite(scales))
+    k = head.num_mixtures
+    rows = []
+    for value in (-1e30, -1e4, 0.0, 1e4, 1e30):
+        logits = [0.0] * k if head.name != "gaussian" else []
+        rows.append(logits + [0.5] * k + [value] * k)
+    params = tf.constant(np.repeat(rows, 4, axis=0), tf.float32)
+    x = tf.constant(np.tile([0.5, 0.5 + 1e-3, 1e6, -3e38], len(rows)), tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(params)
+        log_prob = head.log_prob(params, x)
+    assert np.all(np.isfinite(log_prob.numpy())), log_prob.numpy()
+    assert np.all(np.isfinite(tape.gradient(log_prob, params).numpy()))
+    # collapsed at x = μ: the floor's density, 1/(min_scale·√(2π))
+    np.testing.assert_allclose(log_prob[0].numpy(),
+                               -np.log(head.min_scale * np.sqrt(2 * np.pi)), rtol=1e-6)
+
+
+def test_supports_say_what_heads_accept():
+    assert likelihoods.get(None, 3).support.describe() == "integers in [0, 3)"
+    assert likelihoods.Gaussian().support.describe() == "finite floats"
+    assert tf.uint8 not in likelihoods.get(None, 300).support.exact_dtypes
+    assert likelihoods.Gaussian().support.exact_dtypes == (tf.float32,)
+    with pytest.raises(ValueError, match="min_scale must be > 0"):
+        likelihoods.MixtureOfGaussians(2, min_scale=0.0)

@@ -1,6 +1,7 @@
 """tfar: autoregressive generative models as Keras 3 layers and TFP distributions.
 
-Every model is a `tfp.distributions.Distribution` over integer-valued vectors or images:
+Every model is a `tfp.distributions.Distribution` over integer-valued vectors or images
+(RNADE, and MADE with a continuous head, over real-valued vectors):
 
     import tfar
     d = tfar.MADE(event_shape=(28, 28, 1), num_values=2, hidden_units=(500,))
@@ -26,6 +27,7 @@ with _startup.quiet():  # a command's start-up: TensorFlow's banners left out of
     from tfar.models.pixelcnn_autoencoder import PixelCNNAutoEncoder
     from tfar.models.pixelrnn import PixelRNN
     from tfar.models.pixelvae import PixelVAE
+    from tfar.models.rnade import RNADE
 
 # Imported on first use (`tfar.data.load(...)` after `import tfar`): tensorflow-datasets and
 # the export code are not needed to build or sample a model.
@@ -41,5 +43,5 @@ def __getattr__(name):
 __all__ = ["AutoregressiveDistribution", "conditioning", "data", "export", "layers", "sampling",
            "training", "FVSBN", "GatedPixelCNN", "MADE", "MultiscalePixelCNN",
            "MultiscalePixelRNN", "NADE", "PixelCNN", "PixelCNNAutoEncoder", "PixelRNN",
-           "PixelVAE"]
+           "PixelVAE", "RNADE"]
 __version__ = "0.1.0"

@@ -47,16 +47,18 @@ class AutoregressiveDistribution(NetworkDistribution):
     Args:
       network: the Keras 3 model inside (already built, so its variables exist).
       event_shape: shape of one event, e.g. (784,) or (28, 28, 1).
-      num_values: number of integer values per dimension.
+      num_values: number of integer values per dimension; None takes the head's (None
+        for a continuous head: real values).
       likelihood: a `tfar.likelihoods.Likelihood`; its `values_per_unit` must be the
-        schedule's `unit_size`.
+        schedule's `unit_size`, its `support` says what values events hold.
       schedule: a `tfar.schedule.GenerationSchedule` over the network's units: for each
         of the M components and each step, the units that step writes.
       conditioning: what `conditional_input` is (a `tfar.conditioning.Conditioning`),
         or None for none; it must be the network's.
       conditional_shape: the older way to say `conditioning=Vector(conditional_shape)`.
-      dtype: dtype of events, float or integer (float32 by default); values are integers
-        in [0, num_values). Networks compute, and log_prob returns, float32.
+      dtype: dtype of events, float or integer (float32 by default; float for real
+        values); values are the head's `support`. Networks compute, and log_prob
+        returns, float32.
       validate_args: check values of inputs (range, integrality) at run time.
       allow_nan_stats, parameters, name: as `tfd.Distribution`.
     """
@@ -68,6 +70,11 @@ class AutoregressiveDistribution(NetworkDistribution):
                                                        conditioning=conditioning)
         self._num_dims = int(np.prod(list(event_shape)))
         self._likelihood = likelihood
+        if num_values is None:
+            num_values = likelihood.num_values
+        elif likelihood.num_values != int(num_values):
+            raise ValueError(f"The {likelihood.name} head models {likelihood.num_values} "
+                             f"values, not num_values={num_values}.")
         self._schedule = schedule
         if schedule.num_dims != self._num_dims or (
                 schedule.unit_size != likelihood.values_per_unit):
@@ -76,13 +83,15 @@ class AutoregressiveDistribution(NetworkDistribution):
                 f"values, but the {likelihood.name} head models {likelihood.values_per_unit} "
                 f"values per unit of the {self._num_dims} dimensions.")
         check_compatible(network, dict(
-            num_dims=self._num_dims, num_values=int(num_values),
+            num_dims=self._num_dims,
+            num_values=None if num_values is None else int(num_values),
             params_size=likelihood.params_size, num_units=schedule.num_units,
             conditioning=signature(conditioning),
             num_components=schedule.num_components), name or type(self).__name__)
         # The network's own object: a caption's text encoder is the network's layer.
         super().__init__(network, event_shape, num_values, network.conditioning, dtype,
-                         validate_args, allow_nan_stats, parameters, name)
+                         validate_args, allow_nan_stats, parameters, name,
+                         support=likelihood.support)
 
     # ---------------------------------------------------------------- properties
 
@@ -282,7 +291,7 @@ class AutoregressiveDistribution(NetworkDistribution):
         """
         with self._name_and_control_scope(name):
             num_particles = self._check_num_particles(num_particles)
-            x = self._convert(x, self.dtype, "x", f"integers in [0, {self._num_values})")
+            x = self._convert(x, self.dtype, "x", self._support.describe())
             x = self._check_trailing_shape(x, self._static_event_shape, "x", "event_shape")
             observed = self._check_observed_mask(observed_mask, x)
             x = tf.where(observed, x, tf.zeros([], x.dtype))   # unobserved values are ignored
@@ -416,5 +425,7 @@ def check_event_shape(event_shape):
 
 def head_for(likelihood, num_values, **options):
     """The likelihood head for a constructor's `likelihood=` / `num_values=` arguments
-    (`options` go to heads that take them, e.g. the logistic mixture's `num_channels`)."""
-    return likelihoods.get(likelihood, int(num_values), **options)
+    (`options` go to heads that take them, e.g. the logistic mixture's `num_channels`;
+    num_values None: 2 for the default head, none for a continuous head)."""
+    return likelihoods.get(likelihood, None if num_values is None else int(num_values),
+                           **options)

@@ -1,6 +1,7 @@
 """`NetworkDistribution`: what every tfar model is, whatever its structure.
 
-A tfar model is a `tfd.Distribution` over integer-valued events (batch shape [], any
+A tfar model is a `tfd.Distribution` over events of its `support` (integer values, or
+real values for the continuous heads) (batch shape [], any
 leading dims of x are batch dims) whose weights live in one Keras 3 model, `network`. This
 base holds that, the input checks (`tfar.inputs`), and the contract the trainer and the
 exporter rely on (DESIGN.md, "What the trainer and the exporter ask of a model"):
@@ -16,7 +17,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfar import conditioning as conditioning_lib
-from tfar.inputs import InputChecks
+from tfar.inputs import InputChecks, IntegerValues
 
 tfd = tfp.distributions
 
@@ -27,17 +28,21 @@ class NetworkDistribution(InputChecks, tfd.Distribution):
     Args:
       network: the built Keras 3 model holding every weight.
       event_shape: shape of one event, e.g. (784,) or (28, 28, 1).
-      num_values: number of integer values per dimension.
+      num_values: number of integer values per dimension, or None for real values.
       conditioning: what `conditional_input` is (`tfar.conditioning`), or None for none.
       dtype, validate_args, allow_nan_stats, parameters, name: as `tfd.Distribution`.
+      support: the values an event may hold (a `tfar.inputs.Support`, the head's);
+        None: integers in [0, num_values).
     """
 
     def __init__(self, network, event_shape, num_values, conditioning=None,
                  dtype=tf.float32, validate_args=False, allow_nan_stats=True, parameters=None,
-                 name=None):
+                 name=None, support=None):
         self._network = network
         self._static_event_shape = tf.TensorShape(event_shape)
-        self._num_values = int(num_values)
+        self._num_values = None if num_values is None else int(num_values)
+        self._support = IntegerValues(num_values) if support is None else support
+        self._support.check_dtype(dtype, name or type(self).__name__)
         self._conditioning = conditioning_lib.get(conditioning)
         super().__init__(dtype=dtype, reparameterization_type=tfd.NOT_REPARAMETERIZED,
                          validate_args=validate_args, allow_nan_stats=allow_nan_stats,
@@ -45,7 +50,8 @@ class NetworkDistribution(InputChecks, tfd.Distribution):
 
     @classmethod
     def from_data(cls, event_shape, num_values, seed=None, **fields):
-        """The model for data of `event_shape` with `num_values` values (`tfar.registry`):
+        """The model for data of `event_shape` with `num_values` values (None: real
+        values) (`tfar.registry`):
         `cls(event_shape=…, num_values=…, **fields)`, with `seed=seed` (masks, orders)
         when the class takes one and `fields` sets none."""
         if "seed" in inspect.signature(cls.__init__).parameters and fields.get("seed") is None:
@@ -61,7 +67,14 @@ class NetworkDistribution(InputChecks, tfd.Distribution):
 
     @property
     def num_values(self):
+        """Integer values per dimension, or None for a model of real values."""
         return self._num_values
+
+    @property
+    def support(self):
+        """The values an event may hold and their checks (`tfar.inputs.Support`:
+        `IntegerValues` or `RealValues`); the exporter reads `support.exact_dtypes`."""
+        return self._support
 
     @property
     def conditioning(self):
@@ -110,7 +123,7 @@ class NetworkDistribution(InputChecks, tfd.Distribution):
         TFP casts NumPy input to `self.dtype` first, which for an integer dtype would
         truncate 0.5 to 0 before `_check_values` could see it."""
         return super()._call_log_prob(
-            self._convert(value, self.dtype, "x", f"integers in [0, {self._num_values})"),
+            self._convert(value, self.dtype, "x", self._support.describe()),
             name, **kwargs)
 
     def _call_sample_n(self, sample_shape, seed, **kwargs):

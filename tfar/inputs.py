@@ -3,8 +3,9 @@
 `InputChecks` is the mixin `tfar.autoregressive.AutoregressiveDistribution` inherits:
 dtypes and trailing shapes are always checked (TypeError / ValueError, or an in-graph
 check when only the run-time shape can tell); values are checked by default with one
-fused reduction per tensor (`guard`): integers in [0, num_values) and no NaN/Inf for
-events, finite conditional inputs, non-negative integer sample shapes, bool observed
+fused reduction per tensor (`guard`): the events' values by the distribution's `Support`
+(the head's: integers in [0, num_values) for the discrete heads, finite floats for the
+continuous ones; `IntegerValues`, `RealValues`), finite conditional inputs, non-negative integer sample shapes, bool observed
 masks. The checks that name the problem and the values received run eagerly once the
 fused one fails, and in graphs with `validate_args=True` (TFP's costlier checks).
 `unless_empty` lets empty batches through networks that fail on them.
@@ -114,10 +115,154 @@ def check_trailing_shape(t, shape, owner, name, what):
         return tf.identity(t)
 
 
+class Support:
+    """The values an event's dimensions may hold, and their checks: what a likelihood
+    head accepts (`Likelihood.support`), so that the input checks come from the head and
+    no model branches on its kind.
+
+    `describe()` names the values for messages ("integers in [0, 4)", "finite floats");
+    `check(x, owner, name, validate_args)` takes x of a numeric or bool dtype (shape
+    already checked) and returns it as float32 after the value checks (one fused
+    reduction, the naming checks behind `guard`); `integer` says whether the values are
+    integers (the exporter's per-dtype signatures); `exact_dtypes` lists the dtypes that
+    hold every value exactly; `check_dtype(dtype, owner)` rejects an event dtype that
+    cannot."""
+
+    integer = True
+    num_values = None
+    exact_dtypes = ()
+
+    def describe(self):
+        raise NotImplementedError
+
+    def check(self, x, owner, name, validate_args=False):
+        raise NotImplementedError
+
+    def check_dtype(self, dtype, owner):
+        """A ValueError unless events of `dtype` can hold these values."""
+
+
+class IntegerValues(Support):
+    """Integers in [0, num_values): the support of the discrete heads (Bernoulli,
+    Categorical, the discretized logistic mixture).
+
+    The fused check is `all(x == clip(round(x), 0, num_values - 1))`; when it fails,
+    `guard` runs the checks that name the problem (NaN/Inf, below 0, >= num_values,
+    non-integer) with the values received (InvalidArgumentError); in a graph only with
+    validate_args=True, else one message lists the possible problems. Bool events are
+    0/1, valid for every num_values >= 2."""
+
+    integer = True
+
+    def __init__(self, num_values):
+        self.num_values = int(num_values)
+        # uint8 holds [0, 256); every integer dtype, and float32 below 2**24, holds the rest
+        self.exact_dtypes = tuple(
+            dtype for dtype in (tf.uint8, tf.int32, tf.int64, tf.float32)
+            if self.num_values <= dtype.max + 1 or dtype.is_floating)
+
+    def describe(self):
+        return f"integers in [0, {self.num_values})"
+
+    def check(self, x, owner, name, validate_args=False):
+        if x.dtype.is_bool:
+            return tf.cast(x, COMPUTE_DTYPE)
+        top = self.num_values - 1
+        if x.dtype.is_integer:
+            top = min(top, x.dtype.max)
+            in_range = tf.equal(x, tf.clip_by_value(x, tf.zeros([], x.dtype),
+                                                    tf.cast(top, x.dtype)))
+        else:
+            in_range = tf.equal(x, tf.clip_by_value(tf.round(x), 0.0, float(top)))
+        v = self.num_values
+        message = (f"{owner}: {name} holds values that are not integers in [0, {v}): "
+                   f"NaN or Inf, values below 0, values >= {v} or non-integer values; "
+                   f"expected integers in [0, {v}).")
+        check = guard(tf.reduce_all(in_range), lambda: self._assertions(x, owner, name),
+                      message, validate_args)
+        with tf.control_dependencies([check]):  # identity: a same-dtype cast drops the dep,
+            return tf.identity(tf.cast(x, COMPUTE_DTYPE))  # and the check must come first
+
+    def _assertions(self, x, owner, name):
+        """The checks behind the fused one, in order, each naming what it expected and
+        what it received; run only once the fused check has failed."""
+        expected = f"expected integers in [0, {self.num_values})."
+        low, high = tf.reduce_min(x), tf.reduce_max(x)
+        checks = []
+        if x.dtype.is_floating:
+            finite = tf.math.is_finite(x)
+            checks.append((tf.reduce_all(finite), [
+                f"{owner}: {name} holds NaN or Inf; {expected} Received",
+                tf.reduce_sum(tf.cast(tf.logical_not(finite), tf.int32)),
+                "non-finite values."]))
+        checks += [
+            (low >= 0, [f"{owner}: {name} holds values below 0; {expected} "
+                        "Received smallest value", low]),
+            (high < tf.cast(self.num_values, x.dtype) if high.dtype.max >= self.num_values
+             else tf.constant(True),
+             [f"{owner}: {name} holds values >= {self.num_values}; {expected} "
+              "Received largest value", high]),
+        ]
+        if x.dtype.is_floating:
+            fraction = tf.not_equal(x, tf.round(x))
+            checks.append((tf.logical_not(tf.reduce_any(fraction)), [
+                f"{owner}: {name} holds non-integer values; {expected} Received e.g.",
+                tf.boolean_mask(x, fraction)[:3]]))
+        return _in_order(checks)
+
+
+class RealValues(Support):
+    """Finite real numbers: the support of the continuous heads (`Gaussian`,
+    `MixtureOfGaussians`). Any numeric or bool x is a real value; the one check is that
+    x is finite as float32 (NaN, ±Inf, and float64 values beyond the float32 range are
+    rejected, the message naming the first few received). Events must have a float
+    dtype (`check_dtype`)."""
+
+    integer = False
+    exact_dtypes = (tf.float32,)
+
+    def describe(self):
+        return "finite floats"
+
+    def check(self, x, owner, name, validate_args=False):
+        values = tf.cast(x, COMPUTE_DTYPE)
+        if not x.dtype.is_floating:
+            return values
+        finite = tf.math.is_finite(values)
+        message = (f"{owner}: {name} holds NaN, Inf or values beyond the float32 range; "
+                   "expected finite floats.")
+
+        def assertions():
+            return _in_order([(tf.reduce_all(finite), [
+                f"{owner}: {name} holds NaN, Inf or values beyond the float32 range; expected "
+                "finite floats. Received e.g.",
+                tf.boolean_mask(x, tf.logical_not(finite))[:3]])])
+
+        check = guard(tf.reduce_all(finite), assertions, message, validate_args)
+        with tf.control_dependencies([check]):
+            return tf.identity(values)
+
+    def check_dtype(self, dtype, owner):
+        if not tf.as_dtype(dtype).is_floating:
+            raise ValueError(f"{owner}: events of real values need a float dtype; got "
+                             f"dtype={tf.as_dtype(dtype).name}.")
+
+
+def _in_order(checks):
+    """`fail_unless` ops of (ok, data) pairs, each after the previous: the first that
+    fails names the problem."""
+    ops = []
+    for ok, data in checks:
+        with tf.control_dependencies(ops[-1:]):
+            ops.append(fail_unless(ok, data))
+    return ops
+
+
 class InputChecks:
     """The checks of a distribution's inputs (see the module docstring); the class using it
-    provides `name`, `dtype`, `validate_args`, `_num_values`, `_static_event_shape` and
-    `_conditioning` (a `tfar.conditioning.Conditioning` or None)."""
+    provides `name`, `dtype`, `validate_args`, `_support` (a `Support`: the values an
+    event may hold), `_static_event_shape` and `_conditioning` (a
+    `tfar.conditioning.Conditioning` or None)."""
 
     def _check_conditional(self, conditional_input):
         """conditional_input as its conditioning's dtype [..., *shape] (`tfar.conditioning`:
@@ -149,62 +294,14 @@ class InputChecks:
 
         Always: a numeric or bool dtype (TypeError) and the trailing shape (ValueError).
         By default (and in exported signatures, which call these methods), also the
-        values: integers in [0, num_values), no NaN/Inf, as one fused reduction
-        `all(x == clip(round(x), 0, num_values - 1))`; when it fails, `guard` runs the
-        checks that name the problem (NaN/Inf, below 0, >= num_values,
-        non-integer) with the values received (InvalidArgumentError); in a graph only
-        with validate_args=True, else one message lists the possible problems. Bool
-        events are 0/1, valid for every num_values >= 2."""
-        x = self._convert(x, self.dtype, name, f"integers in [0, {self._num_values})")
+        values, by the distribution's `support` (the head's: `IntegerValues` for the
+        discrete heads, `RealValues` for the continuous ones; see `Support`)."""
+        support = self._support
+        x = self._convert(x, self.dtype, name, support.describe())
         x = self._check_trailing_shape(x, self._static_event_shape, name, "event_shape")
-        if x.dtype.is_bool or not CHECK_VALUES:
+        if not CHECK_VALUES:
             return tf.cast(x, COMPUTE_DTYPE)
-        top = self._num_values - 1
-        if x.dtype.is_integer:
-            top = min(top, x.dtype.max)
-            in_range = tf.equal(x, tf.clip_by_value(x, tf.zeros([], x.dtype),
-                                                    tf.cast(top, x.dtype)))
-        else:
-            in_range = tf.equal(x, tf.clip_by_value(tf.round(x), 0.0, float(top)))
-        v = self._num_values
-        message = (f"{self.name}: {name} holds values that are not integers in [0, {v}): "
-                   f"NaN or Inf, values below 0, values >= {v} or non-integer values; "
-                   f"expected integers in [0, {v}).")
-        check = guard(tf.reduce_all(in_range), lambda: self._value_assertions(x, name),
-                       message, self.validate_args)
-        with tf.control_dependencies([check]):  # identity: a same-dtype cast drops the dep,
-            return tf.identity(tf.cast(x, COMPUTE_DTYPE))  # and the check must come first
-
-    def _value_assertions(self, x, name):
-        """The checks behind `_check_values`' fused one, in order, each naming what it
-        expected and what it received; run only once the fused check has failed."""
-        expected = f"expected integers in [0, {self._num_values})."
-        low, high = tf.reduce_min(x), tf.reduce_max(x)
-        checks = []
-        if x.dtype.is_floating:
-            finite = tf.math.is_finite(x)
-            checks.append((tf.reduce_all(finite), [
-                f"{self.name}: {name} holds NaN or Inf; {expected} Received",
-                tf.reduce_sum(tf.cast(tf.logical_not(finite), tf.int32)),
-                "non-finite values."]))
-        checks += [
-            (low >= 0, [f"{self.name}: {name} holds values below 0; {expected} "
-                        "Received smallest value", low]),
-            (high < tf.cast(self._num_values, x.dtype) if high.dtype.max >= self._num_values
-             else tf.constant(True),
-             [f"{self.name}: {name} holds values >= {self._num_values}; {expected} "
-              "Received largest value", high]),
-        ]
-        if x.dtype.is_floating:
-            fraction = tf.not_equal(x, tf.round(x))
-            checks.append((tf.logical_not(tf.reduce_any(fraction)), [
-                f"{self.name}: {name} holds non-integer values; {expected} Received e.g.",
-                tf.boolean_mask(x, fraction)[:3]]))
-        ops = []
-        for ok, data in checks:  # in order: the first that fails names the problem
-            with tf.control_dependencies(ops[-1:]):
-                ops.append(fail_unless(ok, data))
-        return ops
+        return support.check(x, self.name, name, self.validate_args)
 
     def _check_sample_shape(self, sample_shape):
         expected = "expected a non-negative int or a 1-D list of them, e.g. 16 or [4, 5]"

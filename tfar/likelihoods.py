@@ -1,17 +1,29 @@
 """Per-dimension likelihood heads: network parameters -> log-probabilities and samples.
 
 A head turns the `params_size` numbers a network emits for one dimension into the
-distribution of that dimension's integer value in `[0, num_values)`:
+distribution of that dimension's value. The discrete heads model an integer value in
+`[0, num_values)`:
 
 - `Bernoulli`   (num_values = 2, one logit): binarized images (NADE, MADE, PixelCNN papers).
 - `Categorical` (any num_values, one logit per value): the 256-way softmax of PixelRNN §5.
 - `DiscretizedLogisticMixture` (any num_values, one whole pixel of C channels per step):
   the PixelCNN++ head (Salimans et al., 2017, §2.1–2.2), R, G and B coupled.
 
+The continuous heads model a real value (`num_values` is None; log_prob is a density):
+
+- `MixtureOfGaussians` (K components, 3K params): RNADE's conditionals (Uria, Murray &
+  Larochelle 2013, §2) and MADE MoG (Papamakarios et al. 2017, §4).
+- `Gaussian` (K = 1, 2 params): the linear-Gaussian autoregressive model of Deep
+  Learning §20.10.8 when the network is linear.
+
+Each head owns its `support` (`tfar.inputs.IntegerValues` or `RealValues`): the values it
+accepts and their checks, which the distribution's input checks and the exporter use.
+
 `values_per_unit` says how many values one row of params models (a *unit* of
 `tfar.schedule`): 1 for the per-dimension heads (values [...]), C for the mixture (values
 [..., C], one pixel; `pixel_head` is True, also when C = 1). `AutoregressiveDistribution`
-only ever calls `values_per_unit`, `pixel_head`, `params_size`, `log_prob` and `sample`.
+only ever calls `values_per_unit`, `pixel_head`, `params_size`, `support`, `log_prob` and
+`sample`.
 """
 
 import math
@@ -19,16 +31,21 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from tfar.inputs import IntegerValues, RealValues
+
 
 class Likelihood:
     """Interface of a per-dimension head.
 
     Shapes: `params` [..., params_size] and values [...] -> log-probs [...]; samples [...].
     A `pixel_head` takes and draws the values of a pixel, [..., C] (C = `values_per_unit`).
+    `support` is what values it accepts (integers in [0, num_values) here; real values
+    for a continuous head, whose num_values is None).
     """
 
     def __init__(self, num_values):
         self.num_values = int(num_values)
+        self.support = IntegerValues(self.num_values)
 
     name = "likelihood"
     params_size = None
@@ -40,7 +57,7 @@ class Likelihood:
         raise NotImplementedError
 
     def sample(self, params, seed):
-        """One stateless draw per leading index (float values in [0, num_values))."""
+        """One stateless draw per leading index (float values of the support)."""
         raise NotImplementedError
 
 
@@ -250,29 +267,156 @@ class DiscretizedLogisticMixture(Likelihood):
         return tf.concat(values, axis=-1)
 
 
+class MixtureOfGaussians(Likelihood):
+    """A mixture of K Gaussians over one real value (RNADE §2; MADE MoG).
+
+    Uria, Murray, Larochelle, "RNADE: The real-valued neural autoregressive density
+    estimator", NIPS 2013, §2 (eq. 5–7); Papamakarios, Pavlakou, Murray, "Masked
+    Autoregressive Flow for Density Estimation", NIPS 2017, §4 (MADE MoG). With
+    z_k = (x − μ_k)/σ_k:
+
+        p(x) = Σ_k π_k N(x; μ_k, σ_k),     π = softmax(logits),
+        log p(x) = logsumexp_k(log π_k − z_k²/2 − log σ_k − log(2π)/2)      (nats, density)
+        σ_k = softplus(s_k) + min_scale
+
+    The scales: RNADE takes σ = exp(s). Here a softplus plus a floor (`min_scale`,
+    1e-3 by default): σ ≥ min_scale for every s, so no component collapses onto a data
+    point (a density growing without bound on all-equal data, the classic failure of
+    Gaussian mixture maximum likelihood), σ grows only linearly in s (exp(s) overflows
+    float32 at s > 88), and the gradient in s never vanishes (a floored exp,
+    exp(max(s, log min_scale)), stops learning below its floor). The floor bounds
+    each conditional's density by 1/(min_scale·√(2π)) ≈ 399; data on a much finer scale
+    than 1e-3 should be rescaled (or pass a smaller `min_scale`). x − μ_k is clipped at
+    ±1e15·σ_k (|z| <= 1e15, where the density is e^(−5·10^29), below anything float32
+    tells from 0), so log p and its gradients (z²/σ <= 1e33) stay finite for every
+    finite x, μ and s.
+
+    Params layout (P = 3K per dimension): [0, K) logits of π, [K, 2K) means μ_k,
+    [2K, 3K) the scales' pre-activations s_k.
+
+    Shapes: `log_prob(params [..., 3K], x [...]) -> [...]` nats (leading dims
+    broadcast); `sample(params [..., 3K], seed) -> [...]` floats: the component by
+    Gumbel-max, then μ_k + σ_k·ε with ε ~ N(0, 1); `seed` is a stateless seed [2],
+    split once into the component and the value draws.
+    """
+
+    name = "mixture_of_gaussians"
+    max_standardized = 1e15
+
+    def __init__(self, num_mixtures=10, min_scale=1e-3):
+        if int(num_mixtures) < 1:
+            raise ValueError(f"num_mixtures must be >= 1; got {num_mixtures}.")
+        if not float(min_scale) > 0:
+            raise ValueError(f"min_scale must be > 0; got {min_scale}.")
+        self.num_values = None
+        self.support = RealValues()
+        self.num_mixtures = int(num_mixtures)
+        self.min_scale = float(min_scale)
+        self.params_size = 3 * self.num_mixtures
+
+    def _check_params(self, params):
+        params = tf.convert_to_tensor(params)
+        if params.shape.rank is not None and params.shape[-1] not in (None, self.params_size):
+            raise ValueError(f"The {self.name} head takes params [..., {self.params_size}]; "
+                             f"got shape {params.shape}.")
+        return params
+
+    def components(self, params):
+        """params [..., P] -> (log π [..., K], μ [..., K], σ [..., K]), σ >= min_scale."""
+        params = self._check_params(params)
+        k = self.num_mixtures
+        return (tf.nn.log_softmax(params[..., :k]), params[..., k:2 * k],
+                self.scale(params[..., 2 * k:3 * k]))
+
+    def scale(self, s):
+        """σ = softplus(s) + min_scale: >= min_scale for every s, finite for finite s."""
+        return tf.nn.softplus(s) + self.min_scale
+
+    def log_prob(self, params, x):
+        log_weights, means, scales = self.components(params)
+        x = tf.cast(x, means.dtype)[..., None]                             # [..., 1]
+        bound = self.max_standardized * scales   # clip before dividing: finite gradients
+        z = tf.clip_by_value(x - means, -bound, bound) / scales
+        log_normal = -0.5 * tf.square(z) - tf.math.log(scales) - 0.5 * math.log(2 * math.pi)
+        return tf.reduce_logsumexp(log_weights + log_normal, axis=-1)
+
+    def sample(self, params, seed):
+        log_weights, means, scales = self.components(params)
+        component_seed, value_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        tiny = np.finfo(means.dtype.as_numpy_dtype).tiny
+        gumbel_u = tf.random.stateless_uniform(tf.shape(log_weights), component_seed,
+                                               minval=tiny, maxval=1.0, dtype=means.dtype)
+        component = tf.argmax(log_weights - tf.math.log(-tf.math.log(gumbel_u)), axis=-1)
+        chosen = tf.one_hot(component, self.num_mixtures, dtype=means.dtype)
+        mean = tf.reduce_sum(chosen * means, axis=-1)
+        scale = tf.reduce_sum(chosen * scales, axis=-1)
+        noise = tf.random.stateless_normal(tf.shape(mean), value_seed, dtype=means.dtype)
+        return mean + scale * noise
+
+
+class Gaussian(MixtureOfGaussians):
+    """One Gaussian over a real value: `MixtureOfGaussians` with K = 1, without the
+    (constant) mixture logit. Params [..., 2]: [μ, s], σ = softplus(s) + min_scale.
+    With a linear network (FVSBN's masked linear map) this is the linear-Gaussian
+    autoregressive model of Deep Learning §20.10.8. Shapes as `MixtureOfGaussians`;
+    `sample` draws μ + σ·ε with ε ~ N(0, 1) from `seed` itself."""
+
+    name = "gaussian"
+
+    def __init__(self, min_scale=1e-3):
+        super().__init__(num_mixtures=1, min_scale=min_scale)
+        self.params_size = 2
+
+    def components(self, params):
+        params = self._check_params(params)
+        return (tf.zeros_like(params[..., :1]), params[..., :1],
+                self.scale(params[..., 1:2]))
+
+    def sample(self, params, seed):
+        _, means, scales = self.components(params)
+        noise = tf.random.stateless_normal(tf.shape(means)[:-1], seed, dtype=means.dtype)
+        return means[..., 0] + scales[..., 0] * noise
+
+
 HEADS = {"bernoulli": Bernoulli, "categorical": Categorical,
-         "logistic_mixture": DiscretizedLogisticMixture}
+         "logistic_mixture": DiscretizedLogisticMixture,
+         "mixture_of_gaussians": MixtureOfGaussians, "gaussian": Gaussian}
+# The heads of real values: they take no num_values.
+CONTINUOUS = ("mixture_of_gaussians", "gaussian")
 
 
 def get(likelihood, num_values, **kwargs):
-    """The head for a name ("bernoulli", "categorical", "logistic_mixture") or None.
+    """The head for a name ("bernoulli", "categorical", "logistic_mixture",
+    "mixture_of_gaussians", "gaussian") or None.
 
-    None means Bernoulli iff num_values == 2, else Categorical. `kwargs` (`num_channels`,
-    `num_mixtures`) go to the logistic mixture; the other heads take none. A head
-    instance is returned as is, after checking that it agrees with num_values and kwargs.
+    None means Bernoulli iff num_values == 2, else Categorical; num_values None means 2
+    for the discrete heads. `kwargs`
+    (`num_channels`, `num_mixtures`) go to the logistic mixture, (`num_mixtures`,
+    `min_scale`) to the mixture of Gaussians, (`min_scale`) to the Gaussian; the other
+    heads take none. The continuous heads model real values: num_values must be None.
+    A head instance is returned as is, after checking that it agrees with num_values
+    (None takes the head's) and kwargs.
     """
-    if int(num_values) < 2:
+    if num_values is not None and int(num_values) < 2:
         raise ValueError(f"num_values must be >= 2; got {num_values}.")
-    if likelihood is None:
-        likelihood = "bernoulli" if num_values == 2 else "categorical"
     if isinstance(likelihood, Likelihood):
-        if likelihood.num_values != num_values:
-            raise ValueError(f"The head models {likelihood.num_values} values, not {num_values}.")
+        if num_values is not None and likelihood.num_values != num_values:
+            raise ValueError(f"The {likelihood.name} head models "
+                             f"{likelihood.num_values or 'real'} values, not {num_values}.")
         for key, value in kwargs.items():
             if getattr(likelihood, key, None) != value:
                 raise ValueError(f"The {likelihood.name} head has {key}="
                                  f"{getattr(likelihood, key, None)!r}, not {value!r}.")
         return likelihood
+    if likelihood in CONTINUOUS:
+        if num_values is not None:
+            raise ValueError(f"The {likelihood} head models real values; num_values must be "
+                             f"None, got num_values={num_values}.")
+        return HEADS[likelihood](**kwargs)
+    if num_values is None:   # a constructor's default: 2 values for the discrete heads
+        num_values = 2
+    if likelihood is None:
+        likelihood = "bernoulli" if num_values == 2 else "categorical"
     if likelihood not in HEADS:
         raise ValueError(f"likelihood must be one of {sorted(HEADS)}; got {likelihood!r}.")
     if kwargs and likelihood != DiscretizedLogisticMixture.name:

@@ -6,7 +6,7 @@ A network maps teacher-forced values to the parameters of every conditional at o
          training=False, seed=None) -> params [M, B, U, P], float32
     encode_condition(raw condition [B, *shape]) -> the features `call` takes
 
-D = `num_dims` values in [0, `num_values`), M = `num_components` (MADE mask sets, NADE
+D = `num_dims` values in [0, `num_values`) (or real values: `num_values` None), M = `num_components` (MADE mask sets, NADE
 orderings; 1 otherwise), U = `num_units` rows of P = `params_size` head parameters (one
 per dimension, or per pixel for a head that models a pixel's channels together; see
 `tfar.schedule`), and K = `conditional_size` the width of the condition's vector features
@@ -47,7 +47,7 @@ class AutoregressiveNetwork(ListsInCheckpoints, keras.Model):
 
     Args:
       num_dims: D.
-      num_values: V.
+      num_values: V, or None for real values (`tfar.layers.encoding`: one input feature).
       params_size: P.
       num_units: U (default D).
       conditional_size: K of a float vector condition (`tfar.conditioning.Vector`), or
@@ -62,7 +62,8 @@ class AutoregressiveNetwork(ListsInCheckpoints, keras.Model):
     def __init__(self, num_dims, num_values, params_size, num_units=None,
                  conditional_size=None, conditioning=None, **kwargs):
         super().__init__(**kwargs)
-        self.num_dims, self.num_values = int(num_dims), int(num_values)
+        self.num_dims = int(num_dims)
+        self.num_values = None if num_values is None else int(num_values)
         self.params_size = int(params_size)
         self.num_units = self.num_dims if num_units is None else int(num_units)
         if conditioning is not None and conditional_size is not None:

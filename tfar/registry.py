@@ -45,7 +45,8 @@ def get(name):
 
 
 def build(name, event_shape, num_values, seed=None, **fields):
-    """The model `name` for data of `event_shape` and `num_values` values, with the
+    """The model `name` for data of `event_shape` and `num_values` values (None: real
+    values), with the
     constructor keywords `fields`; a field the class does not take is a ValueError that
     lists those it takes."""
     cls = get(name)
@@ -55,4 +56,5 @@ def build(name, event_shape, num_values, seed=None, **fields):
         data = {"image_shape", "event_shape", "num_values"}
         raise ValueError(f"config.model has keys {unknown} that {cls.__name__} does not take; "
                          f"it takes {sorted(accepted - data)}.")
-    return cls.from_data(tuple(event_shape), int(num_values), seed, **fields)
+    return cls.from_data(tuple(event_shape), None if num_values is None else int(num_values),
+                         seed, **fields)

@@ -69,6 +69,11 @@ MODELS = {
     "MultiscalePixelCNN_cond": tfar.MultiscalePixelCNN(
         image_shape=IMAGE, num_values=3, base_size=1, base_layers=1, base_filters=4,
         base_kernel_size=3, upscale_blocks=1, upscale_filters=4, conditional_shape=COND),
+    # real values: every finite number is valid; NaN and Inf are not
+    "RNADE": tfar.RNADE(event_shape=EVENT, hidden_units=4, num_mixtures=2),
+    "MADE_mog_cond": tfar.MADE(event_shape=EVENT, hidden_units=(6,),
+                               likelihood="mixture_of_gaussians", num_mixtures=2,
+                               conditional_shape=COND),
     "MultiscalePixelRNN_cond": tfar.MultiscalePixelRNN(
         image_shape=(4, 2, 1), num_values=3, base_size=(2, 1), base_layers=1,
         base_hidden_units=3, num_layers=1, hidden_units=3, first_kernel_size=3,
@@ -76,7 +81,7 @@ MODELS = {
 }
 # The latent-variable models have no `complete`.
 COMPLETING = sorted(k for k in MODELS if callable(getattr(MODELS[k], "complete", None)))
-EXPORTED = ("NADE", "MADE_cond")
+EXPORTED = ("NADE", "MADE_cond", "RNADE")
 
 CLEAR_ERRORS = (ValueError, TypeError, tf.errors.InvalidArgumentError)
 # What a clear message says: what it expected (or what the caller must pass).
@@ -148,9 +153,11 @@ def values(draw, d, batch=None):
              "flat": batch + (int(np.prod(event)),),
              "short": event[1:]}[shape_kind]
     dtype = draw(st.sampled_from(DTYPES))
-    v = d.num_values
+    v = d.num_values or 10**6   # real values: "too_big" is a large valid value
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    x = rng.integers(0, v, size=shape)
+    x = rng.integers(0, v, size=shape) if d.support.integer else rng.normal(size=shape) * 3
+    if not d.support.integer and np.dtype(dtype).kind in "iub":
+        x = np.round(x)
     bad = draw(st.sampled_from([None] * 3 + BAD_VALUES))
     if dtype == "bool":
         x, bad = x > 0, None
@@ -170,10 +177,13 @@ def values(draw, d, batch=None):
 
 
 def values_ok(d, x, observed=None):
-    """Whether x's values (where observed) are integers in [0, num_values)."""
+    """Whether x's values (where observed) are of d's support: integers in
+    [0, num_values), or finite float32 values."""
     x = np.asarray(x, np.float64)
     if observed is not None:
         x = x[np.broadcast_to(observed, x.shape)]
+    if not d.support.integer:
+        return bool(np.all(np.isfinite(x)) and np.all(np.abs(x) <= np.finfo(np.float32).max))
     return bool(np.all(np.isfinite(x)) and np.all(x >= 0) and np.all(x < d.num_values)
                 and np.all(x == np.round(x)))
 
@@ -263,6 +273,8 @@ def events_of_shape(d, shape):
             return f"shape {out.shape}, expected {tuple(shape)}"
         if out.dtype != d.dtype.as_numpy_dtype:
             return f"dtype {out.dtype}, expected {d.dtype.name}"
+        if not d.support.integer:
+            return None if np.all(np.isfinite(out)) else f"non-finite samples {out}"
         if out.size and not (np.all(out >= 0) and np.all(out < d.num_values)
                              and np.all(out == np.round(out))):
             return f"values outside [0, {d.num_values}): {out}"

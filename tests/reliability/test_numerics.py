@@ -24,6 +24,10 @@ Weight settings:
   saturated: means ~10² with tiny scales give a true gradient of ~|μ|/s ≈ 10⁴ per pixel,
   which float16 backprop cannot carry. Both are overflows of float16 backprop that
   training's LossScaleOptimizer detects and skips, not properties of the heads;
+  The heads of real values are left out under mixed_float16 (float32 and
+  mixed_bfloat16 run): far tails or scales at their floor give true gradients of
+  ~|x − μ|/σ² (10⁶ at x − μ = 10³, σ = 1e-3) flowing into float16 layers, the same
+  overflow of float16 backprop;
 - "all×30": every variable ×30 (float32 and mixed_bfloat16 only: activations grow like
   30^depth, past float16's 65504 — the network body itself overflows there, which no head
   can undo; mixed_float16 training guards its gradients with a LossScaleOptimizer);
@@ -103,7 +107,19 @@ MODELS = [
     ("MADE-bernoulli-ensemble", "MADE",
      dict(event_shape=(4,), num_values=2, hidden_units=(6,), ordering="random",
           hidden_degrees="random", num_masks=3, seed=1)),
+    # real values (densities): inputs far in the tails, all equal, zeros
+    ("RNADE-mixture_of_gaussians", "RNADE", dict(event_shape=(4,), hidden_units=6,
+                                                 num_mixtures=2)),
+    ("RNADE-gaussian-agnostic-ensemble", "RNADE",
+     dict(event_shape=(4,), hidden_units=6, likelihood="gaussian", ordering="random",
+          num_orderings=2, order_agnostic=True, seed=1)),
+    ("MADE-mixture_of_gaussians", "MADE", dict(event_shape=(4,), hidden_units=(6, 6),
+                                               likelihood="mixture_of_gaussians",
+                                               num_mixtures=2, direct_connections=True)),
+    ("MADE-gaussian", "MADE", dict(event_shape=(4,), hidden_units=(6,), likelihood="gaussian")),
 ] + _image_models()
+
+CONTINUOUS = ("mixture_of_gaussians", "gaussian")
 
 # Tallies over the module: cases (model × dtype), inputs tried, inputs all-finite.
 TALLY = {"cases": 0, "inputs": 0, "finite": 0, "failures": []}
@@ -175,8 +191,13 @@ def _record_head_dtypes(d):
 
 def _inputs(d):
     shape = [2] + d.event_shape.as_list()
-    top = d.num_values - 1
     parity = np.indices(shape)[1:].sum(0) % 2
+    if not d.support.integer:   # real values; alternating: far tails, ±1000
+        far = 1e3
+        return {"zeros": np.zeros(shape, np.float32),
+                "all-equal": np.full(shape, 3.0, np.float32),
+                "alternating": np.where(parity == 1, far, -far).astype(np.float32)}
+    top = d.num_values - 1
     inputs = {"zeros": np.zeros(shape, np.float32),
               "max": np.full(shape, top, np.float32),
               "alternating": np.where(parity == 1, top, 0).astype(np.float32)}
@@ -225,7 +246,7 @@ def _check(d, weights, x_name, x, seen, failures):
         problems.append(f"log_prob dtype {log_prob.dtype}")
     if not np.all(np.isfinite(log_prob)):
         problems.append(f"log_prob {log_prob}")
-    elif np.any(log_prob > 1e-6):
+    elif d.support.integer and np.any(log_prob > 1e-6):   # a density may exceed 1
         problems.append(f"log_prob > 0: {log_prob}")
     with tf.GradientTape() as tape:
         loss = d.training_loss(x, seed=(1, 2))
@@ -244,7 +265,8 @@ def _check(d, weights, x_name, x, seen, failures):
 def _check_samples(d, weights, failures):
     samples = d.sample(2, seed=(3, 4)).numpy()
     ok = (samples.shape == (2,) + tuple(d.event_shape.as_list())
-          and np.all(np.isfinite(samples)) and np.all(samples >= 0)
+          and np.all(np.isfinite(samples)))
+    ok = ok and (not d.support.integer or np.all(samples >= 0)
           and np.all(samples <= d.num_values - 1) and np.all(samples == np.round(samples)))
     if not ok:
         failures.append(f"{weights}/sample out of range: {np.unique(samples)}")
@@ -287,6 +309,9 @@ def _record(family, policy, tried, finite, failures, seen):
 @pytest.mark.parametrize("policy", POLICIES, indirect=True)
 @pytest.mark.parametrize("family, options", [m[1:] for m in MODELS], ids=[m[0] for m in MODELS])
 def test_finite_at_extreme_inputs(family, options, policy):
+    if policy == "mixed_float16" and (family == "RNADE"
+                                      or options.get("likelihood") in CONTINUOUS):
+        pytest.skip("real values under mixed_float16: see the module docstring")
     d, seen = _built(family, options, policy)
     random_weights = [v.numpy() for v in d.network.variables]
     settings = _settings(d, d, policy)
@@ -396,7 +421,8 @@ FLOAT32_FAMILIES = [m for m in MODELS if m[0] in (
     "FVSBN-categorical", "NADE-bernoulli", "MADE-categorical", "PixelCNN-categorical-C3",
     "GatedPixelCNN-logistic_mixture-C3", "PixelRNN-row_lstm-categorical-C1",
     "PixelRNN-diagonal_bilstm-logistic_mixture-C3", "MultiscalePixelCNN-categorical-C3",
-    "MultiscalePixelRNN-logistic_mixture-C3")]
+    "MultiscalePixelRNN-logistic_mixture-C3", "RNADE-mixture_of_gaussians",
+    "MADE-mixture_of_gaussians")]
 
 
 @pytest.mark.parametrize("policy", ("mixed_float16", "mixed_bfloat16"), indirect=True)

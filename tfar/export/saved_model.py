@@ -17,12 +17,14 @@ batch; `event_shape` and `dtype` are the distribution's):
                               the sequential completion) (+ conditional_input [B, *cond])
                               -> images [B, *event_shape]
   log_prob_<t>, complete_<t>  the same with images of dtype t, for each t of uint8 (when
-                              num_values <= 256), int32, int64 and float32 other than
-                              `dtype` (TF Serving converts no dtype): the same value
+                              num_values <= 256), int32, int64 and float32 that holds
+                              the head's `support` exactly (a model of real values:
+                              float32 alone), other than `dtype` (TF Serving converts no dtype): the same value
                               checks; complete_<t>'s observed_mask is t (0 or 1) and its
                               images come back as t
 
-Images are integer values in [0, num_values): float32 images are integer-valued floats.
+Images are integer values in [0, num_values): float32 images are integer-valued floats
+(or, for a model of real values, finite float32 values).
 Every signature taking `images` gets the dtype variants, a model's own too.
 
 TF Serving's batching (`--enable_batching`) concatenates every input of concurrent
@@ -259,16 +261,20 @@ def _endpoints(distribution, event_shape, conditioning, batching):
     if batching:  # TF Serving's batching concatenates every input along dimension 0
         endpoints = {name: endpoint for name, endpoint in endpoints.items()
                      if all(spec.shape.rank and spec.shape[0] is None for spec in endpoint[1])}
-    num_values = getattr(distribution, "num_values", None)
+    # The dtypes that hold the model's values exactly (its head's support: uint8 only for
+    # num_values <= 256, float32 alone for real values); any dtype for a TFP distribution.
+    support = getattr(distribution, "support", None)
+    image_dtypes = [d for d in IMAGE_DTYPES
+                    if support is None or d in support.exact_dtypes]
     return {name + suffix: variant
             for name, (function, specs) in endpoints.items()
-            for suffix, variant in _image_dtype_variants(function, specs, dtype, num_values)}
+            for suffix, variant in _image_dtype_variants(function, specs, dtype, image_dtypes)}
 
 
-def _image_dtype_variants(function, specs, dtype, num_values):
+def _image_dtype_variants(function, specs, dtype, image_dtypes):
     """(suffix, (function, specs)) pairs: the endpoint itself with suffix "", and, when it
-    takes `images`, one per other dtype of `IMAGE_DTYPES` (suffix "_uint8", …; uint8
-    only when num_values <= 256).
+    takes `images`, one per other dtype of `image_dtypes` (suffix "_uint8", …: those of
+    `IMAGE_DTYPES` that the distribution's `support.exact_dtypes` lists).
 
     Every variant calls one shared trace of `function` with float32 images (the network
     computes in float32; integers below 2**24 convert exactly, larger ones stay out of
@@ -284,9 +290,7 @@ def _image_dtype_variants(function, specs, dtype, num_values):
         tf.TensorSpec(spec.shape, tf.float32, name=spec.name) if spec.name == "images"
         else spec for spec in specs])
     variants = []
-    for image_dtype in [dtype] + [d for d in IMAGE_DTYPES if d != dtype]:
-        if image_dtype == tf.uint8 and num_values is not None and num_values > 256:
-            continue
+    for image_dtype in [dtype] + [d for d in image_dtypes if d != dtype]:
         own = image_dtype == dtype
 
         def variant(*args, image_dtype=image_dtype, own=own):

@@ -7,6 +7,11 @@ draws `num_masks` mask sets up front, trains on one random set per step, and eva
 the ensemble p(x) = (1/M) Σ_m p_m(x) (log-mean-exp of joint log-probabilities).
 Direct input→output connections as in §4.3. `num_values` > 2 uses one-hot inputs and a
 softmax head (`tfar.likelihoods.Categorical`).
+
+Real values: `likelihood="mixture_of_gaussians"` (`num_mixtures=K`) is MADE MoG
+(Papamakarios, Pavlakou & Murray, "Masked Autoregressive Flow for Density Estimation",
+NIPS 2017, §4: each dimension's params are the mixture's K weights, means and scales),
+`likelihood="gaussian"` its K = 1 case; the real value itself is the input.
 """
 
 import numpy as np
@@ -192,7 +197,7 @@ class MADENetwork(AutoregressiveNetwork):
 
 @register("made")
 class MADE(AutoregressiveDistribution):
-    """MADE as a `tfd.Distribution` over integer vectors or images.
+    """MADE as a `tfd.Distribution` over integer vectors or images, or real vectors.
 
     Example:
       d = tfar.MADE(event_shape=(28, 28, 1), num_values=2, hidden_units=(500,))
@@ -200,10 +205,14 @@ class MADE(AutoregressiveDistribution):
       lp = d.log_prob(x)                           # [batch] nats (ensemble over masks)
       lp_1 = d.log_prob(x, mask_index=0)           # one mask set
       s = d.sample(16, seed=(1, 2))
+      mog = tfar.MADE(event_shape=(8,), hidden_units=(100,),
+                      likelihood="mixture_of_gaussians", num_mixtures=10)   # MADE MoG
+      lp = mog.log_prob(x)                         # x float32 [batch, 8]: density, nats
 
     Args:
       event_shape: (D,) or an image shape (H, W, C), flattened in row-major order.
-      num_values: values per dimension; 2 uses the Bernoulli head by default.
+      num_values: values per dimension; 2 (the default, None) uses the Bernoulli head by
+        default; None (and no other) for a continuous head.
       hidden_units: sizes of the hidden layers.
       ordering: "left_to_right", "right_to_left", "random" (one order per mask set:
         order-agnostic) or an explicit permutation of range(D).
@@ -217,7 +226,10 @@ class MADE(AutoregressiveDistribution):
       parallel_mask_sets: how many mask sets the ensemble `log_prob` runs at once (an int,
         or "auto": all M unless their masked kernels would pass 256 MiB; see
         `MADENetwork`). 1 holds one set's masked kernels at a time.
-      likelihood: "bernoulli" or "categorical" (default: Bernoulli iff num_values == 2).
+      likelihood: "bernoulli" or "categorical" (default: Bernoulli iff num_values == 2),
+        or for real values "mixture_of_gaussians" or "gaussian" (`tfar.likelihoods`),
+        or a head instance (e.g. `MixtureOfGaussians(5, min_scale=1e-4)`).
+      num_mixtures: K of the mixture of Gaussians (default 10).
       conditional_shape: shape of a conditional input (e.g. (10,) for one-hot labels).
       conditioning: any vector-valued `tfar.conditioning.Conditioning` instead (e.g.
         `ClassLabel(10)`: int labels).
@@ -226,14 +238,17 @@ class MADE(AutoregressiveDistribution):
       dtype, validate_args, name: as `tfd.Distribution`.
     """
 
-    def __init__(self, event_shape, num_values=2, hidden_units=(500,), ordering="left_to_right",
-                 hidden_degrees="equal", num_masks=1, direct_connections=False,
-                 column_blocks="auto", activation="relu", parallel_mask_sets="auto",
-                 likelihood=None, conditional_shape=None, conditioning=None, seed=None,
-                 network=None, dtype=tf.float32, validate_args=False, name="MADE"):
+    def __init__(self, event_shape, num_values=None, hidden_units=(500,),
+                 ordering="left_to_right", hidden_degrees="equal", num_masks=1,
+                 direct_connections=False, column_blocks="auto", activation="relu",
+                 parallel_mask_sets="auto", likelihood=None, num_mixtures=None,
+                 conditional_shape=None, conditioning=None, seed=None, network=None,
+                 dtype=tf.float32, validate_args=False, name="MADE"):
         parameters = dict(locals())
         event_shape = check_event_shape(event_shape)
-        head = head_for(likelihood, num_values)
+        head = head_for(likelihood, num_values,
+                        **({} if num_mixtures is None else {"num_mixtures": num_mixtures}))
+        num_values = parameters["num_values"] = head.num_values
         conditioning = from_arguments(conditional_shape=conditional_shape,
                                       conditioning=conditioning)
         if network is None:

@@ -60,22 +60,27 @@ class NADENetwork(AutoregressiveNetwork):
     """Tied-weight NADE: values [B, D] (+ conditional) -> params [K, B, D, P] for K orders.
 
     Weights: W [D, E, H] (input → hidden, E = input features per dimension), c [H],
-    V [D, H, P] (hidden → params of dimension d), b [D, P], and U [D, H] (the
-    observed-mask input) when order-agnostic.
+    V [D, H, P] (hidden → params of dimension d), b [D, P], U [D, H] (the
+    observed-mask input) when order-agnostic, and ρ [D] (RNADE's activity rescaling,
+    h_d = σ(ρ_d · a_d), Uria et al. 2013 §2; initialized to 1) when `activity_rescaling`.
 
     Args:
       num_dims: D.
-      num_values: values per dimension (input encoding).
+      num_values: values per dimension (input encoding), or None for real values (RNADE:
+        the value itself is the input, E = 1).
       params_size: P.
       hidden_units: H.
       orderings: int array/list [K, D], the stored evaluation orders.
       order_agnostic: add the mask-input weights U (Uria et al. 2014).
+      activity_rescaling: add RNADE's per-dimension rescaling ρ_d of the hidden
+        pre-activation.
       conditional_size: size of a flattened conditional input (added to the hidden
         pre-activation and to the output params), or None.
     """
 
     def __init__(self, num_dims, num_values, params_size, hidden_units, orderings,
-                 order_agnostic=False, conditional_size=None, **kwargs):
+                 order_agnostic=False, conditional_size=None, activity_rescaling=False,
+                 **kwargs):
         super().__init__(num_dims, num_values, params_size, conditional_size=conditional_size,
                          **kwargs)
         self.require_vector_condition()
@@ -83,6 +88,7 @@ class NADENetwork(AutoregressiveNetwork):
         self.orderings = np.atleast_2d(np.asarray(orderings, dtype=np.int64))
         self.num_components = self.orderings.shape[0]
         self.order_agnostic = bool(order_agnostic)
+        self.activity_rescaling = bool(activity_rescaling)
         self.features = encoding_size(self.num_values)
         if self.conditional_size is not None:
             self.conditional_hidden = keras.layers.Dense(self.hidden_units, use_bias=False,
@@ -101,6 +107,8 @@ class NADENetwork(AutoregressiveNetwork):
         self.b = self.add_weight(name="b", shape=(d, p), initializer="zeros", autocast=False)
         self.u = (self.add_weight(name="U", shape=(d, h), initializer="glorot_uniform")
                   if self.order_agnostic else None)
+        self.rho = (self.add_weight(name="rho", shape=(d,), initializer="ones")
+                    if self.activity_rescaling else None)
         if self.conditional_size is not None:
             self.conditional_hidden.build((None, self.conditional_size))
             self.conditional_output.build((None, self.conditional_size))
@@ -167,6 +175,14 @@ class NADENetwork(AutoregressiveNetwork):
         pre_activation = exclusive_cumsum(contributions) + self.c
         if self.conditional_size is not None:
             pre_activation = pre_activation + hidden_term[None]
+        if self.rho is not None:  # ρ of the dimension at each position: [D, 1 or B, 1]
+            rho = tf.convert_to_tensor(self.rho)
+            if per_example:  # a one-hot product, not a gather: a dense gradient of ρ
+                rho = tf.linalg.matvec(tf.one_hot(tf.transpose(order), self.num_dims,
+                                                  dtype=rho.dtype), rho)[..., None]
+            else:
+                rho = (rho if order is None else tf.gather(rho, order))[:, None, None]
+            pre_activation = tf.cast(rho, pre_activation.dtype) * pre_activation
         hidden = tf.sigmoid(pre_activation)                                         # [D, B, H]
         if per_example:  # back from positions to dimensions
             positions = tf.transpose(tf.argsort(order, axis=-1))
@@ -212,6 +228,8 @@ class NADENetwork(AutoregressiveNetwork):
     def step_params(self, a, dims, output_term):
         """Params [n, P] of dimension dims[b] given the running pre-activation a [n, H]."""
         v = tf.gather(self.v, dims)
+        if self.rho is not None:
+            a = tf.gather(tf.cast(self.rho, a.dtype), dims)[:, None] * a
         params = tf.einsum("nh,nhp->np", tf.cast(tf.sigmoid(a), v.dtype), v) + tf.gather(self.b, dims)
         if self.conditional_size is not None:
             params = params + tf.gather(output_term, dims, batch_dims=1)
@@ -228,8 +246,24 @@ class NADENetwork(AutoregressiveNetwork):
         config.update(num_dims=self.num_dims, num_values=self.num_values,
                       params_size=self.params_size, hidden_units=self.hidden_units,
                       orderings=self.orderings.tolist(), order_agnostic=self.order_agnostic,
+                      activity_rescaling=self.activity_rescaling,
                       conditioning=self.conditioning_config())
         return config
+
+
+def build_network(event_shape, num_values, head, hidden_units, ordering, num_orderings,
+                  seed, name, **options):
+    """A built `NADENetwork` for a constructor's arguments: `num_orderings` orders drawn
+    by `ordering` from `seed`; `options` (order_agnostic, conditioning,
+    activity_rescaling) go to the network."""
+    num_dims = int(np.prod(event_shape))
+    if num_orderings > 1 and not (isinstance(ordering, str) and ordering == "random"):
+        raise ValueError(f"num_orderings={num_orderings} > 1 needs ordering='random'; "
+                         f"got ordering={ordering!r} (every order would be the same).")
+    rng = np.random.default_rng(seed)
+    orderings = [input_order(num_dims, ordering, rng) for _ in range(num_orderings)]
+    return NADENetwork(num_dims, num_values, head.params_size, hidden_units, orderings,
+                       name=f"{name}_network", **options).build_variables()
 
 
 @register("nade")
@@ -270,16 +304,9 @@ class NADE(AutoregressiveDistribution):
         conditioning = from_arguments(conditional_shape=conditional_shape,
                                       conditioning=conditioning)
         if network is None:
-            num_dims = int(np.prod(event_shape))
-            if num_orderings > 1 and not (isinstance(ordering, str) and ordering == "random"):
-                raise ValueError(f"num_orderings={num_orderings} > 1 needs ordering='random'; "
-                                 f"got ordering={ordering!r} (every order would be the same).")
-            rng = np.random.default_rng(seed)
-            orderings = [input_order(num_dims, ordering, rng) for _ in range(num_orderings)]
-            network = NADENetwork(
-                num_dims, num_values, head.params_size, hidden_units, orderings,
-                order_agnostic=order_agnostic, conditioning=conditioning,
-                name=f"{name}_network").build_variables()
+            network = build_network(event_shape, num_values, head, hidden_units, ordering,
+                                    num_orderings, seed, name, order_agnostic=order_agnostic,
+                                    conditioning=conditioning)
         parameters["network"] = network
         super().__init__(network, event_shape, num_values, head,
                          GenerationSchedule.orderings(network.orderings),
