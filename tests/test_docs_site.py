@@ -22,7 +22,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 # The modules the API reference documents (docs/api/*.md); tfar's submodules in its
 # __all__ are checked through tfar's names ("tfar.data" must have an entry too).
-DOCUMENTED = ["tfar", "tfar.layers", "tfar.conditioning", "tfar.data", "tfar.data.captions",
+DOCUMENTED = ["tfar", "tfar.layers", "tfar.conditioning", "tfar.likelihoods", "tfar.data",
+              "tfar.data.captions",
               "tfar.export", "tfar.export.client", "tfar.sampling", "tfar.training"]
 
 
@@ -73,7 +74,8 @@ def site(tmp_path_factory):
 
 def test_the_site_builds_with_its_pages(site):
     assert (site / "index.html").is_file()
-    for page in ["tfar", "layers", "conditioning", "data", "export", "sampling", "training"]:
+    for page in ["tfar", "layers", "conditioning", "likelihoods", "data", "export", "sampling",
+                 "training"]:
         assert (site / "api" / page / "index.html").is_file(), page
 
 
