@@ -151,9 +151,10 @@ def read_back(export_dir, requests, tmp_path):
     return dict(np.load(result_path))
 
 
-# The slow tier exports these (the default suite has a conditional multiscale model in
-# MultiscalePixelRNN_caption and the multiscale PixelCNN in FAST).
-SLOW_EXPORTS = ("MultiscalePixelCNN_rgb_conditional",)
+# The slow tier exports these (the default suite keeps a caption model, a mixture head,
+# both PixelRNN cells and both multiscale models, these in FAST).
+SLOW_EXPORTS = ("MultiscalePixelCNN_rgb_conditional", "MultiscalePixelRNN_caption",
+                "GatedPixelCNN_mixture_conditional", "PixelRNN_row_lstm")
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_EXPORTS

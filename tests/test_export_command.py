@@ -90,10 +90,10 @@ def _files(*roots):
 
 @pytest.mark.parametrize("case, words", [
     ("no workdir", ["nosuch", "no such directory"]),
-    ("no config", ["config.json"]),
+    pytest.param("no config", ["config.json"], marks=pytest.mark.slow),
     ("no checkpoint", ["ckpt-7", "ckpt-20, ckpt-40"]),
-    ("existing version", ["export/40", "exists already"]),
-    ("ema without one", ["ema_decay", "--ema"]),
+    pytest.param("existing version", ["export/40", "exists already"], marks=pytest.mark.slow),
+    pytest.param("ema without one", ["ema_decay", "--ema"], marks=pytest.mark.slow),
 ])
 def test_an_error_prints_one_line_and_writes_nothing(trained, tmp_path, case, words):
     flags = {"no workdir": [f"--workdir={tmp_path / 'nosuch'}"],

@@ -38,6 +38,7 @@ def start(workdir):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
+@pytest.mark.slow
 def test_sigterm_and_resume_with_dynamic_binarization_ends_like_an_uninterrupted_run(tmp_path):
     whole, stopped = start(tmp_path / "whole"), start(tmp_path / "stopped")
     deadline = time.time() + 120

@@ -111,7 +111,8 @@ def test_quiet_by_default(tmp_path):
         assert noise not in result.stderr, result.stderr
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("signum, code", [
+    (signal.SIGINT, 130), pytest.param(signal.SIGTERM, 143, marks=pytest.mark.slow)])
 def test_signal_saves_a_checkpoint_and_rerun_resumes(tmp_path, signum, code):
     flags = [f"--workdir={tmp_path}", *TINY, "--config.train.steps=100000",
              "--config.train.checkpoint_every=100000", "--config.train.steps_per_loop=20",
