@@ -100,6 +100,7 @@ def test_sampling_benchmark_times_every_sampler_and_prints_ratios(tmp_path):
             assert 0 <= low <= high <= (255 if config == "32x32x3" else 1)
 
 
+@pytest.mark.slow
 def test_train_throughput_times_configs_side_by_side():
     out = run(["benchmarks/train_throughput.py", "--shape=4,4,1", "--rounds=1", "--steps=1",
                "--models=pixelcnn_binarized_mnist_small,"

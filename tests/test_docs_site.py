@@ -12,6 +12,9 @@ import sys
 
 import pytest
 
+# One worker builds the module's fixture (pyproject: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("docs_site")
+
 pytest.importorskip("mkdocs", reason="mkdocs is not installed: pip install -e '.[docs]'")
 pytest.importorskip("material", reason="mkdocs-material is not installed: "
                                        "pip install -e '.[docs]'")

@@ -13,6 +13,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+# One worker builds the module's fixture (pyproject: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("export_command")
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # As a user runs it: conftest.py sets TF_CPP_MIN_LOG_LEVEL for the tests themselves.
 ENV = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}

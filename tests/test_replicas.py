@@ -14,6 +14,9 @@ import tensorflow as tf
 from tfar import replicas
 from tfar.layers.dropout import check_rate, dropout
 
+# One worker builds the module's fixture (pyproject: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("replicas")
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 

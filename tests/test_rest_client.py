@@ -25,6 +25,9 @@ from rest_server import RestServer
 from tfar.export import client as client_module
 from tfar.export.client import RestClient, ServingError
 
+# One worker builds the module's fixture (pyproject: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("rest_client")
+
 SEED = (5, 6)
 
 

@@ -85,7 +85,7 @@ def test_every_part_is_trainable_and_gets_gradients(num_levels):
 
 # ------------------------------------------------------------------ the bounds
 
-@pytest.mark.parametrize("num_levels", [1, 2])
+@pytest.mark.parametrize("num_levels", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_elbo_below_iwae1_equal_in_mean_below_iwae64(num_levels):
     # Free bits keep the latent in use: a collapsed posterior (KL ≈ 0, q = p(z | x) = p(z))
     # would make every bound equal and the gap below vanish.

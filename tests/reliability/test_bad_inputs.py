@@ -374,6 +374,7 @@ def exported(tmp_path_factory):
     return loaded
 
 
+@pytest.mark.xdist_group("bad_inputs_exported")  # one worker exports them
 @pytest.mark.parametrize("key", EXPORTED)
 @SETTINGS
 @given(data=st.data())
@@ -416,6 +417,7 @@ def test_exported_signatures(exported, key, data):
     assert_ok(result, f"exported {key}.{signature}({x_case}, {c_case})")
 
 
+@pytest.mark.xdist_group("bad_inputs_exported")  # one worker exports them
 def test_exported_nade_value_20_is_a_clear_error(exported):
     """The issue's reproduction: 20 sent to an exported NADE failed deep inside
     SparseSoftmaxCrossEntropyWithLogits; x = 2, -1 and 0.5 gave finite numbers. The
@@ -433,6 +435,7 @@ def test_exported_nade_value_20_is_a_clear_error(exported):
         assert re.search(expected, str(error.value))
 
 
+@pytest.mark.xdist_group("bad_inputs_exported")  # one worker exports them
 def test_exported_bad_value_through_the_tf1_loader(exported):
     """TF Serving's path: `tf.compat.v1.saved_model.loader.load` in a session."""
     path = exported["NADE"][0]

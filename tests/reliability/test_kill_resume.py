@@ -169,8 +169,10 @@ def run_kills(tmp_path, kinds, seed=0):
     return tried, resumed_and_matched, lost
 
 
+@pytest.mark.slow
 def test_a_kill_during_a_checkpoint_resumes_to_the_uninterrupted_result(tmp_path):
-    """The default tier's kill (the slow tier's twelve kill at every kind of point)."""
+    """One kill, mid-checkpoint (the default tier kills a save midway in
+    tests/training/test_reruns.py and resumes after a signal in test_user_errors.py)."""
     tried, matched, lost = run_kills(tmp_path, ["checkpoint"])
     assert (tried, matched, lost) == (1, 1, 0)
 

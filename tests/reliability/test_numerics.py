@@ -307,10 +307,14 @@ def _record(family, policy, tried, finite, failures, seen):
 
 
 def _tiered(models):
-    """pytest params of `models`: the multiscale models' 1-channel cases run in the slow
-    tier (their 3-channel cases, every head, stay in the default one)."""
-    return [pytest.param(*m[1:], id=m[0], marks=pytest.mark.slow)
-            if m[0].startswith("Multiscale") and m[0].endswith("-C1")
+    """pytest params of `models`: the multiscale models' 1-channel cases and the
+    Multi-Scale PixelRNN's mixture run in the slow tier (their other 3-channel cases stay
+    in the default one, and the mixture in every other family)."""
+    def slow(name):
+        return name.startswith("Multiscale") and (
+            name.endswith("-C1") or name == "MultiscalePixelRNN-logistic_mixture-C3")
+
+    return [pytest.param(*m[1:], id=m[0], marks=pytest.mark.slow) if slow(m[0])
             else pytest.param(*m[1:], id=m[0]) for m in models]
 
 

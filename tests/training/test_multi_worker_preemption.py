@@ -31,6 +31,9 @@ import tensorflow as tf
 
 from test_train_main import HERE, ROOT, TINY, _free_ports, train_main
 
+# One worker builds the module's fixture (pyproject: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("preemption")
+
 STEPS = 300
 FLAGS = ["--strategy=multi_worker_mirrored", f"--config.train.steps={STEPS}",
          "--config.train.steps_per_loop=10", "--config.train.checkpoint_every=50",

@@ -107,6 +107,7 @@ def _free_ports(n):
     return ports
 
 
+@pytest.mark.slow  # the default tier runs two workers in test_multi_worker_preemption.py
 def test_two_multi_worker_mirrored_workers(tmp_path):
     ports = _free_ports(2)
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
