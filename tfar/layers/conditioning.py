@@ -242,7 +242,7 @@ class CaptionToMaps(keras.layers.Layer):
     cell shares, plus a learned embedding P[i, j] of the cell: what the caption says and
     where a cell is enter side by side, and the image network combines them. On the
     captioned digits this composes digits and places never seen together in training
-    (README, "Text to image"), where separate weights learn only the seen pairs.
+    (docs/results.md, "Text to image"), where separate weights learn only the seen pairs.
 
     Args:
       map_shape: (H', W', K).
