@@ -74,6 +74,7 @@ def test_an_interrupted_run_exports_its_latest_checkpoint(trained, tmp_path):
                                log_prob(trained / "export" / "40"), rtol=0, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_an_older_checkpoint_and_the_raw_weights(trained, tmp_path):
     models = tmp_path / "models"
     older = export(f"--workdir={trained}", "--checkpoint=20", f"--export_dir={models}")

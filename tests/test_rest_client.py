@@ -94,8 +94,8 @@ def test_columnar_form_matches_the_model(served, name):
     np.testing.assert_array_equal(completed, d.complete(images, mask, seed=SEED, **c))
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.int64])
-@pytest.mark.parametrize("form", ["columnar", "row"])
+@pytest.mark.parametrize("dtype, form", [(np.uint8, "columnar"), (np.int64, "columnar"),
+                                         (np.int32, "row")])
 def test_images_go_to_the_signature_of_their_dtype(served, dtype, form):
     """Integer images (as files and decoders give them) reach `log_prob_<dtype>` and
     `complete_<dtype>`, and completions come back in their dtype."""

@@ -114,7 +114,8 @@ def test_bad_construction(model):
         model(image_shape=(4, 4, 1), num_values=2, kernel_size=4, num_layers=2, num_filters=6)
     with pytest.raises(ValueError, match="num_values=2"):
         model(image_shape=(4, 4, 1), num_values=4, likelihood="bernoulli", **SMALL)
-    with pytest.raises(ValueError, match="multiple of"):
+    with pytest.raises(ValueError, match=r"num_filters=4 must be a multiple of the 3 channel "
+                                         r"groups .* e\.g\. num_filters=3\."):
         model(image_shape=(4, 4, 3), num_values=4, num_layers=2, num_filters=4)
     with pytest.raises(ValueError, match="height, width, channels"):
         model(image_shape=(16,), num_values=2, **SMALL)

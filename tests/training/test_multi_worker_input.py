@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import tiny_tfds
 from test_train_main import _free_ports
@@ -25,6 +26,7 @@ def read_batches(out, data_dir, env=None):
                             stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})})
 
 
+@pytest.mark.slow  # the default tier runs two workers in test_multi_worker_preemption.py
 def test_two_workers_read_disjoint_halves_of_each_global_batch(tmp_path):
     data_dir = tmp_path / "tfds"
     tiny_tfds.prepare(data_dir)

@@ -122,7 +122,8 @@ def test_truncated_checkpoint_names_the_file_and_restore_from_an_older_one(tmp_p
         train_and_evaluate(config, workdir, restore_from=os.path.join(workdir, "nope"))
 
 
-@pytest.mark.parametrize("name", ["pixelvae", "pixelcnn_autoencoder"])
+@pytest.mark.parametrize("name", ["pixelvae", pytest.param("pixelcnn_autoencoder",
+                                                            marks=pytest.mark.slow)])
 def test_latent_models_log_their_terms_and_images(tmp_path, name):
     """The trainer asks the model for its loss and terms (no per-model branch): PixelVAE
     logs its ELBO, reconstruction and KL terms with the KL weight warming up, and both

@@ -22,7 +22,7 @@ import keras
 from tfar.conditioning import SpatialMap
 from tfar.layers.gated import GatedPixelCNNBlock
 from tfar.layers.masked import MaskedConv2D
-from tfar.models.image import ImageDistribution, ImageNetwork, image_arguments
+from tfar.models.image import ImageDistribution, ImageNetwork, check_grouped, image_arguments
 from tfar.network import PARAMS_DTYPE
 from tfar.sampling.gated_pixelcnn import GatedPixelCNNSampler
 from tfar.registry import register
@@ -59,6 +59,7 @@ class GatedPixelCNNNetwork(ImageNetwork):
         self.spatial_conditional_shape = (None if self.conditioning is None
                                           else self.conditioning.map_shape)
         self.num_layers, self.num_filters = int(num_layers), int(num_filters)
+        check_grouped(self.image_shape, self.values_per_unit, num_filters=self.num_filters)
         self.first_kernel_size, self.kernel_size = int(first_kernel_size), int(kernel_size)
         self.output_filters = int(output_filters or 2 * num_filters)
         self.upsample = None

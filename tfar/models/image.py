@@ -48,7 +48,7 @@ class ImageNetwork(AutoregressiveNetwork):
         self.image_shape = image_shape
         self.values_per_unit = int(values_per_unit)
         channels = self.image_shape[-1]
-        self.groups = channels if self.values_per_unit == 1 else 1
+        self.groups = channel_groups(self.image_shape, self.values_per_unit)
         self.output_features = (channels if self.values_per_unit == 1 else 1) * self.params_size
 
     def images(self, inputs):
@@ -154,6 +154,24 @@ def image_arguments(image_shape, num_values, likelihood, num_mixtures, **conditi
     image_shape = check_image_shape(image_shape)
     head = image_head(likelihood, num_values, image_shape[-1], num_mixtures)
     return image_shape, head, from_arguments(**condition)
+
+
+def channel_groups(image_shape, values_per_unit):
+    """The feature groups of a masked image network: one per channel with a sub-pixel
+    head (PixelRNN paper §3.4: R, G, B), 1 when a step writes a whole pixel."""
+    return int(image_shape[-1]) if int(values_per_unit) == 1 else 1
+
+
+def check_grouped(image_shape, values_per_unit, **features):
+    """A ValueError unless each feature count (e.g. num_filters=128) is a multiple of the
+    `channel_groups`: a default sized for one channel may not fit three."""
+    groups = channel_groups(image_shape, values_per_unit)
+    for name, value in features.items():
+        if int(value) % groups:
+            raise ValueError(
+                f"{name}={value} must be a multiple of the {groups} channel groups of a "
+                f"{image_shape[-1]}-channel image (each channel's features form a group); "
+                f"e.g. {name}={int(value) - int(value) % groups}.")
 
 
 def image_head(likelihood, num_values, num_channels, num_mixtures):

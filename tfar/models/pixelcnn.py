@@ -18,7 +18,8 @@ import tensorflow as tf
 import keras
 
 from tfar.layers.masked import MaskedConv2D
-from tfar.models.image import ImageDistribution, ResidualStreamNetwork, image_arguments
+from tfar.models.image import (ImageDistribution, ResidualStreamNetwork, check_grouped,
+                               image_arguments)
 from tfar.sampling.pixelcnn import PixelCNNSampler
 from tfar.registry import register
 
@@ -41,6 +42,7 @@ class PixelCNNNetwork(ResidualStreamNetwork):
     def __init__(self, image_shape, num_values, params_size, values_per_unit=1,
                  conditional_size=None, num_layers=7, num_filters=64, first_kernel_size=7,
                  kernel_size=3, output_filters=None, dropout=0.0, **kwargs):
+        check_grouped(image_shape, values_per_unit, num_filters=num_filters)
         super().__init__(image_shape, num_values, params_size, values_per_unit,
                          conditional_size, num_layers, 2 * int(num_filters), first_kernel_size,
                          output_filters, dropout, **kwargs)
