@@ -152,11 +152,12 @@ def read_back(export_dir, requests, tmp_path):
 
 
 # The slow tier exports these (the default suite keeps a caption model, a class label, an
-# ensemble, an int32 model, PixelVAE, and in FAST a Gated PixelCNN and a Row LSTM).
+# int32 model, PixelVAE, and in FAST a Gated PixelCNN and a Row LSTM).
 SLOW_EXPORTS = ("MultiscalePixelCNN_rgb_conditional", "MultiscalePixelRNN_caption",
                 "GatedPixelCNN_mixture_conditional", "PixelRNN_row_lstm",
                 "PixelRNN_row_lstm_caption_attention", "MADE_conditional",
-                "PixelRNN_diagonal_bilstm_rgb_conditional", "PixelCNN_rgb_categorical_conditional")
+                "PixelRNN_diagonal_bilstm_rgb_conditional", "PixelCNN_rgb_categorical_conditional",
+                "MADE_ensemble")
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_EXPORTS

@@ -156,7 +156,8 @@ def test_latent_models_log_their_terms_and_images(tmp_path, name):
     assert (tmp_path / "reconstructions.png").exists()
 
 
-def test_caption_conditional_run(tmp_path):
+@pytest.mark.slow  # the default tier trains caption models outside the trainer
+def test_caption_conditional_run(tmp_path):    # (test_export.py) and checks its caption errors
     """conditioning='caption' end to end: the trainer reads caption batches, adapts the
     text encoder to the training captions, writes samples under their captions and
     exports a model that takes caption strings; a rerun restores the vocabulary with the
