@@ -24,6 +24,7 @@ def get_config():
     config.data.data_dir = placeholder(str)      # tfds data_dir
     config.data.image_size = placeholder(tuple)  # (H, W) to resize to (None: keep)
     config.data.pad_to = placeholder(tuple)      # (H, W) to pad to with zeros (MNIST in 32×32)
+    config.data.dequantize = False               # real values (k + u) / L for RNADE, MADE MoG
     config.data.test_seed = 0                    # the test split's binarization (not train.seed)
     config.data.max_in_memory_mb = 1024          # tfds splits above: streamed (input_pipeline)
     config.data.shuffle_buffer = 10_000          # streamed splits: permuted in windows of this many
@@ -61,7 +62,9 @@ def get_config():
     config.eval = ml_collections.ConfigDict()
     config.eval.batch_size = 500
     config.eval.seed = 0                 # of stochastic test figures (PixelVAE's estimate)
-    config.eval.num_samples = 64
+    config.eval.num_samples = 64         # drawn for samples.png
+    config.eval.mmd_samples = placeholder(int)  # samples for the test MMD² (None: the
+    #                                      num_samples of samples.png; 0: none)
     config.eval.sample_columns = 8
 
     config.export = ml_collections.ConfigDict()
@@ -78,4 +81,27 @@ def on_binarized_mnist(config):
     config.data.binarize = ""          # already binary
     config.train.steps = 50_000
     config.train.checkpoint_every = 5000
+    return config
+
+
+# The real-valued models of benchmarks/real_valued.py (width 100, 10 Gaussians per
+# conditional), for configs/rnade_*.py and configs/made_mog_*.py.
+RNADE = dict(name="rnade", conditioning="", hidden_units=100, num_mixtures=10)
+MADE_MOG = dict(name="made", conditioning="", hidden_units=(100, 100),
+                likelihood="mixture_of_gaussians", num_mixtures=10)
+
+
+def on_real_values(config, model, source, steps):
+    """`config` moved to real values: `model` (RNADE or MADE_MOG) on `source` (an
+    sklearn:<set>, standardized, its test split; or "digits", dequantized), `steps` of
+    batch 64 at a constant Adam rate of 1e-3: the setting of benchmarks/real_valued.py,
+    whose validation scores chose `steps` (a tabular set this small overfits soon after).
+    The test figure is the log-likelihood per example (digits: also the bound on the
+    integer images' NLL in bits/dim)."""
+    config.model = ml_collections.ConfigDict(model)
+    config.data.source = source
+    config.data.dequantize = source == "digits"
+    config.train.update(dict(steps=steps, schedule="constant", learning_rate=1e-3,
+                             warmup_steps=0, batch_size=64, log_every=min(steps, 500),
+                             checkpoint_every=min(steps, 1000)))
     return config

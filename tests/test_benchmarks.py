@@ -175,3 +175,52 @@ def test_super_resolution_completes_with_every_run(tmp_path):
     assert "4 test images (16, 16, 1) of digits, small images 4×4 (f = 4) given" in out, out
     assert "multiscale_pixelcnn" in out and "multiscale_pixelrnn" in out
     assert png.exists()
+
+
+@pytest.mark.slow  # 40 s: three trainings on two data sets
+def test_real_valued_benchmark_reports_every_contender(tmp_path):
+    output = tmp_path / "real_valued.json"
+    out = run(["benchmarks/real_valued.py", "--datasets=wine,digits", "--steps=30",
+               "--eval_every=10", "--hidden_units=8", "--num_mixtures=2", "--flows=2",
+               "--gmm_components=1,2", f"--output={output}"])
+    assert out.count("best tfar model:") == 2 and "NLL <= " in out
+    with open(output) as f:
+        report = json.load(f)
+    for name, dataset in report["datasets"].items():
+        assert set(dataset["results"]) == {"Gaussian", "GaussianMixture", "TFP MAF",
+                                           "tfar MADE MoG", "tfar RNADE"}
+        for row in dataset["results"].values():
+            assert math.isfinite(row["test"]["mean"]) and row["test"]["standard_error"] > 0
+            assert math.isfinite(row["details"]["train"])
+        for name in ("TFP MAF", "tfar MADE MoG", "tfar RNADE"):
+            details = dataset["results"][name]["details"]
+            assert details["examples_per_second"] > 0 and 10 <= details["best_step"] <= 30
+    digits = report["datasets"]["digits"]
+    assert digits["num_dims"] == 64 and digits["sizes"] == [1293, 144, 360]
+    bound = digits["results"]["tfar RNADE"]["nll_upper_bound_bits_per_dim"]
+    assert bound == pytest.approx((64 * math.log(17) - digits["results"]["tfar RNADE"]["test"][
+        "mean"]) / (64 * math.log(2)))
+
+
+@pytest.mark.slow  # 60 s: two short runs of train_main.py
+def test_sample_quality_benchmark_reports_nll_mmd_and_speed(tmp_path):
+    output = tmp_path / "sample_quality.json"
+    out = run(["benchmarks/sample_quality.py", "--configs=default,gmmn_digits",
+               f"--runs={tmp_path / 'runs'}", "--num_samples=40",
+               "--override=--config.train.steps=20", "--override=--config.train.log_every=10",
+               "--override=--config.export.enabled=true", f"--output={output}"])
+    assert "real test digits:" in out and "samples/s" in out
+    with open(output) as f:
+        report = json.load(f)
+    nade, gmmn = report["rows"]["default"], report["rows"]["gmmn_digits"]
+    assert nade["model"] == "NADE" and math.isfinite(nade["test_nll_nats"])
+    assert gmmn["model"] == "GMMN" and gmmn["test_nll_nats"] is None
+    for row in (nade, gmmn):
+        assert math.isfinite(row["test_mmd2"]) and row["samples_per_second"] > 0
+        assert 0 <= row["confident"] <= 1 and row["train_steps"] == 20
+    assert report["ceiling"]["confident"] > 0.8 and report["ceiling"]["digits"] == 10
+
+
+def test_mmd_benchmark_prints_value_time_and_memory():
+    out = run(["benchmarks/mmd.py", "--num_samples=300", "--num_dims=20", "--block_size=64"])
+    assert "mmd2 of 300 x 20 against the same:" in out and "peak resident memory:" in out

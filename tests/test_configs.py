@@ -1,4 +1,4 @@
-"""Every configs/*.py loads, names a real model and builds it on its dataset's image shape."""
+"""Every configs/*.py loads, names a real model and builds it on its dataset's shape."""
 
 import glob
 import importlib
@@ -16,7 +16,9 @@ SHAPES = {"digits": ((8, 8, 1), 17), "tfds:mnist": ((28, 28, 1), 256),
           "tfds:binarized_mnist": ((28, 28, 1), 2), "tfds:cifar10": ((32, 32, 3), 256),
           "tfds:imagenet_resized/32x32": ((32, 32, 3), 256),
           "captioned_digits": ((16, 16, 1), 17), "tfds:coco_captions": ((64, 64, 3), 256),
-          "tfds:celeb_a_hq/256": ((256, 256, 3), 256), "idx:../shared/data/mnist": ((28, 28, 1), 256)}
+          "tfds:celeb_a_hq/256": ((256, 256, 3), 256), "idx:../shared/data/mnist": ((28, 28, 1), 256),
+          "sklearn:wine": ((13,), None), "sklearn:breast_cancer": ((30,), None),
+          "sklearn:diabetes": ((9,), None), "sklearn:california_housing": ((8,), None)}
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -26,6 +28,8 @@ def test_config_builds_its_model(name):
     if config.data.get("pad_to"):
         shape = tuple(config.data.pad_to) + shape[2:]
     num_values = config.data.num_values or (2 if config.data.binarize else levels)
+    if config.data.dequantize:
+        num_values = None
     num_classes = config.data.num_classes if config.model.conditioning == "class" else None
     captions = (["the digit 3 is at the top left"] if config.model.conditioning == "caption"
                 else None)

@@ -26,7 +26,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 # The modules the API reference documents (docs/api/*.md); tfar's submodules in its
 # __all__ are checked through tfar's names ("tfar.data" must have an entry too).
 DOCUMENTED = ["tfar", "tfar.layers", "tfar.conditioning", "tfar.likelihoods", "tfar.data",
-              "tfar.data.captions",
+              "tfar.data.captions", "tfar.data.tabular", "tfar.metrics",
               "tfar.export", "tfar.export.client", "tfar.sampling", "tfar.training"]
 
 

@@ -468,3 +468,26 @@ def test_latent_models_export_every_signature(name, tmp_path):
             else:
                 np.testing.assert_allclose(got, value, rtol=1e-5, atol=1e-5,
                                            err_msg=f"{loader} {key}")
+
+
+def test_a_gmmn_exports_sample_alone(tmp_path):
+    """A GMMN has no likelihood: its SavedModel serves `sample` (also serving_default),
+    the in-memory samples (to float rounding) through both loaders in a fresh process, one
+    warm-up request; no `log_prob` signature."""
+    d = tfar.GMMN(event_shape=(4, 4, 1), generator="conv", num_filters=3, num_upsamplings=1,
+                  latent_dim=3, data_num_values=5)
+    checks.randomize_weights(d)
+    path = tfar.export.export(d, tmp_path / "models")
+    seed = np.array(SEED, np.int32)
+    requests = {"sample": {"num_samples": np.int32(6), "seed": seed},
+                "serving_default": {"num_samples": np.int32(6), "seed": seed}}
+    warmup = warmup_requests(path)
+    requests.update({f"{name}#warmup": inputs for name, inputs in warmup.items()})
+    results = read_back(path, requests, tmp_path)
+    assert sorted(results["v2/signatures"]) == ["sample", "serving_default"]
+    assert sorted(warmup) == ["sample", "serving_default"]
+    expected = d.sample(6, seed=SEED).numpy()
+    for loader in ("v1", "v2"):  # the same draws (a graph's fused ops round within 1e-6)
+        for signature in ("sample", "serving_default"):
+            np.testing.assert_allclose(results[f"{loader}/{signature}/samples"], expected,
+                                       rtol=0, atol=1e-6)

@@ -15,10 +15,11 @@ from tfar import _startup
 
 with _startup.quiet():  # a command's start-up: TensorFlow's banners left out of stderr
     from tfar import _backend  # noqa: F401  (sets KERAS_BACKEND first)
-    from tfar import conditioning, layers, sampling
+    from tfar import conditioning, layers, metrics, sampling
     from tfar.autoregressive import AutoregressiveDistribution
     from tfar.models.fvsbn import FVSBN
     from tfar.models.gated_pixelcnn import GatedPixelCNN
+    from tfar.models.gmmn import GMMN
     from tfar.models.made import MADE
     from tfar.models.multiscale import MultiscalePixelCNN
     from tfar.models.multiscale_pixelrnn import MultiscalePixelRNN
@@ -40,8 +41,9 @@ def __getattr__(name):
     raise AttributeError(f"module 'tfar' has no attribute {name!r}")
 
 
-__all__ = ["AutoregressiveDistribution", "conditioning", "data", "export", "layers", "sampling",
-           "training", "FVSBN", "GatedPixelCNN", "MADE", "MultiscalePixelCNN",
+__all__ = ["AutoregressiveDistribution", "conditioning", "data", "export", "layers", "metrics",
+           "sampling",
+           "training", "FVSBN", "GMMN", "GatedPixelCNN", "MADE", "MultiscalePixelCNN",
            "MultiscalePixelRNN", "NADE", "PixelCNN", "PixelCNNAutoEncoder", "PixelRNN",
            "PixelVAE", "RNADE"]
 __version__ = "0.1.0"

@@ -5,8 +5,8 @@ real values for the continuous heads) (batch shape [], any
 leading dims of x are batch dims) whose weights live in one Keras 3 model, `network`. This
 base holds that, the input checks (`tfar.inputs`), and the contract the trainer and the
 exporter rely on (DESIGN.md, "What the trainer and the exporter ask of a model"):
-`from_data`, `training_terms`, `evaluation_metric` / `evaluation_log_prob`,
-`evaluation_images` and `serving_signatures`.
+`from_data`, `training_terms`, `has_likelihood`, `evaluation_metric` /
+`evaluation_log_prob`, `evaluation_images` and `serving_signatures`.
 `AutoregressiveDistribution` (FVSBN … PixelRNN) and the latent-variable models
 (`tfar.models.latent`: PixelVAE, the PixelCNN auto-encoder) build on it.
 """
@@ -25,6 +25,11 @@ tfd = tfp.distributions
 class NetworkDistribution(InputChecks, tfd.Distribution):
     """A distribution whose weights are those of one Keras 3 model.
 
+    `has_likelihood` (a class attribute, True here) says whether the model has a
+    `log_prob`: an implicit model (`tfar.GMMN`) sets it False, and the trainer then
+    reports its samples' MMD² to the test split instead of a test NLL, and the exporter
+    writes no `log_prob` signature.
+
     Args:
       network: the built Keras 3 model holding every weight.
       event_shape: shape of one event, e.g. (784,) or (28, 28, 1).
@@ -34,6 +39,8 @@ class NetworkDistribution(InputChecks, tfd.Distribution):
       support: the values an event may hold (a `tfar.inputs.Support`, the head's);
         None: integers in [0, num_values).
     """
+
+    has_likelihood = True
 
     def __init__(self, network, event_shape, num_values, conditioning=None,
                  dtype=tf.float32, validate_args=False, allow_nan_stats=True, parameters=None,

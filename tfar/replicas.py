@@ -89,3 +89,19 @@ def global_mean(value):
     if context is None or context.num_replicas_in_sync == 1:
         return value
     return context.all_reduce(tf.distribute.ReduceOp.MEAN, value)
+
+
+def global_batch(value):
+    """The global batch [R·B, ...] of a per-replica batch [B, ...] (replica r's rows at
+    [r·B, (r+1)·B)), without gradient; `value` outside a strategy. For an objective that
+    compares whole batches (a GMMN's MMD²), which every replica then computes alike."""
+    value = tf.stop_gradient(value)
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return value
+    return context.all_gather(value, axis=0)
+
+
+def count():
+    """R, the replicas in sync (1 outside a strategy)."""
+    return _replicas()[1]

@@ -39,6 +39,7 @@ MODELS = {
         ordering="random", num_masks=2, seed=1, conditional_shape=(2,), **o),
     "MADE-gaussian": lambda e=(2,), **o: tfar.MADE(event_shape=e, hidden_units=(6,),
                                            likelihood="gaussian", **o),
+    "FVSBN-gaussian": lambda e=(2,), **o: tfar.FVSBN(event_shape=e, likelihood="gaussian", **o),
 }
 NAMES = sorted(MODELS)
 

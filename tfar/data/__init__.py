@@ -1,9 +1,9 @@
-"""Datasets of integer images (and captions) for tfar's models."""
+"""Datasets for tfar's models: integer images (and captions), real-valued tabular sets."""
 
 from tfar.data.datasets import (CAPTION_FEATURES, CONDITIONS, SOURCES, Split, epoch_keys, load,
                                 padded_shape, preprocessor, read, source_levels)
 from tfar.data.idx import read_idx
-from tfar.data import captions
+from tfar.data import captions, tabular
 
 __all__ = ["CAPTION_FEATURES", "CONDITIONS", "SOURCES", "Split", "captions", "epoch_keys",
-           "load", "padded_shape", "preprocessor", "read", "read_idx", "source_levels"]
+           "load", "padded_shape", "preprocessor", "read", "read_idx", "source_levels", "tabular"]

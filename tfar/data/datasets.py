@@ -1,4 +1,4 @@
-"""Integer images for tfar's models: `read` a split, `load` it as a `tf.data.Dataset`.
+"""Data for tfar's models: `read` a split, `load` it as a `tf.data.Dataset`.
 
 Sources:
   "digits"         scikit-learn's 8×8 digits (1,797 images, 17 levels 0…16), embedded, so
@@ -12,6 +12,11 @@ Sources:
   "tfds:<name>"    any TensorFlow Datasets image dataset, e.g. tfds:binarized_mnist,
                    tfds:mnist, tfds:cifar10, tfds:imagenet_resized/32x32 (with data_dir);
                    with a text feature (tfds:coco_captions) it has captions (below).
+  "sklearn:<set>"  real-valued tabular data: scikit-learn's wine, breast_cancer, diabetes
+                   (bundled, offline) and california_housing (where its file is), with
+                   train/validation/test splits, standardized with the train split's
+                   statistics: see `tfar.data.tabular`. Examples are vectors [D] of
+                   floats, not images.
   "captioned_digits", "captioned_digits:<digit source>"
                    one or two digits on a larger canvas with a caption saying where
                    ("the digit 3 is at the top left", "the digit 3 is above the digit
@@ -39,6 +44,14 @@ function of (seed, split, epoch, i): `epoch_keys` derives an epoch's two keys, a
 dynamic binarization draws example i's noise from the noise key folded with i, so it
 does not depend on the batch or worker that reads the example, nor on how many passes
 came before in this process.
+
+Real values: a tabular source's examples are real already; integer images become real by
+dequantization (`load(..., dequantize=True)`, `config.data.dequantize`): pixel k of L
+levels becomes y = (k + u) / L in [0, 1), u ~ U[0, 1) drawn from (seed, split, epoch, i)
+as dynamic binarization draws its noise. A density p(y) of the dequantized images bounds
+the discrete likelihood: log P(k) >= E_u[log p(y)] - D·log L (Theis, van den Oord &
+Bethge 2016, §3.1), the change-of-variables term D·log L being what converts a test
+log-likelihood of y into bits/dim of the integer images (`tfar.training.evaluation`).
 """
 
 import dataclasses
@@ -50,10 +63,11 @@ from typing import Callable, Optional
 import numpy as np
 import tensorflow as tf
 
+from tfar.data import tabular
 from tfar.data.idx import read_idx
 
 SOURCES = ("digits", "idx:<dir>", "npz:<file>", "folder:<dir>", "tfds:<name>",
-           "captioned_digits", "captioned_digits:<digit source>")
+           "sklearn:<set>", "captioned_digits", "captioned_digits:<digit source>")
 BINARIZATIONS = (None, "fixed", "dynamic")
 CONDITIONS = ("label", "caption")
 CAPTIONED = "captioned_digits"
@@ -72,13 +86,16 @@ class Split:
     Attributes:
       source, split: what was read, e.g. "digits", "train[:90%]".
       size: N, the number of examples.
-      levels: how many values a stored pixel takes (17 digits, 2 binarized_mnist, 256).
-      shape: the stored images' (H, W, C); None for a dimension that varies (streamed only).
+      levels: how many values a stored pixel takes (17 digits, 2 binarized_mnist, 256);
+        None for a real-valued (tabular) source.
+      shape: the stored images' (H, W, C); None for a dimension that varies (streamed
+        only); a tabular source's (D,).
       has_labels: whether the examples carry class labels (without, every label is 0).
-      num_classes: tfds: the classes its metadata declares (labels lie in [0,
-        num_classes)), what `check_labels` goes by when the labels are streamed; None for
-        other sources.
-      images: in memory: [N, H, W, C] integers; None when streamed.
+      num_classes: tfds and tabular sources: the classes its metadata declares (labels
+        lie in [0, num_classes)), what `check_labels` goes by when the labels are
+        streamed; None for other sources.
+      images: in memory: [N, H, W, C] integers (a tabular source: its rows [N, D]
+        float32); None when streamed.
       labels: in memory: [N] int64; None when streamed.
       stream: streamed: `stream(order_key, condition="label", decode_images=True)` -> a
         `tf.data.Dataset` of (image [H, W, C], label [] int64) (condition "caption":
@@ -374,13 +391,25 @@ def _check_condition(condition):
         raise ValueError(f"condition must be one of {CONDITIONS}; got {condition!r}.")
 
 
-def _check_options(num_values=None, binarize=None, image_size=None):
+def _check_options(num_values=None, binarize=None, image_size=None, dequantize=False):
     if binarize not in BINARIZATIONS:
         raise ValueError(f"binarize must be None, 'fixed' or 'dynamic'; got {binarize!r}.")
     if binarize and num_values not in (None, 2):
         raise ValueError(f"binarize={binarize!r} gives 2 values; got num_values={num_values}.")
+    if binarize and dequantize:
+        raise ValueError(f"binarize={binarize!r} and dequantize: pass one of them (binary "
+                         "images, or real values in [0, 1)).")
     if image_size is not None and np.shape(image_size) != (2,):
         raise ValueError(f"image_size must be (height, width); got {image_size!r}.")
+
+
+def _check_real_options(split, **options):
+    """Raises ValueError naming the image options set for a real-valued (tabular) split."""
+    given = sorted(name for name, value in options.items() if value)
+    if given:
+        raise ValueError(f"{split.name} holds real-valued vectors, not images; "
+                         f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to "
+                         "integer images only.")
 
 
 def source_levels(source):
@@ -402,7 +431,7 @@ def read(source, split="train", *, data_dir=None, image_size=None, channels=None
       source: one of `SOURCES`.
       split: "train" or "test", optionally sliced ("test[:8000]", "train[90%:]"); tfds
         sources take any split string of tfds ("validation", "train+test", …).
-      data_dir: tfds data directory.
+      data_dir: tfds data directory (sklearn:<set> sources: scikit-learn's data home).
       image_size: folder sources: (height, width) to decode images of different sizes to
         (other sources are resized by `preprocessor`).
       channels: folder sources only: decode to this many channels (1 gray, 3 RGB, 4 RGBA);
@@ -429,6 +458,14 @@ def read(source, split="train", *, data_dir=None, image_size=None, channels=None
         from tfar.data import captions
         return captions.read(source, split, seed=compose_seed, data_dir=data_dir)
     name, bounds = _parse_split(split)
+    if source.startswith(tabular.PREFIX):
+        rows, labels, num_classes = tabular.read(source, name, data_home=data_dir)
+        part = _slice(bounds, len(rows))
+        has_labels = labels is not None
+        rows = rows[part]
+        return Split(source, split, len(rows), None, rows.shape[1:], has_labels,
+                     num_classes=num_classes, images=rows,
+                     labels=labels[part] if has_labels else np.zeros(len(rows), np.int64))
     if source == "digits":
         images, labels, levels = _digits(name)
     elif source.startswith("idx:"):
@@ -476,15 +513,26 @@ def _pad(image, pad_to):
 
 
 def preprocessor(split, *, num_values=None, binarize=None, image_size=None, pad_to=None,
-                 seed=0, epoch=0):
+                 dequantize=False, seed=0, epoch=0):
     """The function (i [] int64, image [H, W, C]) -> float32 [H', W', C] holding integers in
     [0, num_values) that maps example i of `split` (a `Split`) in `epoch`: resize, pad with
-    zeros to `pad_to`, then binarize or requantize (see `load`). Dynamic binarization draws
-    example i's noise with the stateless seed
-    `stateless_fold_in(epoch_keys(seed, split.split, epoch)[1], i)`."""
-    _check_options(num_values, binarize, image_size)
+    zeros to `pad_to`, then binarize or requantize (see `load`); with `dequantize`, then
+    (x + u) / num_values in [0, 1). Dynamic binarization and dequantization draw example
+    i's noise with the stateless seed
+    `stateless_fold_in(epoch_keys(seed, split.split, epoch)[1], i)`. A real-valued split
+    (a tabular source) takes none of these options: its function returns the row [D]."""
+    _check_options(num_values, binarize, image_size, dequantize)
     levels = split.levels
-    noise_key = epoch_keys(seed, split.split, epoch)[1] if binarize == "dynamic" else None
+    if levels is None:
+        _check_real_options(split, num_values=num_values, binarize=binarize,
+                            image_size=image_size, pad_to=pad_to, dequantize=dequantize)
+        return lambda i, row: tf.cast(row, tf.float32)
+    noisy = binarize == "dynamic" or dequantize
+    noise_key = epoch_keys(seed, split.split, epoch)[1] if noisy else None
+
+    def noise(i, x):
+        key = tf.random.experimental.stateless_fold_in(noise_key, tf.cast(i, tf.int64))
+        return tf.random.stateless_uniform(tf.shape(x), key)
 
     def preprocess(i, image):
         x = tf.cast(image, tf.float32)
@@ -495,20 +543,21 @@ def preprocessor(split, *, num_values=None, binarize=None, image_size=None, pad_
         if binarize == "fixed" and levels > 2:
             x = tf.cast(x > (levels - 1) // 2, tf.float32)
         elif binarize == "dynamic":
-            key = tf.random.experimental.stateless_fold_in(noise_key, tf.cast(i, tf.int64))
-            x = tf.cast(tf.random.stateless_uniform(tf.shape(x), key) < x / (levels - 1),
-                        tf.float32)
+            x = tf.cast(noise(i, x) < x / (levels - 1), tf.float32)
         elif num_values is not None and num_values != levels:
             x = tf.floor(x * num_values / levels)
+        if dequantize:
+            x = (x + noise(i, x)) / (num_values or levels)
         return x
 
     return preprocess
 
 
-def load(source, split="train", *, num_values=None, binarize=None, with_labels=False,
-         with_captions=False, data_dir=None, image_size=None, pad_to=None, channels=None,
-         seed=None, epoch=0, caption_feature=None, compose_seed=0):
-    """A dataset of integer images, in the split's stored order.
+def load(source, split="train", *, num_values=None, binarize=None, dequantize=False,
+         with_labels=False, with_captions=False, data_dir=None, image_size=None, pad_to=None,
+         channels=None, seed=None, epoch=0, caption_feature=None, compose_seed=0):
+    """A dataset of integer images (or of real vectors: a tabular source, or images
+    dequantized), in the split's stored order.
 
     Args:
       source: one of `SOURCES` (see the module docstring).
@@ -521,6 +570,9 @@ def load(source, split="train", *, num_values=None, binarize=None, with_labels=F
         from (seed, split, epoch, i) for example i, the same each time the dataset is
         iterated and in every process; pass epoch=0, 1, … for a fresh binarization per
         epoch).
+      dequantize: real values instead of integers: pixel k of L levels (num_values, or
+        the source's) becomes (k + u) / L in [0, 1), u ~ U[0, 1) drawn from (seed, split,
+        epoch, i) as dynamic binarization's noise (see the module docstring).
       with_labels: yield (image, label) pairs (label 0 where the split has no labels).
       with_captions: yield (image, caption [] string) pairs instead; the split must have
         captions (captioned_digits, a tfds set with a text feature).
@@ -532,28 +584,30 @@ def load(source, split="train", *, num_values=None, binarize=None, with_labels=F
         `image_size`): MNIST's 28×28 in 32×32, for models whose size doubles.
       channels: folder sources only: decode to this many channels (1 gray, 3 RGB, 4 RGBA);
         None keeps each image's channels as stored.
-      seed: an int, the seed of dynamic binarization; None draws one (from TensorFlow's
+      seed: an int, the seed of dynamic binarization and dequantization; None draws one (from TensorFlow's
         global generator, so `tf.random.set_seed` makes it reproducible).
       epoch: which epoch's binarization to draw.
       caption_feature: tfds sources: the text feature of the captions (see `read`).
       compose_seed: captioned_digits sources: the composition's seed (see `read`).
 
     Returns:
-      A `tf.data.Dataset` of float32 [H, W, C] images (or (image, label) or (image,
-      caption) pairs).
+      A `tf.data.Dataset` of float32 [H, W, C] images (a tabular source: [D] rows), or
+      (image, label) or (image, caption) pairs.
     """
-    _check_options(num_values, binarize, image_size)
+    _check_options(num_values, binarize, image_size, dequantize)
     if with_labels and with_captions:
         raise ValueError("with_labels and with_captions: pass one of them (a pair holds "
                          "the image and its label or its caption).")
     data = read(source, split, data_dir=data_dir, image_size=image_size, channels=channels,
                 caption_feature=caption_feature, compose_seed=compose_seed)
-    if seed is None and binarize == "dynamic":
+    if seed is None and (binarize == "dynamic" or dequantize):
         seed = int(tf.random.uniform([], maxval=2**31 - 1, dtype=tf.int32))
-    padded_shape((*image_size, data.shape[-1]) if image_size else data.shape,
-                 pad_to)                   # a clear error when they do not fit
     preprocess = preprocessor(data, num_values=num_values, binarize=binarize,
-                              image_size=image_size, pad_to=pad_to, seed=seed, epoch=epoch)
+                              image_size=image_size, pad_to=pad_to, dequantize=dequantize,
+                              seed=seed, epoch=epoch)
+    if data.levels is not None:
+        padded_shape((*image_size, data.shape[-1]) if image_size else data.shape,
+                     pad_to)                   # a clear error when they do not fit
     if not with_captions:
         return data.examples().map(
             lambda i, image, label: (preprocess(i, image), label) if with_labels

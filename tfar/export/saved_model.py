@@ -23,6 +23,9 @@ batch; `event_shape` and `dtype` are the distribution's):
                               checks; complete_<t>'s observed_mask is t (0 or 1) and its
                               images come back as t
 
+A model without a likelihood (`has_likelihood` False: a GMMN) has no `log_prob`; its
+`sample` is also its serving_default.
+
 Images are integer values in [0, num_values): float32 images are integer-valued floats
 (or, for a model of real values, finite float32 values).
 Every signature taking `images` gets the dtype variants, a model's own too.
@@ -205,7 +208,7 @@ def _build_archive(distribution, event_shape, conditioning, batching=False):
 
 def _endpoints(distribution, event_shape, conditioning, batching):
     """{signature name: (function, input specs)}, `log_prob` first (also served as
-    "serving_default"): the standard signatures, the model's own (`serving_signatures`),
+    "serving_default"; `sample` for a model without a likelihood): the standard signatures, the model's own (`serving_signatures`),
     and each one taking `images` once per image dtype (`_image_dtype_variants`)."""
     dtype = distribution.dtype
     images = tf.TensorSpec([None] + event_shape, dtype, name="images")
@@ -252,6 +255,8 @@ def _endpoints(distribution, event_shape, conditioning, batching):
     extra = [] if conditional is None else [conditional]
     endpoints = {"log_prob": (log_prob, [images] + extra),
                  "sample": (sample, [num_samples, seed] + extra)}
+    if not getattr(distribution, "has_likelihood", True):  # an implicit model (a GMMN)
+        del endpoints["log_prob"]
     if callable(getattr(distribution, "complete", None)):
         mask = tf.TensorSpec([None] + event_shape, tf.bool, name="observed_mask")
         endpoints["complete"] = (complete, [images, mask, seed, num_particles] + extra)

@@ -29,12 +29,15 @@ class FVSBN(AutoregressiveDistribution):
 
     Args:
       event_shape: (D,) or an image shape, flattened in row-major order.
-      num_values: values per dimension (2: Bernoulli head by default).
+      num_values: values per dimension; 2 (the default, None) uses the Bernoulli head by
+        default; None (and no other) for the Gaussian head.
       ordering: "left_to_right", "right_to_left", "random" or an explicit permutation.
       column_blocks: how the triangle is stored and multiplied (`tfar.MADE`): "auto" cuts
         it into column blocks without the zero corner for the left-to-right and
         right-to-left orders; 1 keeps one dense masked kernel.
-      likelihood: "bernoulli" or "categorical".
+      likelihood: "bernoulli" or "categorical", or "gaussian" for real values: the
+        linear-Gaussian autoregressive model of Deep Learning §20.10.8 (each conditional's
+        mean linear in x_<d, its scale the head's softplus of a linear term).
       conditional_shape: shape of a conditional input, added linearly to every logit.
       conditioning: any vector-valued `tfar.conditioning.Conditioning` instead.
       seed: int seed for a random ordering.
@@ -42,12 +45,13 @@ class FVSBN(AutoregressiveDistribution):
       dtype, validate_args, name: as `tfd.Distribution`.
     """
 
-    def __init__(self, event_shape, num_values=2, ordering="left_to_right", column_blocks="auto",
+    def __init__(self, event_shape, num_values=None, ordering="left_to_right", column_blocks="auto",
                  likelihood=None, conditional_shape=None, conditioning=None, seed=None,
                  network=None, dtype=tf.float32, validate_args=False, name="FVSBN"):
         parameters = dict(locals())
         event_shape = check_event_shape(event_shape)
         head = head_for(likelihood, num_values)
+        num_values = parameters["num_values"] = head.num_values
         conditioning = from_arguments(conditional_shape=conditional_shape,
                                       conditioning=conditioning)
         if network is None:

@@ -17,7 +17,6 @@ import sys
 from absl import flags, logging
 from ml_collections import config_flags
 
-from tfar.training.evaluation import metric_keys
 from tfar.training.interrupts import Interrupted
 from tfar.training.trainer import train_and_evaluate
 
@@ -192,8 +191,4 @@ def train(command, config_flag, workdir=None, strategy="default", tpu="", restor
             sys.exit(interrupted.exit_code)
 
     metrics = command.call(run)
-    metric = metrics["test_metric"]
-    nats_key, bits_key = metric_keys(metric)
-    print(f"step {metrics['step']}: test {'NLL' if metric == 'nll' else metric} "
-          f"{metrics[nats_key]:.3f} nats/image, {metrics[bits_key]:.4f} bits/dim; results in "
-          f"{workdir}", flush=True)
+    print(f"step {metrics['step']}: {metrics['test_line']}; results in {workdir}", flush=True)

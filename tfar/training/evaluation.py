@@ -4,6 +4,18 @@ A model's evaluation metric (its NLL, or the figure it names: PixelVAE's importa
 weighted bound, the auto-encoder's reconstruction NLL) is reported in nats per image and
 in bits per dimension, nats / (D · ln 2), averaged over the whole split (DESIGN.md,
 Conventions).
+
+Real values (a tabular source, images dequantized; num_values None): a density's value
+has no bits/dim of its own, so the figure is the test log-likelihood in nats per
+example, log p(x) averaged over the split, with its standard error (RNADE's and MAF's
+tables report it so). For images dequantized to y = (k + u) / L, the change-of-variables
+term D · log L turns it into an upper bound on the integer images' NLL in bits/dim,
+(D · log L - log-likelihood) / (D · ln 2) (`tfar.data` says why it bounds it).
+
+Sample quality, for every model that samples on its own (and the figure of a model
+without a likelihood, a GMMN): the squared MMD (`tfar.metrics`) between the samples
+drawn after training and as many test examples, both as intensities in [0, 1]
+(`sample_quality`; `config.eval.mmd_samples` of each).
 """
 
 import math
@@ -22,34 +34,41 @@ def evaluate(distribution, batches, conditional=False, seed=0):
 
     Args:
       distribution: a tfar distribution.
-      batches: a dataset of (images [B, H, W, C], labels [B]).
+      batches: a dataset of (images [B, H, W, C], labels [B]) (or rows [B, D]).
       conditional: whether the labels (class labels, captions) are the model's
         `conditional_input`.
       seed: int, the stateless seed of a stochastic estimate (every batch gets the same
         seed: an image's estimate depends on it and its seed only, not on its batch).
 
     Returns:
-      {"metric": name, "nats": float, "bits_per_dim": float, "num_images": int}: nats
-      per image and nats / (D · ln 2).
+      {"metric": name, "nats": float, "standard_error_nats": float, "bits_per_dim":
+      float, "num_images": int, "num_dims": int}: nats per image (the mean of the metric),
+      the standard error of that mean (the examples' standard deviation / √N), and
+      nats / (D · ln 2).
     """
     seed = tf.constant([int(seed), 0], tf.int32)
 
     @tf.function
-    def batch_total(images, labels):
+    def batch_terms(images, labels):
         kwargs = {"conditional_input": labels} if conditional else {}
-        log_probs = distribution.evaluation_log_prob(images, seed=seed, **kwargs)
-        return -tf.reduce_sum(tf.cast(log_probs, tf.float64))
+        nats = -tf.cast(distribution.evaluation_log_prob(images, seed=seed, **kwargs),
+                        tf.float64)
+        return tf.reduce_sum(nats), tf.reduce_sum(tf.square(nats))
 
-    total, count = 0.0, 0
+    total, squares, count = 0.0, 0.0, 0
     for images, labels in batches:
-        total += float(batch_total(images, labels))
+        batch_total, batch_squares = batch_terms(images, labels)
+        total, squares = total + float(batch_total), squares + float(batch_squares)
         count += int(images.shape[0])
     if count == 0:
         raise ValueError("The test split is empty.")
     nats = total / count
+    variance = max(squares / count - nats ** 2, 0.0) * count / max(count - 1, 1)
     num_dims = int(np.prod(distribution.event_shape))
     return {"metric": distribution.evaluation_metric, "nats": nats,
-            "bits_per_dim": nats / (num_dims * math.log(2)), "num_images": count}
+            "standard_error_nats": math.sqrt(variance / count),
+            "bits_per_dim": nats / (num_dims * math.log(2)), "num_images": count,
+            "num_dims": num_dims}
 
 
 def metric_keys(metric):
@@ -59,6 +78,79 @@ def metric_keys(metric):
     if metric == "nll":
         return "test_nll_nats", "test_bits_per_dim"
     return f"test_{metric}_nats", f"test_{metric}_bits_per_dim"
+
+
+def report(metrics, real_valued=False, dequantized_levels=None):
+    """The figures `evaluate`'s `metrics` give, as metrics.json reports them, and a line
+    saying them.
+
+    Integer data: {"test_nll_nats", "test_bits_per_dim"} (a model's own figure:
+    `metric_keys`). Real values (`real_valued`): {"test_log_likelihood_nats",
+    "test_log_likelihood_standard_error"}, nats per example; with `dequantized_levels` L
+    (images dequantized to (k + u) / L) also "change_of_variables_nats" (D · log L) and
+    "test_nll_upper_bound_bits_per_dim" of the integer images (see the module docstring).
+
+    Returns:
+      (figures: {key: float}, line: str).
+    """
+    if not real_valued:
+        nats_key, bits_key = metric_keys(metrics["metric"])
+        name = "NLL" if metrics["metric"] == "nll" else metrics["metric"]
+        return ({nats_key: metrics["nats"], bits_key: metrics["bits_per_dim"]},
+                f"test {name} {metrics['nats']:.3f} nats/image, "
+                f"{metrics['bits_per_dim']:.4f} bits/dim")
+    if metrics["metric"] != "nll":
+        raise ValueError(f"A real-valued model reports its log-likelihood; its metric is "
+                         f"{metrics['metric']!r}.")
+    log_likelihood, error = -metrics["nats"], metrics["standard_error_nats"]
+    figures = {"test_log_likelihood_nats": log_likelihood,
+               "test_log_likelihood_standard_error": error}
+    line = f"test log-likelihood {log_likelihood:.3f} ± {error:.3f} nats/example"
+    if dequantized_levels:
+        num_dims = metrics["num_dims"]
+        change = num_dims * math.log(dequantized_levels)
+        bound = (change - log_likelihood) / (num_dims * math.log(2))
+        figures.update(change_of_variables_nats=change, test_nll_upper_bound_bits_per_dim=bound)
+        line += f" (dequantized: NLL <= {bound:.4f} bits/dim of the {dequantized_levels}-level images)"
+    return figures, line
+
+
+def intensities(values, num_values):
+    """Values as intensities in [0, 1]: integers in [0, num_values) divided by
+    num_values - 1; real values (num_values None: a GMMN's intensities, images
+    dequantized to [0, 1), standardized rows) as they are. float64 [N, ...]."""
+    values = np.asarray(values, dtype=np.float64)
+    return values / (num_values - 1) if num_values else values
+
+
+def pixels(samples, num_values):
+    """(images, levels) for `image_grid`: integer samples as they are; real ones
+    (intensities in [0, 1]) as 256 levels."""
+    if num_values:
+        return samples, num_values
+    return np.clip(np.round(np.asarray(samples) * 255.0), 0, 255), 256
+
+
+def sample_quality(samples, sample_num_values, batches, data_num_values):
+    """The squared MMD (`tfar.metrics.mmd2`, unbiased, its default bandwidths) between
+    samples [n, ...] and the first n examples of `batches` (the test split in its stored
+    order; fewer if it holds fewer), both as `intensities`.
+
+    Returns:
+      ({"test_mmd2": float, "mmd_samples": n}, a line saying it).
+    """
+    from tfar import metrics
+    count, rows = len(samples), []
+    for images, _ in batches:
+        rows.append(images.numpy())
+        if sum(len(r) for r in rows) >= count:
+            break
+    test = np.concatenate(rows)[:count]
+    n = min(count, len(test))
+    value = metrics.mmd2(intensities(samples[:n], sample_num_values),
+                         intensities(test, data_num_values))
+    return ({"test_mmd2": value, "mmd_samples": n},
+            f"test MMD² {value:.5f} ({n} samples against {n} test examples)")
 
 
 def image_grid(images, num_values, columns=8, min_size=64):

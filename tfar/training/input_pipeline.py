@@ -28,8 +28,12 @@ whole split, so none runs dry before another. An in-memory pipeline gathers and
 preprocesses its own rows only; a streamed one reads the whole stream (its order needs
 every example) and keeps its rows.
 
-Test: the test split in its stored order, binarized (if dynamically) from
+Test: the test split in its stored order, binarized (if dynamically) or dequantized from
 (`config.data.test_seed`, epoch 0), independent of train.seed.
+
+Real values: a tabular source (`sklearn:<set>`) gives rows [D] where the text above says
+images; `config.data.dequantize` makes integer images real (`tfar.data.load`), its noise
+drawn as dynamic binarization's. Their num_values is None.
 
 Conditions: every example, in training and test batches alike, is (image, label), or,
 with `config.data.condition = "caption"`, (image, caption): a [] tf.string, so a batch is
@@ -90,11 +94,22 @@ def _preprocessor(data_config, split, seed, epoch):
     return tfar.data.preprocessor(split, num_values=data_config.num_values,
                                   binarize=data_config.binarize or None,
                                   image_size=data_config.image_size,
-                                  pad_to=data_config.get("pad_to"), seed=seed, epoch=epoch)
+                                  pad_to=data_config.get("pad_to"),
+                                  dequantize=bool(data_config.get("dequantize")), seed=seed,
+                                  epoch=epoch)
+
+
+def dequantized_levels(data_config):
+    """L, the levels of images dequantized to (k + u) / L (`config.data.dequantize`): the
+    config's num_values, else the source's levels; None for data not dequantized."""
+    if not data_config.get("dequantize"):
+        return None
+    return int(data_config.num_values or tfar.data.source_levels(data_config.source))
 
 
 def describe(data_config, global_batch_size, num_classes=None):
-    """(event_shape [H, W, C], num_values) of the images `config.data` gives, after every
+    """(event_shape [H, W, C], num_values) of the images `config.data` gives (a tabular
+    source's ([D], None); images dequantized: num_values None), after every
     check that needs no training: both splits exist, hold images of one shape (after
     `image_size`) and take the preprocessing options; the train split holds at least
     one global batch and the test split an image; with `num_classes` (a class-conditional
@@ -137,7 +152,10 @@ def _shape(data_config, split):
 
 def _num_values(data_config, split):
     """Values per dimension of the preprocessed images: the config's, 2 when binarized,
-    else the source's levels."""
+    else the source's levels; None for real values (a tabular source, or images
+    dequantized)."""
+    if split.levels is None or data_config.get("dequantize"):
+        return None
     return int(data_config.num_values or (2 if data_config.binarize else split.levels))
 
 
@@ -226,7 +244,7 @@ class TrainBatches:
 def test_batches(data_config, batch_size):
     """The whole test split in its stored order as (images [b, H, W, C], labels [b])
     batches (captions [b] string with config.data.condition "caption"; the last batch
-    may be smaller), binarized (if dynamically) from `config.data.test_seed`: one draw,
+    may be smaller), binarized (if dynamically) or dequantized from `config.data.test_seed`: one draw,
     the same in every run whatever train.seed."""
     split = _read(data_config, data_config.test_split)
     preprocess = _preprocessor(data_config, split, data_config.test_seed, 0)

@@ -40,11 +40,13 @@ def flatten(config, prefix=""):
 
 def changes(saved, new):
     """[(field, saved value, new value)] of the fields that differ, sorted by field (JSON
-    values: a tuple and a list compare equal)."""
+    values: a tuple and a list compare equal). A field the saved config lacks and the new
+    one holds switched off (False, None, "", 0: a field added to the configs since, at its
+    default) is no change."""
     saved, new = flatten(json.loads(json.dumps(saved, default=str))), flatten(
         json.loads(json.dumps(new, default=str)))
     return [(field, saved.get(field), new.get(field)) for field in sorted(set(saved) | set(new))
-            if saved.get(field) != new.get(field)]
+            if saved.get(field) != new.get(field) and (field in saved or new[field])]
 
 
 def resumable(field):

@@ -142,9 +142,10 @@ def _run(config, workdir, strategy, chief, restore_from, start_time, stop):
         if int(run.counters.skipped.numpy()):
             logging.info("%d of the %d steps so far were skipped (non-finite gradients).",
                          int(run.counters.skipped.numpy()), step)
-    logging.info("%s on %s %s: event shape %s, %d values, %d parameters, %d replica(s).",
+    logging.info("%s on %s %s: event shape %s, %s, %d parameters, %d replica(s).",
                  type(run.distribution).__name__, config.data.source,
-                 run.data_config.train_split, run.event_shape, run.num_values,
+                 run.data_config.train_split, run.event_shape,
+                 f"{run.num_values} values" if run.num_values else "real values",
                  sum(int(np.prod(v.shape)) for v in run.variables),
                  strategy.num_replicas_in_sync)
     writer = (tf.summary.create_file_writer(os.path.join(workdir, "tensorboard")) if chief
@@ -177,6 +178,7 @@ def _run(config, workdir, strategy, chief, restore_from, start_time, stop):
                  "train_split": run.data_config.train_split,
                  "test_split": run.data_config.test_split,
                  "binarization": config.data.binarize or "none", "num_values": run.num_values,
+                 "dequantized_levels": input_pipeline.dequantized_levels(run.data_config),
                  "event_shape": list(run.event_shape)},
         model=type(run.distribution).__name__,
         num_replicas=strategy.num_replicas_in_sync,
@@ -435,41 +437,56 @@ def _check_finite(losses, step, checkpoints):
 
 
 def _evaluate_and_export(run, config, workdir, chief, step, writer, stop_if_signalled):
-    """Test NLL on the whole test split (with the EMA weights, if any), then, on the
-    chief, the sample grid and the model's `evaluation_images` (PNG and TensorBoard) and
-    the SavedModel export. Returns the metrics (step, test NLL, export path)."""
+    """Test NLL on the whole test split (with the EMA weights, if any; a model without a
+    likelihood has none), then, on the chief, the samples: their MMD² to as many test
+    examples (`config.eval.mmd_samples`), the sample grid and the model's
+    `evaluation_images` (PNG and TensorBoard), and the SavedModel export. Returns the
+    metrics (step, test figures, export path)."""
     distribution = run.distribution
     if config.train.ema_decay > 0:  # evaluate/sample/export the EMA weights
         run.use_ema_weights()
     test_batches = input_pipeline.test_batches(run.data_config, config.eval.batch_size)
-    metrics = evaluation.evaluate(distribution, test_batches, run.conditional,
-                                  seed=config.eval.seed)
-    logging.info("Test %s at step %d: %.4f nats per image, %.4f bits/dim (%d images).",
-                 "NLL" if metrics["metric"] == "nll" else metrics["metric"], step, metrics["nats"], metrics["bits_per_dim"],
-                 metrics["num_images"])
-    nats_key, bits_key = evaluation.metric_keys(metrics["metric"])
-    result = {"step": step, "test_metric": metrics["metric"], nats_key: metrics["nats"],
-              bits_key: metrics["bits_per_dim"]}
+    levels = input_pipeline.dequantized_levels(run.data_config)
+    figures, lines, result = {}, [], {"step": step, "test_metric": "mmd2"}
+    if distribution.has_likelihood:
+        metrics = evaluation.evaluate(distribution, test_batches, run.conditional,
+                                      seed=config.eval.seed)
+        figures, line = evaluation.report(metrics, real_valued=run.num_values is None,
+                                          dequantized_levels=levels)
+        logging.info("Step %d: %s (%d examples).", step, line, metrics["num_images"])
+        result.update(test_metric=metrics["metric"], test_images=metrics["num_images"])
+        lines.append(line)
     if not chief:
-        return result
-    result["test_images"] = metrics["num_images"]
+        return dict(result, **figures, test_line="; ".join(lines) or "sample figures on the chief")
 
     stop_if_signalled()
     grids = {}
     images, labels = next(iter(test_batches))
     # A model conditioned on anything but its batches' labels or captions (an
     # auto-encoder's code) has no samples of its own: its evaluation_images show it.
-    columns = config.eval.sample_columns
+    columns, samples = config.eval.sample_columns, None
+    mmd_samples = config.eval.get("mmd_samples")
+    mmd_samples = config.eval.num_samples if mmd_samples is None else mmd_samples
     if distribution.conditional_shape is None or run.num_classes:
-        grids["samples"] = evaluation.image_grid(
-            _draw_samples(distribution, config, run.num_classes), run.num_values,
-            columns=columns)
+        count = max(config.eval.num_samples, mmd_samples)
+        samples = _draw_samples(distribution, config, run.num_classes, count=count)
+        shown = samples[:config.eval.num_samples]
+        if len(run.event_shape) == 3:
+            grids["samples"] = evaluation.image_grid(*evaluation.pixels(
+                shown, distribution.num_values), columns=columns)
     elif input_pipeline.condition(run.data_config) == "caption":
         # Each row: a test caption above the samples drawn for it.
         captions = _distinct(labels.numpy(), config.eval.num_samples // columns)
         samples = _draw_samples(distribution, config, captions=np.repeat(captions, columns))
         grids["samples"] = evaluation.captioned_grid(
             samples, [c.decode() for c in captions], run.num_values, columns)
+    if samples is not None and mmd_samples >= 2:
+        quality, line = evaluation.sample_quality(
+            samples[:mmd_samples], distribution.num_values, test_batches, run.num_values)
+        logging.info("Step %d: %s.", step, line)
+        figures.update(quality)
+        lines.append(line)
+    result.update(figures, test_line="; ".join(lines))
     c = labels if run.conditional else None
     for name, rows in distribution.evaluation_images(
             images, seed=(config.train.seed, 2), conditional_input=c).items():
@@ -477,8 +494,8 @@ def _evaluate_and_export(run, config, workdir, chief, step, writer, stop_if_sign
         grids[name] = evaluation.image_grid(rows.reshape((-1,) + rows.shape[2:]),
                                             run.num_values, columns=rows.shape[1])
     with writer.as_default(step=step):
-        tf.summary.scalar(nats_key.replace("test_", "test/", 1), metrics["nats"])
-        tf.summary.scalar(bits_key.replace("test_", "test/", 1), metrics["bits_per_dim"])
+        for key, value in figures.items():
+            tf.summary.scalar(key.replace("test_", "test/", 1), value)
         for name, grid in grids.items():
             evaluation.write_png(grid, os.path.join(workdir, f"{name}.png"))
             tf.summary.image(name, grid[None].astype(np.float32) / 255.0)
@@ -519,10 +536,11 @@ def _peak_gpu_memory():
     return int(tf.config.experimental.get_memory_info("GPU:0")["peak"])
 
 
-def _draw_samples(distribution, config, num_classes=None, captions=None):
-    """config.eval.num_samples samples; a class-conditional model draws one class per row;
-    with `captions` [n], sample i is drawn for caption i."""
-    n, columns = config.eval.num_samples, config.eval.sample_columns
+def _draw_samples(distribution, config, num_classes=None, captions=None, count=None):
+    """`count` samples (default config.eval.num_samples); a class-conditional model draws
+    one class per row of config.eval.sample_columns; with `captions` [n], sample i is
+    drawn for caption i."""
+    n, columns = count or config.eval.num_samples, config.eval.sample_columns
     c = None
     if num_classes:
         c = np.arange(n) // columns % num_classes
