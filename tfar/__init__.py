@@ -26,6 +26,7 @@ with _startup.quiet():  # a command's start-up: TensorFlow's banners left out of
     from tfar.models.nade import NADE
     from tfar.models.pixelcnn import PixelCNN
     from tfar.models.pixelcnn_autoencoder import PixelCNNAutoEncoder
+    from tfar.models.pixelcnnpp import PixelCNNPlusPlus
     from tfar.models.pixelrnn import PixelRNN
     from tfar.models.pixelvae import PixelVAE
     from tfar.models.rnade import RNADE
@@ -42,8 +43,7 @@ def __getattr__(name):
 
 
 __all__ = ["AutoregressiveDistribution", "conditioning", "data", "export", "layers", "metrics",
-           "sampling",
-           "training", "FVSBN", "GMMN", "GatedPixelCNN", "MADE", "MultiscalePixelCNN",
-           "MultiscalePixelRNN", "NADE", "PixelCNN", "PixelCNNAutoEncoder", "PixelRNN",
-           "PixelVAE", "RNADE"]
+           "sampling", "training", "FVSBN", "GMMN", "GatedPixelCNN", "MADE",
+           "MultiscalePixelCNN", "MultiscalePixelRNN", "NADE", "PixelCNN", "PixelCNNAutoEncoder",
+           "PixelCNNPlusPlus", "PixelRNN", "PixelVAE", "RNADE"]
 __version__ = "0.1.0"

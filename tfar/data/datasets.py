@@ -12,6 +12,9 @@ Sources:
   "tfds:<name>"    any TensorFlow Datasets image dataset, e.g. tfds:binarized_mnist,
                    tfds:mnist, tfds:cifar10, tfds:imagenet_resized/32x32 (with data_dir);
                    with a text feature (tfds:coco_captions) it has captions (below).
+  "photos:<size>"  natural colour: <size>×<size>×3 patches (256 levels) of the photographs
+                   scikit-image ships, "train" and "test" split by photograph, offline:
+                   see `tfar.data.photos`.
   "sklearn:<set>"  real-valued tabular data: scikit-learn's wine, breast_cancer, diabetes
                    (bundled, offline) and california_housing (where its file is), with
                    train/validation/test splits, standardized with the train split's
@@ -63,11 +66,12 @@ from typing import Callable, Optional
 import numpy as np
 import tensorflow as tf
 
-from tfar.data import tabular
+from tfar.data import photos, tabular
 from tfar.data.idx import read_idx
 
 SOURCES = ("digits", "idx:<dir>", "npz:<file>", "folder:<dir>", "tfds:<name>",
-           "sklearn:<set>", "captioned_digits", "captioned_digits:<digit source>")
+           "sklearn:<set>", "photos:<size>", "captioned_digits",
+           "captioned_digits:<digit source>")
 BINARIZATIONS = (None, "fixed", "dynamic")
 CONDITIONS = ("label", "caption")
 CAPTIONED = "captioned_digits"
@@ -458,6 +462,11 @@ def read(source, split="train", *, data_dir=None, image_size=None, channels=None
         from tfar.data import captions
         return captions.read(source, split, seed=compose_seed, data_dir=data_dir)
     name, bounds = _parse_split(split)
+    if source.startswith(photos.PREFIX):
+        images = photos.read(source, name)
+        images = images[_slice(bounds, len(images))]
+        return Split(source, split, len(images), 256, images.shape[1:], False,
+                     images=images, labels=np.zeros(len(images), np.int64))
     if source.startswith(tabular.PREFIX):
         rows, labels, num_classes = tabular.read(source, name, data_home=data_dir)
         part = _slice(bounds, len(rows))

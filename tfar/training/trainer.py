@@ -181,6 +181,7 @@ def _run(config, workdir, strategy, chief, restore_from, start_time, stop):
                  "dequantized_levels": input_pipeline.dequantized_levels(run.data_config),
                  "event_shape": list(run.event_shape)},
         model=type(run.distribution).__name__,
+        sample_num_values=run.distribution.num_values,  # None: samples are real values
         num_replicas=strategy.num_replicas_in_sync,
         restored_from=restored,
         config=config.to_dict())
