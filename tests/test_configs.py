@@ -18,7 +18,8 @@ SHAPES = {"digits": ((8, 8, 1), 17), "tfds:mnist": ((28, 28, 1), 256),
           "captioned_digits": ((16, 16, 1), 17), "tfds:coco_captions": ((64, 64, 3), 256),
           "tfds:celeb_a_hq/256": ((256, 256, 3), 256), "idx:../shared/data/mnist": ((28, 28, 1), 256),
           "sklearn:wine": ((13,), None), "sklearn:breast_cancer": ((30,), None),
-          "sklearn:diabetes": ((9,), None), "sklearn:california_housing": ((8,), None)}
+          "sklearn:diabetes": ((9,), None), "sklearn:california_housing": ((8,), None),
+          "photos:16": ((16, 16, 3), 256)}
 
 
 @pytest.mark.parametrize("name", CONFIGS)
