@@ -224,3 +224,19 @@ def test_sample_quality_benchmark_reports_nll_mmd_and_speed(tmp_path):
 def test_mmd_benchmark_prints_value_time_and_memory():
     out = run(["benchmarks/mmd.py", "--num_samples=300", "--num_dims=20", "--block_size=64"])
     assert "mmd2 of 300 x 20 against the same:" in out and "peak resident memory:" in out
+
+
+@pytest.mark.slow  # 40 s: three tiny models, four steps
+def test_rgb_benchmark_matches_parameters_and_times_every_sampler(tmp_path):
+    output = tmp_path / "rgb.json"
+    out = run(["benchmarks/rgb.py", "--size=8", "--steps=4", "--chunk=2", "--num_filters=8",
+               "--gated_layers=2", "--num_mixtures=2", "--num_samples=1", "--test_images=20",
+               f"--output={output}"])
+    assert "of TFP's" in out and "sampling s" in out
+    with open(output) as f:
+        results = json.load(f)["results"]
+    assert set(results) == {"TFP PixelCNN", "tfar PixelCNN++", "tfar GatedPixelCNN"}
+    for row in results.values():
+        assert abs(row["parameters_over_tfp"] - 1) < 0.1 and row["train_images_per_second"] > 0
+        assert math.isfinite(row["test_bits_per_dim"]) and row["sampling_seconds"]
+    assert set(results["tfar GatedPixelCNN"]["sampling_seconds"]) == {"naive", "cached"}

@@ -154,13 +154,13 @@ def read_back(export_dir, requests, tmp_path):
     return dict(np.load(result_path))
 
 
-# The slow tier exports these (the default suite keeps a caption model, a class label, an
-# int32 model, PixelVAE, and in FAST a Gated PixelCNN and a Row LSTM).
+# The slow tier exports these (the default suite keeps a caption model, a class label,
+# PixelVAE, a GMMN, and in FAST a Gated PixelCNN and a Row LSTM).
 SLOW_EXPORTS = ("MultiscalePixelCNN_rgb_conditional", "MultiscalePixelRNN_caption",
                 "GatedPixelCNN_mixture_conditional", "PixelRNN_row_lstm",
                 "PixelRNN_row_lstm_caption_attention", "MADE_conditional",
                 "PixelRNN_diagonal_bilstm_rgb_conditional", "PixelCNN_rgb_categorical_conditional",
-                "MADE_ensemble")
+                "MADE_ensemble", "PixelCNNPlusPlus_rgb_conditional", "FVSBN_int32")
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_EXPORTS

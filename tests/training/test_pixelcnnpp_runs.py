@@ -5,6 +5,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
@@ -37,6 +38,7 @@ def test_trains_on_the_photo_patches(tmp_path):
     assert np.isfinite(exported(images=tf.constant(images))["log_prob"].numpy()).all()
 
 
+@pytest.mark.slow  # 15 s
 def test_trains_on_cifar10_mock_data(tmp_path):
     config = _tiny(pixelcnnpp_cifar10.get_config())
     with tfds.testing.mock_data(num_examples=8, policy=tfds.testing.MockPolicy.USE_CODE):

@@ -1,0 +1,216 @@
+"""Natural colour photographs: tfar PixelCNN++, tfar Gated PixelCNN and TFP's PixelCNN at
+equal parameter counts, side by side.
+
+Data: `photos:<--size>` (RGB patches of scikit-image's photographs, 8-bit; train and test
+from different photographs: `tfar.data.photos`), offline.
+
+Contenders, every one with the discretized logistic mixture over 256 values (--num_mixtures
+components, R→G→B coupling), dropout 0:
+  TFP PixelCNN        `tfd.PixelCNN(num_resnet=--num_resnet, num_hierarchies=
+                      --num_hierarchies, num_filters=--num_filters)` as shipped (masked
+                      convolutions as kernel constraints, weight normalization); its
+                      parameter count is the target.
+  tfar PixelCNN++     `tfar.PixelCNNPlusPlus` with the same num_resnet and num_hierarchies,
+                      its num_filters the one whose parameter count is nearest the target.
+  tfar GatedPixelCNN  `tfar.GatedPixelCNN(likelihood="logistic_mixture")`, --gated_layers
+                      blocks, its num_filters likewise.
+The counts and their ratio to the target are printed (the goal: within 10%).
+
+Training: the same batches in the same order (tfar's training stream of the train split,
+`TrainBatches`), Keras 3 Adam with a cosine decay to 0 over --steps, the same seed; timed
+in alternating chunks of --chunk steps (the order rotates each chunk) so every model sees
+the same machine load. Figures: train images/s, the last chunk's train loss and the test
+split's bits/dim, and the seconds to draw --num_samples images with each sampler a model
+has (TFP's and PixelCNN++'s naive loop; the Gated PixelCNN's naive and cached), traced
+first and timed over one call.
+
+  python benchmarks/rgb.py                         # photos:16, 600 steps
+"""
+
+import json
+import math
+import time
+
+from absl import app, flags
+
+import tfar  # sets the Keras backend first
+import tfar.data
+from tfar.training import input_pipeline
+
+import keras
+import ml_collections
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+FLAGS = flags.FLAGS
+flags.DEFINE_integer("size", 16, "Patch size (photos:<size>).")
+flags.DEFINE_integer("steps", 600, "Training steps per model.")
+flags.DEFINE_integer("batch_size", 16, "Training batch size.")
+flags.DEFINE_integer("num_resnet", 1, "TFP's and PixelCNN++'s blocks per resolution.")
+flags.DEFINE_integer("num_hierarchies", 2, "TFP's and PixelCNN++'s resolutions.")
+flags.DEFINE_integer("num_filters", 32, "TFP's filters (its parameter count is the target).")
+flags.DEFINE_integer("gated_layers", 6, "The Gated PixelCNN's blocks.")
+flags.DEFINE_integer("num_mixtures", 5, "Logistic mixture components of every model.")
+flags.DEFINE_float("learning_rate", 1e-3, "Adam's initial learning rate.")
+flags.DEFINE_integer("chunk", 50, "Steps per timed chunk.")
+flags.DEFINE_integer("num_samples", 4, "Images drawn by the sampling timings (0: none).")
+flags.DEFINE_integer("test_images", 500, "Test patches scored (the first ones).")
+flags.DEFINE_integer("seed", 0, "Seed of weights and batches.")
+flags.DEFINE_string("output", None, "Optional JSON file for the results.")
+
+
+def count(variables):
+    return int(sum(np.prod(v.shape) for v in variables))
+
+
+def data_config():
+    return ml_collections.ConfigDict(dict(
+        source=f"photos:{FLAGS.size}", train_split="train", test_split="test",
+        num_values=None, binarize="", dequantize=False, data_dir=None, image_size=None,
+        pad_to=None, test_seed=0, max_in_memory_mb=1024, shuffle_buffer=10_000))
+
+
+def tfar_model(kind, num_filters):
+    shape = (FLAGS.size, FLAGS.size, 3)
+    keras.utils.set_random_seed(FLAGS.seed)
+    if kind == "pixelcnnpp":
+        return tfar.PixelCNNPlusPlus(image_shape=shape, num_values=256,
+                                     num_resnet=FLAGS.num_resnet,
+                                     num_hierarchies=FLAGS.num_hierarchies,
+                                     num_filters=num_filters, num_mixtures=FLAGS.num_mixtures,
+                                     dropout=0.0)
+    return tfar.GatedPixelCNN(image_shape=shape, num_values=256, likelihood="logistic_mixture",
+                              num_mixtures=FLAGS.num_mixtures, num_layers=FLAGS.gated_layers,
+                              num_filters=num_filters)
+
+
+def matched(kind, target):
+    """The tfar model of `kind` whose parameter count is nearest `target` (num_filters
+    searched in 2 … 256)."""
+    def size(f):
+        return count(tfar_model(kind, f).trainable_variables)
+    low, high = 2, 256
+    while high - low > 1:  # the count grows with the filters
+        middle = (low + high) // 2
+        low, high = (middle, high) if size(middle) <= target else (low, middle)
+    best = min((low, high), key=lambda f: abs(size(f) - target))
+    return tfar_model(kind, best), best
+
+
+def tfp_model(first_batch):
+    keras.utils.set_random_seed(FLAGS.seed)
+    dist = tfp.distributions.PixelCNN(
+        image_shape=(FLAGS.size, FLAGS.size, 3), num_resnet=FLAGS.num_resnet,
+        num_hierarchies=FLAGS.num_hierarchies, num_filters=FLAGS.num_filters,
+        num_logistic_mix=FLAGS.num_mixtures, dropout_p=0.0, high=255, low=0)
+    for v in dist.network.trainable_variables:  # its masks are kernel constraints
+        if getattr(v, "constraint", None) is not None:
+            v.assign(v.constraint(v))
+    dist.log_prob(first_batch)  # weight norm's data-dependent initialization
+    return dist
+
+
+class Contender:
+    def __init__(self, name, distribution, variables, filters, samplers):
+        self.name, self.distribution, self.variables = name, distribution, variables
+        self.filters, self.samplers = filters, samplers
+        self.optimizer = keras.optimizers.Adam(
+            keras.optimizers.schedules.CosineDecay(FLAGS.learning_rate, FLAGS.steps))
+        self.optimizer.build(variables)
+        self.seconds, self.steps_done, self.losses = 0.0, 0, []
+
+        @tf.function
+        def train_step(x):
+            with tf.GradientTape() as tape:
+                loss = -tf.reduce_mean(distribution.log_prob(x))
+            self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+            return loss
+
+        self.train_step = train_step
+
+    def run(self, chunk):
+        began = time.perf_counter()
+        losses = [self.train_step(x) for x in chunk]
+        self.losses = [float(loss) for loss in losses]  # waits for the last step
+        self.seconds += time.perf_counter() - began
+        self.steps_done += len(chunk)
+
+    def bits_per_dim(self, test):
+        log_prob = tf.function(self.distribution.log_prob)
+        nats = -np.concatenate([log_prob(tf.constant(test[i:i + 100])).numpy()
+                                for i in range(0, len(test), 100)])
+        return float(nats.mean() / (test[0].size * math.log(2)))
+
+    def sampling_seconds(self):
+        timings = {}
+        for method in self.samplers:
+            kwargs = {} if method is None else {"method": method}
+            sample = tf.function(lambda: self.distribution.sample(
+                FLAGS.num_samples, seed=FLAGS.seed + 1, **kwargs))  # TFP takes an int
+            sample.get_concrete_function()
+            began = time.perf_counter()
+            sample().numpy()
+            timings[method or "naive"] = time.perf_counter() - began
+        return timings
+
+
+def main(argv):
+    del argv
+    config = data_config()
+    batches = input_pipeline.TrainBatches(config, FLAGS.batch_size, FLAGS.seed)
+    stream = tf.data.Dataset.range(10_000).flat_map(lambda e: batches.epoch(e))
+    chunk_list = [x for x, _ in stream.take(FLAGS.steps)]
+    test = tfar.data.read(config.source, "test").images[:FLAGS.test_images].astype(np.float32)
+    dist = tfp_model(chunk_list[0])
+    target = count(dist.network.trainable_variables)
+    plusplus, plusplus_filters = matched("pixelcnnpp", target)
+    gated, gated_filters = matched("gated", target)
+    contenders = [
+        Contender("TFP PixelCNN", dist, dist.network.trainable_variables, FLAGS.num_filters,
+                  [None]),
+        Contender("tfar PixelCNN++", plusplus, plusplus.network.trainable_variables,
+                  plusplus_filters, ["naive"]),
+        Contender("tfar GatedPixelCNN", gated, gated.network.trainable_variables,
+                  gated_filters, ["naive", "cached"])]
+    print(f"photos:{FLAGS.size}: {batches.steps_per_epoch * FLAGS.batch_size} train patches "
+          f"per epoch, {len(test)} test; {FLAGS.steps} steps of batch {FLAGS.batch_size}")
+    for c in contenders:
+        print(f"  {c.name:20s} num_filters {c.filters:4d}: {count(c.variables):,} parameters "
+              f"({count(c.variables) / target:.3f} of TFP's)", flush=True)
+    for c in contenders:  # traced outside the timed chunks
+        c.train_step.get_concrete_function(chunk_list[0])
+    for k, start in enumerate(range(0, FLAGS.steps, FLAGS.chunk)):
+        chunk = chunk_list[start:start + FLAGS.chunk]
+        for c in contenders[k % 3:] + contenders[:k % 3]:
+            c.run(chunk)
+        print(f"  step {start + len(chunk)}: " + ", ".join(
+            f"{c.name} {np.mean(c.losses) / (test[0].size * math.log(2)):.3f}"
+            for c in contenders) + " bits/dim (train)", flush=True)
+    results = {}
+    for c in contenders:
+        results[c.name] = {
+            "num_filters": c.filters, "parameters": count(c.variables),
+            "parameters_over_tfp": count(c.variables) / target,
+            "train_images_per_second": c.steps_done * FLAGS.batch_size / c.seconds,
+            "train_bits_per_dim": float(np.mean(c.losses) / (test[0].size * math.log(2))),
+            "test_bits_per_dim": c.bits_per_dim(test),
+            "sampling_seconds": c.sampling_seconds() if FLAGS.num_samples else {}}
+    reference = results["TFP PixelCNN"]
+    print(f"\n{'model':20s} {'params':>9s} {'images/s':>9s} {'vs TFP':>7s} {'train b/d':>9s} "
+          f"{'test b/d':>9s}  sampling s ({FLAGS.num_samples} images)")
+    for name, row in results.items():
+        print(f"{name:20s} {row['parameters']:9,d} {row['train_images_per_second']:9.1f} "
+              f"{row['train_images_per_second'] / reference['train_images_per_second']:7.2f} "
+              f"{row['train_bits_per_dim']:9.4f} {row['test_bits_per_dim']:9.4f}  " + ", ".join(
+                  f"{m} {s:.2f}" for m, s in row["sampling_seconds"].items()))
+    if FLAGS.output:
+        with open(FLAGS.output, "w") as f:
+            json.dump({"flags": {k: FLAGS[k].value for k in (
+                "size", "steps", "batch_size", "num_resnet", "num_hierarchies", "num_filters",
+                "gated_layers", "num_mixtures", "learning_rate", "chunk", "seed")},
+                "results": results}, f, indent=2)
+
+
+if __name__ == "__main__":
+    app.run(main)
