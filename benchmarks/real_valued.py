@@ -33,10 +33,10 @@ from absl import app, flags
 
 import tfar  # sets the Keras backend first
 import tfar.data
-from tfar.training import evaluation, input_pipeline
+from tfar.training import input_pipeline
+import batches
 
 import keras
-import ml_collections
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -66,15 +66,10 @@ LOG_SCALE_BOUND = 3.0
 def data_config(dataset):
     """The `config.data` of a data set: train/validation/test splits (digits: validation is
     the last 10% of its train split)."""
-    config = ml_collections.ConfigDict(dict(
-        source="digits", train_split="train[:90%]", validation_split="train[90%:]",
-        test_split="test", num_values=None, binarize="", dequantize=True, data_dir=None,
-        image_size=None, pad_to=None, test_seed=0, max_in_memory_mb=1024,
-        shuffle_buffer=10_000))
-    if dataset != "digits":
-        config.update(source=f"sklearn:{dataset}", train_split="train",
-                      validation_split="validation", dequantize=False)
-    return config
+    if dataset == "digits":
+        return batches.data_config("digits", train_split="train[:90%]",
+                                   validation_split="train[90%:]", dequantize=True)
+    return batches.data_config(f"sklearn:{dataset}", validation_split="validation")
 
 
 def split_array(config, split):

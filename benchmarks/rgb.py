@@ -36,9 +36,9 @@ from absl import app, flags
 import tfar  # sets the Keras backend first
 import tfar.data
 from tfar.training import input_pipeline
+from batches import data_config
 
 import keras
-import ml_collections
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -62,13 +62,6 @@ flags.DEFINE_string("output", None, "Optional JSON file for the results.")
 
 def count(variables):
     return int(sum(np.prod(v.shape) for v in variables))
-
-
-def data_config():
-    return ml_collections.ConfigDict(dict(
-        source=f"photos:{FLAGS.size}", train_split="train", test_split="test",
-        num_values=None, binarize="", dequantize=False, data_dir=None, image_size=None,
-        pad_to=None, test_seed=0, max_in_memory_mb=1024, shuffle_buffer=10_000))
 
 
 def tfar_model(kind, num_filters):
@@ -157,7 +150,7 @@ class Contender:
 
 def main(argv):
     del argv
-    config = data_config()
+    config = data_config(f"photos:{FLAGS.size}")
     batches = input_pipeline.TrainBatches(config, FLAGS.batch_size, FLAGS.seed)
     stream = tf.data.Dataset.range(10_000).flat_map(lambda e: batches.epoch(e))
     chunk_list = [x for x, _ in stream.take(FLAGS.steps)]
