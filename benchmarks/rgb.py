@@ -139,8 +139,12 @@ class Contender:
         timings = {}
         for method in self.samplers:
             kwargs = {} if method is None else {"method": method}
-            sample = tf.function(lambda: self.distribution.sample(
-                FLAGS.num_samples, seed=FLAGS.seed + 1, **kwargs))  # TFP takes an int
+
+            @tf.function
+            def sample(kwargs=kwargs):  # an int seed: TFP's sampler takes no pair
+                return self.distribution.sample(FLAGS.num_samples, seed=FLAGS.seed + 1,
+                                                **kwargs)
+
             sample.get_concrete_function()
             began = time.perf_counter()
             sample().numpy()
@@ -152,7 +156,7 @@ def main(argv):
     del argv
     config = data_config(f"photos:{FLAGS.size}")
     batches = input_pipeline.TrainBatches(config, FLAGS.batch_size, FLAGS.seed)
-    stream = tf.data.Dataset.range(10_000).flat_map(lambda e: batches.epoch(e))
+    stream = tf.data.Dataset.range(10_000).flat_map(batches.epoch)
     chunk_list = [x for x, _ in stream.take(FLAGS.steps)]
     test = tfar.data.read(config.source, "test").images[:FLAGS.test_images].astype(np.float32)
     dist = tfp_model(chunk_list[0])
