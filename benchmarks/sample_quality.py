@@ -33,6 +33,7 @@ from absl import app, flags
 
 import tfar  # sets the Keras backend first
 import tfar.data
+from tfar.training import evaluation
 
 import numpy as np
 import tensorflow as tf
@@ -110,9 +111,8 @@ def main(argv):
         metrics = train(config)
         samples, rate = timed_samples(metrics["export"], FLAGS.num_samples,
                                       metrics["config"]["data"]["num_classes"])
-        num_values = metrics["sample_num_values"]  # None: intensities (GMMN, RNADE)
-        intensities = samples / (num_values - 1) if num_values else samples
-        fraction, digits = confident(judge, intensities)
+        fraction, digits = confident(  # sample_num_values None: intensities (GMMN, RNADE)
+            judge, evaluation.intensities(samples, metrics["sample_num_values"]))
         nll = metrics.get("test_nll_nats")
         if nll is None and "test_log_likelihood_nats" in metrics:  # dequantized: the bound
             nll = 64 * np.log(LEVELS) - metrics["test_log_likelihood_nats"]

@@ -23,7 +23,8 @@ the pooled kernel matrix, (N + M)² floats.
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["BANDWIDTHS", "kernel", "mmd2", "mmd2_permutation_test"]
+__all__ = ["BANDWIDTHS", "check_bandwidths", "kernel", "mmd2", "mmd2_graph",
+           "mmd2_permutation_test"]
 
 BANDWIDTHS = (2.0, 5.0, 10.0, 20.0, 40.0, 80.0)
 """The default σ of the summed Gaussian kernels: GMMN's (Li et al. 2015, §4), for images
@@ -42,7 +43,8 @@ def _flat(samples, name):
     return t
 
 
-def _check_bandwidths(bandwidths):
+def check_bandwidths(bandwidths):
+    """`bandwidths` as a tuple of positive floats, or a ValueError."""
     bandwidths = tuple(float(b) for b in np.atleast_1d(bandwidths))
     if not bandwidths or min(bandwidths) <= 0:
         raise ValueError(f"bandwidths must be positive; got {bandwidths}.")
@@ -51,7 +53,7 @@ def _check_bandwidths(bandwidths):
 
 def kernel(a, b, bandwidths=BANDWIDTHS):
     """k(a_i, b_j) = Σ_σ exp(−‖a_i − b_j‖² / (2σ²)) of rows a [n, D], b [m, D]: [n, m]."""
-    bandwidths = tf.constant(_check_bandwidths(bandwidths), a.dtype)
+    bandwidths = tf.constant(check_bandwidths(bandwidths), a.dtype)
     squared = (tf.reduce_sum(tf.square(a), 1)[:, None] + tf.reduce_sum(tf.square(b), 1)[None]
                - 2.0 * tf.matmul(a, b, transpose_b=True))
     squared = tf.maximum(squared, 0.0)  # rounding can make ‖a − a‖² slightly negative
@@ -95,7 +97,7 @@ def mmd2(x, y, bandwidths=BANDWIDTHS, unbiased=True, block_size=1000):
     if min(n, m) < (2 if unbiased else 1):
         raise ValueError(f"mmd2 needs at least {2 if unbiased else 1} samples on each side; "
                          f"got {n} and {m}.")
-    bandwidths = _check_bandwidths(bandwidths)
+    bandwidths = check_bandwidths(bandwidths)
     diagonal = float(len(bandwidths))  # k(a, a)
     xx = _kernel_sum(x, x, bandwidths, block_size, same=True)
     yy = _kernel_sum(y, y, bandwidths, block_size, same=True)
@@ -105,6 +107,18 @@ def mmd2(x, y, bandwidths=BANDWIDTHS, unbiased=True, block_size=1000):
     else:
         value = (xx + n * diagonal) / n**2 + (yy + m * diagonal) / m**2 - 2.0 * xy / (n * m)
     return float(value)
+
+
+def mmd2_graph(a, b, bandwidths=BANDWIDTHS):
+    """The unbiased MMD² of rows a [n, D] and b [m, D] (n, m >= 2) as a differentiable
+    tensor, in one kernel block each: a training loss (`tfar.GMMN`) over a batch;
+    `mmd2` is the blocked float64 estimate for evaluation."""
+    n, m = tf.cast(tf.shape(a)[0], a.dtype), tf.cast(tf.shape(b)[0], a.dtype)
+    diagonal = float(len(bandwidths))
+    xx = tf.reduce_sum(kernel(a, a, bandwidths)) - n * diagonal
+    yy = tf.reduce_sum(kernel(b, b, bandwidths)) - m * diagonal
+    xy = tf.reduce_sum(kernel(a, b, bandwidths))
+    return xx / (n * (n - 1.0)) + yy / (m * (m - 1.0)) - 2.0 * xy / (n * m)
 
 
 def mmd2_permutation_test(x, y, bandwidths=BANDWIDTHS, num_permutations=500, seed=0,
@@ -126,7 +140,7 @@ def mmd2_permutation_test(x, y, bandwidths=BANDWIDTHS, num_permutations=500, see
                          f"{tuple(x.shape)} and {tuple(y.shape)}.")
     pooled = tf.concat([x, y], 0)
     gram = kernel(pooled, pooled, bandwidths)
-    diagonal = float(len(_check_bandwidths(bandwidths)))
+    diagonal = float(len(check_bandwidths(bandwidths)))
     order = np.random.default_rng(seed)
     sides = [np.arange(n + m)] + [order.permutation(n + m) for _ in range(num_permutations)]
     in_x = np.stack([side < n for side in sides], 1).astype(np.float64)  # [N+M, 1+P]

@@ -21,6 +21,8 @@ with the discretized logistic mixture) can be compared on without a download; CI
 (tfds:cifar10) is the benchmark of the papers.
 """
 
+import os
+
 import numpy as np
 
 PREFIX = "photos:"
@@ -32,8 +34,6 @@ PHOTOS = {"train": ("astronaut.png", "chelsea.png", "motorcycle_left.png",
 
 def _photograph(name):
     """A bundled photograph as uint8 [H, W, 3] (read with Pillow)."""
-    import os
-
     from PIL import Image
     from skimage import data
     with Image.open(os.path.join(os.path.dirname(data.__file__), name)) as image:

@@ -28,18 +28,31 @@ def right_shift(x):
     return tf.pad(x[:, :, :-1], [[0, 0], [0, 0], [1, 0], [0, 0]])
 
 
-class _Shifted(keras.layers.Layer):
-    """A convolution over x padded above (and `left`, `right`), valid padding."""
+class _Wrapped(keras.layers.Layer):
+    """A layer around one Keras convolution `conv_class` named "conv" (valid padding)."""
 
-    def __init__(self, filters, kernel_size, strides=1, **kwargs):
+    conv_class = None
+    default_strides = 1
+
+    def __init__(self, filters, kernel_size, strides=None, **kwargs):
         super().__init__(**kwargs)
         self.filters = int(filters)
         self.kernel_size = tuple(int(k) for k in (
             (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size))
-        self.strides = int(strides)
-        self.conv = keras.layers.Conv2D(self.filters, self.kernel_size, strides=self.strides,
-                                        padding="valid", dtype=self.dtype_policy,
-                                        name="conv")
+        self.strides = int(self.default_strides if strides is None else strides)
+        self.conv = self.conv_class(self.filters, self.kernel_size, strides=self.strides,
+                                    padding="valid", dtype=self.dtype_policy, name="conv")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(filters=self.filters, kernel_size=self.kernel_size, strides=self.strides)
+        return config
+
+
+class _Shifted(_Wrapped):
+    """A convolution over x padded above (and `left`, `right`), valid padding."""
+
+    conv_class = keras.layers.Conv2D
 
     def padding(self):
         raise NotImplementedError
@@ -56,11 +69,6 @@ class _Shifted(keras.layers.Layer):
         left, right = self.padding()
         return self.conv(tf.pad(x, [[0, 0], [self.kernel_size[0] - 1, 0], [left, right],
                                     [0, 0]]))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(filters=self.filters, kernel_size=self.kernel_size, strides=self.strides)
-        return config
 
 
 @keras.saving.register_keras_serializable(package="tfar")
@@ -81,18 +89,11 @@ class DownRightShiftedConv2D(_Shifted):
         return self.kernel_size[1] - 1, 0
 
 
-class _ShiftedTranspose(keras.layers.Layer):
+class _ShiftedTranspose(_Wrapped):
     """A stride-`strides` transposed convolution, valid padding, cropped to [sH, sW]."""
 
-    def __init__(self, filters, kernel_size, strides=2, **kwargs):
-        super().__init__(**kwargs)
-        self.filters = int(filters)
-        self.kernel_size = tuple(int(k) for k in (
-            (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size))
-        self.strides = int(strides)
-        self.conv = keras.layers.Conv2DTranspose(self.filters, self.kernel_size,
-                                                 strides=self.strides, padding="valid",
-                                                 dtype=self.dtype_policy, name="conv")
+    conv_class = keras.layers.Conv2DTranspose
+    default_strides = 2
 
     def left_crop(self):
         raise NotImplementedError
@@ -106,11 +107,6 @@ class _ShiftedTranspose(keras.layers.Layer):
                          else x.shape[i] * self.strides for i in (1, 2))
         left = self.left_crop()
         return y[:, :height, left:left + width]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(filters=self.filters, kernel_size=self.kernel_size, strides=self.strides)
-        return config
 
 
 @keras.saving.register_keras_serializable(package="tfar")

@@ -49,17 +49,6 @@ from tfar.registry import register
 GENERATORS = ("dense", "conv")
 
 
-def mmd2(a, b, bandwidths):
-    """The unbiased MMD² of rows a [n, D] and b [m, D] (n, m >= 2) in the graph, for the
-    loss (`tfar.metrics.mmd2` is the blocked float64 version for evaluation)."""
-    n, m = tf.cast(tf.shape(a)[0], a.dtype), tf.cast(tf.shape(b)[0], a.dtype)
-    diagonal = float(len(bandwidths))
-    xx = tf.reduce_sum(metrics.kernel(a, a, bandwidths)) - n * diagonal
-    yy = tf.reduce_sum(metrics.kernel(b, b, bandwidths)) - m * diagonal
-    xy = tf.reduce_sum(metrics.kernel(a, b, bandwidths))
-    return xx / (n * (n - 1.0)) + yy / (m * (m - 1.0)) - 2.0 * xy / (n * m)
-
-
 @keras.saving.register_keras_serializable(package="tfar")
 class GMMNNetwork(ListsInCheckpoints, keras.Model):
     """The generator (and the GMMN+AE's auto-encoder) as one Keras 3 model.
@@ -214,7 +203,7 @@ class GMMN(NetworkDistribution):
         if data_num_values is not None and int(data_num_values) < 2:
             raise ValueError(f"{name}: data_num_values must be at least 2; got "
                              f"{data_num_values}.")
-        self._bandwidths = metrics._check_bandwidths(bandwidths)
+        self._bandwidths = metrics.check_bandwidths(bandwidths)
         self._data_num_values = None if data_num_values is None else int(data_num_values)
         if network is None:
             network = GMMNNetwork(event_shape, latent_dim, generator, hidden_units, num_filters,
@@ -249,8 +238,8 @@ class GMMN(NetworkDistribution):
         """Training data x [B, *event_shape] (integers in [0, V), or intensities) as checked
         float32 intensities in [0, 1]."""
         if self._data_num_values is None:
-            x = RealValues().check(tf.convert_to_tensor(x), self.name, "x", self.validate_args)
-            return x
+            return self._support.check(tf.convert_to_tensor(x), self.name, "x",
+                                       self.validate_args)
         x = IntegerValues(self._data_num_values).check(tf.convert_to_tensor(x), self.name, "x",
                                                       self.validate_args)
         return x / float(self._data_num_values - 1)
@@ -283,13 +272,13 @@ class GMMN(NetworkDistribution):
         generated = self._network.generate(self._noise(tf.shape(data)[0], seed))
         generated = tf.reshape(generated, [tf.shape(generated)[0], -1])
         if not self._network.autoencoder:
-            distance = mmd2(generated, data, self._bandwidths)
+            distance = metrics.mmd2_graph(generated, data, self._bandwidths)
             return {"loss": distance, "mmd2": distance}
         codes = self._network.encode(data)
         reconstructed = tf.reshape(self._network.decode(codes), tf.shape(data))
         reconstruction = tf.reduce_mean(tf.reduce_sum(
             keras.losses.binary_crossentropy(data[..., None], reconstructed[..., None]), -1))
-        distance = mmd2(generated, tf.stop_gradient(codes), self._bandwidths)
+        distance = metrics.mmd2_graph(generated, tf.stop_gradient(codes), self._bandwidths)
         return {"loss": distance + reconstruction, "mmd2": distance,
                 "reconstruction": reconstruction}
 

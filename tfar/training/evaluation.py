@@ -24,6 +24,8 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageDraw
 
+from tfar import metrics
+
 
 def evaluate(distribution, batches, conditional=False, seed=0):
     """The mean of the model's evaluation metric over every image of `batches`.
@@ -139,7 +141,6 @@ def sample_quality(samples, sample_num_values, batches, data_num_values):
     Returns:
       ({"test_mmd2": float, "mmd_samples": n}, a line saying it).
     """
-    from tfar import metrics
     count, rows = len(samples), []
     for images, _ in batches:
         rows.append(images.numpy())
