@@ -5,7 +5,8 @@ For each image configuration it measures, side by side in one run, the seconds t
 
   cached   `d.sample(n, seed=…, method="cached")`: every layer computed at the new pixel
            only, from row and pixel caches (`tfar.sampling.gated_pixelcnn`,
-           `tfar.sampling.pixelcnn`, `tfar.sampling.pixelrnn`; Ramachandran et al. 2017;
+           `tfar.sampling.pixelcnn`, `tfar.sampling.pixelrnn`, `tfar.sampling.pixelcnnpp`;
+           Ramachandran et al. 2017;
            the Diagonal BiLSTM's right-to-left stream: a row of every layer per row);
   naive    `d.sample(n, seed=…, method="naive")`: one full network pass per step;
   TFP      `tfd.PixelCNN(...).sample(n, seed=…)` with the same filters and the same number
@@ -23,7 +24,9 @@ Configurations (batch 16 by default):
             LSTM and Diagonal BiLSTM PixelRNNs, --num_layers × --num_filters (7 × 32;
             PixelRNN: h = 32; the PixelRNN paper's MNIST model is 7 Diagonal BiLSTM
             layers of h = 16: --num_filters=16)
-  32x32x3   256 values, logistic mixture (--num_mixtures 5), Gated PixelCNN
+  32x32x3   256 values, logistic mixture (--num_mixtures 5), Gated PixelCNN, and
+            PixelCNN++ with TFP's layout (the same levels, resnet blocks and filters: TFP's
+            PixelCNN is a PixelCNN++, so this row is the same network in both libraries)
   784       binary vectors, MADE with --made_hidden_units (500) (`tfar.sampling.made`)
 
   python benchmarks/sampling.py [--configs 28x28x1,32x32x3,784] [--batch_size 16]
@@ -42,7 +45,8 @@ flags.DEFINE_list("configs", ["28x28x1", "32x32x3", "784"], "Configurations to m
 flags.DEFINE_list("contenders", ["gated:cached", "gated:naive", "tfp", "pixelcnn:cached",
                                  "pixelcnn:naive", "row_lstm:cached", "row_lstm:naive",
                                  "diagonal_bilstm:cached", "diagonal_bilstm:naive",
-                                 "made:cached", "made:naive"],
+                                 "made:cached", "made:naive", "pixelcnnpp:cached",
+                                 "pixelcnnpp:naive"],
                   "What to time, each on the configurations it fits (see the docstring).")
 flags.DEFINE_list("made_hidden_units", ["500"], "MADE's hidden layers (784 configuration).")
 flags.DEFINE_integer("batch_size", 16, "Images per sample call.")
@@ -56,7 +60,7 @@ flags.DEFINE_string("output", None, "Write the results as JSON here.")
 CONFIGS = {"28x28x1": dict(shape=(28, 28, 1), num_values=2, likelihood="bernoulli",
                       models=("gated", "tfp", "pixelcnn", "row_lstm", "diagonal_bilstm")),
            "32x32x3": dict(shape=(32, 32, 3), num_values=256, likelihood="logistic_mixture",
-                      models=("gated", "tfp")),
+                      models=("gated", "tfp", "pixelcnnpp")),
            "784": dict(shape=(784,), num_values=2, likelihood="bernoulli", models=("made",))}
 
 
@@ -97,6 +101,14 @@ def build(spec):
             dropout_p=0.0, high=config["num_values"] - 1, low=0)
         # An int seed: TFP's PixelCNN fails on stateless (tensor) seeds.
         return d, lambda: d.sample(n, seed=1), {"num_hierarchies": h, "num_resnet": r}
+    if spec["model"] == "pixelcnnpp":
+        h, r = tfp_layout(spec["num_layers"])
+        d = tfar.PixelCNNPlusPlus(image_shape=shape, num_values=config["num_values"],
+                                  num_resnet=r, num_hierarchies=h,
+                                  num_filters=spec["num_filters"],
+                                  num_mixtures=spec["num_mixtures"], dropout=0.0)
+        return (d, lambda: d.sample(n, seed=seed, method=spec["method"]),
+                {"num_hierarchies": h, "num_resnet": r})
     if spec["model"] in ("row_lstm", "diagonal_bilstm"):
         d = tfar.PixelRNN(image_shape=shape, num_values=config["num_values"], cell=spec["model"],
                           likelihood=config["likelihood"], num_layers=spec["num_layers"],
@@ -155,7 +167,8 @@ def contenders_for(config):
 def label(row):
     names = {"gated": "tfar GatedPixelCNN", "pixelcnn": "tfar PixelCNN", "tfp": "TFP PixelCNN",
              "row_lstm": "tfar PixelRNN Row LSTM",
-             "diagonal_bilstm": "tfar PixelRNN Diagonal BiLSTM", "made": "tfar MADE"}
+             "diagonal_bilstm": "tfar PixelRNN Diagonal BiLSTM", "made": "tfar MADE",
+             "pixelcnnpp": "tfar PixelCNN++"}
     return names[row["model"]] + (f" {row['method']}" if row["method"] else "")
 
 
@@ -172,7 +185,7 @@ def report(config, rows):
     by_label = {label(row): row for row in rows}
     ratios = {}
     for model in ("tfar GatedPixelCNN", "tfar PixelCNN", "tfar PixelRNN Row LSTM",
-                  "tfar PixelRNN Diagonal BiLSTM", "tfar MADE"):
+                  "tfar PixelRNN Diagonal BiLSTM", "tfar MADE", "tfar PixelCNN++"):
         cached = by_label.get(f"{model} cached")
         if cached is None:
             continue

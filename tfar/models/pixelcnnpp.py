@@ -41,6 +41,7 @@ from tfar.layers.shifted import (DownRightShiftedConv2D, DownRightShiftedConv2DT
 from tfar.models.image import ImageDistribution, ImageNetwork, image_arguments
 from tfar.network import PARAMS_DTYPE
 from tfar.registry import register
+from tfar.sampling.pixelcnnpp import PixelCNNPlusPlusSampler
 
 
 @keras.saving.register_keras_serializable(package="tfar")
@@ -187,3 +188,14 @@ class PixelCNNPlusPlus(ImageDistribution):
         super().__init__(network, image_shape, num_values, head, conditioning, dtype,
                          validate_args, parameters, name)
 
+    @property
+    def sampling_methods(self):
+        """"naive", and "cached" (the default): `tfar.sampling.pixelcnnpp.
+        PixelCNNPlusPlusSampler`, a row of the vertical stream per image row and a pixel
+        of the horizontal stream per step, at every resolution."""
+        return ("naive", "cached")
+
+    def _make_sampler(self, method, c, components):
+        if method == "cached":
+            return PixelCNNPlusPlusSampler(self._network, c, components)
+        return super()._make_sampler(method, c, components)
