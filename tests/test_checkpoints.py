@@ -39,9 +39,9 @@ MODELS = {
     "MADE_mixture_of_gaussians": lambda: tfar.MADE(event_shape=(4,), hidden_units=(6,),
                                                    likelihood="mixture_of_gaussians",
                                                    num_mixtures=2),
-    "PixelCNNPlusPlus_conditional": lambda: tfar.PixelCNNPlusPlus(
+    "PixelCNNPlusPlus_conditional_weight_norm": lambda: tfar.PixelCNNPlusPlus(
         image_shape=(2, 2, 3), num_values=4, num_resnet=1, num_hierarchies=2, num_filters=4,
-        num_mixtures=2, conditional_shape=(2,)),
+        num_mixtures=2, conditional_shape=(2,), weight_norm=True),
     "PixelCNN_class_embedding": lambda: tfar.PixelCNN(
         image_shape=(3, 3, 1), num_values=2, num_layers=2, num_filters=4,
         conditioning=tfar.conditioning.ClassLabel(4, embedding_dim=3)),

@@ -53,9 +53,9 @@ MODELS = {  # name: (constructor, train before export)
     "MultiscalePixelCNN_rgb_conditional": (lambda: tfar.MultiscalePixelCNN(
         image_shape=(4, 4, 3), num_values=4, base_size=2, base_layers=2, base_filters=6,
         base_kernel_size=3, upscale_blocks=1, upscale_filters=6, conditional_shape=(3,)), True),
-    "PixelCNNPlusPlus_rgb_conditional": (lambda: tfar.PixelCNNPlusPlus(
+    "PixelCNNPlusPlus_rgb_conditional_weight_norm": (lambda: tfar.PixelCNNPlusPlus(
         image_shape=(2, 2, 3), num_values=4, num_resnet=1, num_hierarchies=2, num_filters=4,
-        num_mixtures=2, dropout=0.5, conditional_shape=(3,)), True),
+        num_mixtures=2, dropout=0.5, conditional_shape=(3,), weight_norm=True), True),
     # Real values: float32 signatures alone (the head's support), samples as floats.
     "RNADE": (lambda: tfar.RNADE(event_shape=(3,), hidden_units=5, num_mixtures=2), True),
     "MADE_mixture_of_gaussians": (lambda: tfar.MADE(
@@ -160,7 +160,7 @@ SLOW_EXPORTS = ("MultiscalePixelCNN_rgb_conditional", "MultiscalePixelRNN_captio
                 "GatedPixelCNN_mixture_conditional", "PixelRNN_row_lstm",
                 "PixelRNN_row_lstm_caption_attention", "MADE_conditional",
                 "PixelRNN_diagonal_bilstm_rgb_conditional", "PixelCNN_rgb_categorical_conditional",
-                "MADE_ensemble", "PixelCNNPlusPlus_rgb_conditional", "FVSBN_int32")
+                "MADE_ensemble", "PixelCNNPlusPlus_rgb_conditional_weight_norm", "FVSBN_int32")
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_EXPORTS

@@ -67,11 +67,12 @@ def test_free_bits_objective_is_the_same_on_one_and_two_replicas(two_replicas):
     assert result["gradient_gap"] < 1e-5 * max(1.0, result["gradient_scale"])
 
 
-@pytest.mark.parametrize("model", ["dropout", "nade", "gmmn"])
+@pytest.mark.parametrize("model", ["dropout", "nade", "gmmn", "pixelcnnpp_weight_norm"])
 def test_stochastic_objectives_are_the_same_on_one_and_two_replicas(two_replicas, model):
-    """Dropout masks (PixelCNN, dropout 0.5) and order-agnostic NADE's orders: each
-    example's noise is the same on one replica and on two, so are loss and gradients; a
-    GMMN's MMD² is the global batch's on every replica."""
+    """Dropout masks (PixelCNN, dropout 0.5; PixelCNN++ with weight normalization) and
+    order-agnostic NADE's orders: each example's noise is the same on one replica and on
+    two, so are loss and gradients; a GMMN's MMD² is the global batch's on every
+    replica."""
     result = two_replicas[model]
     one, two = result["loss"]
     assert two == pytest.approx(one, rel=1e-6)

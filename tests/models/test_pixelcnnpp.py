@@ -1,6 +1,6 @@
 """PixelCNN++: normalization, causality with no blind spot, sampling and seeds (DESIGN's
-four properties) for 1 and 3 channels, conditioned and not; dropout; persistence; bad
-construction."""
+four properties) for 1 and 3 channels, conditioned and not, with and without weight
+normalization; dropout; persistence; bad construction."""
 
 import numpy as np
 import pytest
@@ -25,6 +25,18 @@ def test_normalized(shape, num_values, likelihood, conditional):
                               conditional_shape=(3,) if conditional else None, **SMALL)
     checks.randomize_weights(d, scale=0.3)
     checks.assert_normalized(d, checks.condition_for(d))
+
+
+def test_weight_normalized_is_normalized_and_causal():
+    d = tfar.PixelCNNPlusPlus(image_shape=(2, 2, 3), num_values=2, conditional_shape=(3,),
+                              weight_norm=True, **SMALL)
+    checks.randomize_weights(d, scale=0.5)
+    checks.assert_normalized(d, checks.condition_for(d))
+    d = tfar.PixelCNNPlusPlus(image_shape=(4, 4, 3), num_values=4, num_resnet=1,
+                              num_hierarchies=3, num_filters=6, num_mixtures=2, dropout=0.0,
+                              conditional_shape=(2,), weight_norm=True)
+    checks.randomize_weights(d, scale=0.3)
+    checks.assert_image_causal(d, no_blind_spot=True)
 
 
 @pytest.mark.parametrize("shape,hierarchies", [((4, 4, 1), 2), ((4, 4, 3), 2), ((4, 4, 3), 3)],
@@ -72,27 +84,33 @@ def test_dropout_is_active_in_training_only_and_follows_the_seed():
     assert float(-tf.reduce_mean(d.log_prob(x))) != one
 
 
-def test_network_config_and_keras_file_round_trip(tmp_path):
+@pytest.mark.parametrize("weight_norm", [False, True], ids=["plain", "weight_norm"])
+def test_network_config_and_keras_file_round_trip(tmp_path, weight_norm):
     d = tfar.PixelCNNPlusPlus(image_shape=(4, 4, 3), num_values=4, conditional_shape=(2,),
-                              **SMALL)
+                              weight_norm=weight_norm, **SMALL)
+    checks.randomize_weights(d, scale=0.3)
     checks.assert_network_config_round_trip(d, PixelCNNPlusPlusNetwork)
     path = str(tmp_path / "network.keras")
     d.network.save(path)
     loaded = keras.models.load_model(path)
     assert len(loaded.weights) == len(d.network.weights)
     twin = tfar.PixelCNNPlusPlus(image_shape=(4, 4, 3), num_values=4, conditional_shape=(2,),
-                                 network=loaded, **SMALL)
+                                 weight_norm=weight_norm, network=loaded, **SMALL)
     x, c = checks.example_events(d), checks.condition_for(d)
     np.testing.assert_array_equal(twin.log_prob(x, conditional_input=c).numpy(),
                                   d.log_prob(x, conditional_input=c).numpy())
 
 
-def test_checkpoint_holds_every_variable(tmp_path):
-    d = tfar.PixelCNNPlusPlus(image_shape=(4, 4, 1), num_values=4, **SMALL)
+@pytest.mark.parametrize("weight_norm", [False, True], ids=["plain", "weight_norm"])
+def test_checkpoint_holds_every_variable(tmp_path, weight_norm):
+    d = tfar.PixelCNNPlusPlus(image_shape=(4, 4, 1), num_values=4, weight_norm=weight_norm,
+                              **SMALL)
+    checks.randomize_weights(d, scale=0.3)
     path = tf.train.Checkpoint(network=d.network).save(str(tmp_path / "ckpt"))
     saved = [n for n, _ in tf.train.list_variables(path) if "network/" in n]
     assert len(saved) == len(d.network.variables)
-    twin = tfar.PixelCNNPlusPlus(image_shape=(4, 4, 1), num_values=4, **SMALL)
+    twin = tfar.PixelCNNPlusPlus(image_shape=(4, 4, 1), num_values=4, weight_norm=weight_norm,
+                                 **SMALL)
     x = checks.example_events(d)
     assert not np.allclose(twin.log_prob(x), d.log_prob(x))
     tf.train.Checkpoint(network=twin.network).restore(path).assert_consumed()

@@ -1,6 +1,7 @@
 """PixelCNN++'s cached sampler: every step gives the network's params, and the samples and
 completions equal the naive loop's (integer images identical) with one and three
-channels, one to three resolutions, with and without a condition; non-square images;
+channels, one to three resolutions, with and without a condition and weight
+normalization; non-square images;
 under tf.function with an unknown batch size."""
 
 import numpy as np
@@ -19,10 +20,12 @@ CASES = {  # name: (image_shape, num_hierarchies, head)
 }
 
 
-def tiny(image_shape, num_hierarchies, head, conditional=False, num_resnet=2):
+def tiny(image_shape, num_hierarchies, head, conditional=False, num_resnet=2,
+         weight_norm=False):
     d = tfar.PixelCNNPlusPlus(image_shape=image_shape, num_resnet=num_resnet,
                               num_hierarchies=num_hierarchies, num_filters=4, dropout=0.5,
-                              conditional_shape=(3,) if conditional else None, **head)
+                              conditional_shape=(3,) if conditional else None,
+                              weight_norm=weight_norm, **head)
     checks.randomize_weights(d, scale=0.2)
     return d
 
@@ -47,6 +50,12 @@ def test_cached_equals_naive(case, conditional):
 def test_every_step_gives_the_networks_params(case):
     d = tiny(*CASES[case], conditional=True)
     checks.assert_steps_give_network_params(d, PixelCNNPlusPlusSampler)
+
+
+def test_weight_normalized():
+    """The sampler reads each layer's `kernel`: the weight-normalized one."""
+    d = tiny(*CASES["rgb_3_levels_tall"], conditional=True, weight_norm=True)
+    checks.assert_cached_equals_naive(d, conditional_input=conditions(d, 6))
 
 
 def test_one_block_per_level():

@@ -10,10 +10,12 @@ from tfar.layers.shifted import (DownRightShiftedConv2D, DownRightShiftedConv2DT
                                  right_shift)
 from tfar.layers.masked import (MaskedConv2D, MaskedDense, input_order, made_degrees,
                                 mask_from_degrees)
+from tfar.layers.weight_norm import WeightNormConv2D, WeightNormConv2DTranspose, WeightNormDense
 
 __all__ = ["CaptionFeatures", "CaptionToMaps", "ClassEncoder", "ConvEncoder", "DiagonalBiLSTM",
            "DiagonalLSTM", "DownRightShiftedConv2D", "DownRightShiftedConv2DTranspose",
            "DownShiftedConv2D", "DownShiftedConv2DTranspose", "GatedPixelCNNBlock",
            "GatedResNet", "MaskedConv2D", "MaskedDense", "RowLSTM", "TextEncoder",
+           "WeightNormConv2D", "WeightNormConv2DTranspose", "WeightNormDense",
            "concat_elu", "down_shift", "input_order", "made_degrees", "mask_from_degrees",
            "right_shift", "skew", "unskew"]

@@ -10,7 +10,8 @@ stream, or a skip connection: [B, H, W, Fa]) and an optional condition h [B, K],
 
 with concat_elu(v) = elu([v, −v]) (both signs, so no information is cut away), `conv` a
 shifted convolution (`tfar.layers.shifted`) that keeps the stream causal, and `nin` a 1×1
-convolution. Dropout masks come from a stateless seed (`tfar.layers.dropout`).
+convolution. Dropout masks come from a stateless seed (`tfar.layers.dropout`). With
+`weight_norm=True` every kernel is weight-normalized (`tfar.layers.weight_norm`).
 """
 
 import tensorflow as tf
@@ -19,6 +20,7 @@ import keras
 
 from tfar.layers.dropout import dropout as drop
 from tfar.layers.shifted import DownRightShiftedConv2D, DownShiftedConv2D
+from tfar.layers.weight_norm import WeightNormConv2D, WeightNormDense
 
 CONVOLUTIONS = {"down": (DownShiftedConv2D, (2, 3)), "down_right": (DownRightShiftedConv2D, (2, 2))}
 
@@ -39,21 +41,26 @@ class GatedResNet(keras.layers.Layer):
       auxiliary: whether `call` takes an auxiliary input a.
       conditional_size: K of a vector condition h, or None.
       dropout: the rate of dropout on c1 in training (0: none).
+      weight_norm: whether every kernel is weight-normalized.
     """
 
     def __init__(self, filters, shift, auxiliary=False, conditional_size=None, dropout=0.0,
-                 **kwargs):
+                 weight_norm=False, **kwargs):
         super().__init__(**kwargs)
         self.filters, self.shift = int(filters), shift
         self.auxiliary, self.conditional_size = bool(auxiliary), conditional_size
-        self.dropout = float(dropout)
+        self.dropout, self.weight_norm = float(dropout), bool(weight_norm)
         conv, kernel = CONVOLUTIONS[shift]
-        self.conv_in = conv(self.filters, kernel, dtype=self.dtype_policy, name="conv_in")
-        self.conv_out = conv(2 * self.filters, kernel, dtype=self.dtype_policy, name="conv_out")
-        self.nin = (keras.layers.Conv2D(self.filters, 1, dtype=self.dtype_policy, name="nin")
+        self.conv_in = conv(self.filters, kernel, weight_norm=self.weight_norm,
+                            dtype=self.dtype_policy, name="conv_in")
+        self.conv_out = conv(2 * self.filters, kernel, weight_norm=self.weight_norm,
+                             dtype=self.dtype_policy, name="conv_out")
+        pointwise = WeightNormConv2D if self.weight_norm else keras.layers.Conv2D
+        dense = WeightNormDense if self.weight_norm else keras.layers.Dense
+        self.nin = (pointwise(self.filters, 1, dtype=self.dtype_policy, name="nin")
                     if self.auxiliary else None)
-        self.condition = (keras.layers.Dense(2 * self.filters, use_bias=False,
-                                             dtype=self.dtype_policy, name="condition")
+        self.condition = (dense(2 * self.filters, use_bias=False, dtype=self.dtype_policy,
+                                name="condition")
                           if conditional_size else None)
 
     def build(self, input_shape):
@@ -80,5 +87,6 @@ class GatedResNet(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(filters=self.filters, shift=self.shift, auxiliary=self.auxiliary,
-                      conditional_size=self.conditional_size, dropout=self.dropout)
+                      conditional_size=self.conditional_size, dropout=self.dropout,
+                      weight_norm=self.weight_norm)
         return config

@@ -10,12 +10,15 @@ down a row (`down_shift`), or right a column (`right_shift`), makes it strictly 
 later layers keep that. The transposed versions upsample by the stride with the same
 reach (PixelCNN++'s `down_shifted_deconv2d`, `down_right_shifted_deconv2d`): a
 transposed convolution with valid padding, cropped to the columns and rows that keep the
-shift. Every layer takes and gives [B, H, W, F].
+shift. Every layer takes and gives [B, H, W, F]. With `weight_norm=True` the wrapped
+convolution's kernel is weight-normalized (`tfar.layers.weight_norm`).
 """
 
 import tensorflow as tf
 
 import keras
+
+from tfar.layers.weight_norm import WeightNormConv2D, WeightNormConv2DTranspose
 
 
 def down_shift(x):
@@ -29,30 +32,34 @@ def right_shift(x):
 
 
 class _Wrapped(keras.layers.Layer):
-    """A layer around one Keras convolution `conv_class` named "conv" (valid padding)."""
+    """A layer around one Keras convolution named "conv" (valid padding): `conv_classes`
+    (plain, weight-normalized)."""
 
-    conv_class = None
+    conv_classes = None
     default_strides = 1
 
-    def __init__(self, filters, kernel_size, strides=None, **kwargs):
+    def __init__(self, filters, kernel_size, strides=None, weight_norm=False, **kwargs):
         super().__init__(**kwargs)
         self.filters = int(filters)
         self.kernel_size = tuple(int(k) for k in (
             (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size))
         self.strides = int(self.default_strides if strides is None else strides)
-        self.conv = self.conv_class(self.filters, self.kernel_size, strides=self.strides,
-                                    padding="valid", dtype=self.dtype_policy, name="conv")
+        self.weight_norm = bool(weight_norm)
+        self.conv = self.conv_classes[self.weight_norm](
+            self.filters, self.kernel_size, strides=self.strides, padding="valid",
+            dtype=self.dtype_policy, name="conv")
 
     def get_config(self):
         config = super().get_config()
-        config.update(filters=self.filters, kernel_size=self.kernel_size, strides=self.strides)
+        config.update(filters=self.filters, kernel_size=self.kernel_size, strides=self.strides,
+                      weight_norm=self.weight_norm)
         return config
 
 
 class _Shifted(_Wrapped):
     """A convolution over x padded above (and `left`, `right`), valid padding."""
 
-    conv_class = keras.layers.Conv2D
+    conv_classes = (keras.layers.Conv2D, WeightNormConv2D)
 
     def padding(self):
         raise NotImplementedError
@@ -92,7 +99,7 @@ class DownRightShiftedConv2D(_Shifted):
 class _ShiftedTranspose(_Wrapped):
     """A stride-`strides` transposed convolution, valid padding, cropped to [sH, sW]."""
 
-    conv_class = keras.layers.Conv2DTranspose
+    conv_classes = (keras.layers.Conv2DTranspose, WeightNormConv2DTranspose)
     default_strides = 2
 
     def left_crop(self):

@@ -20,7 +20,10 @@ CIFAR-10), §2 and Figure 2:
   convolutions on the way up, and a skip connection from every block down to its mirror
   block up (u's to u's; ul's concatenated with u to ul's), `num_resnet + 1` blocks per
   resolution up (the extra one takes the downsampling's output as its skip);
-- §2.6: dropout on the blocks' inner features in training.
+- §2.6: dropout on the blocks' inner features in training;
+- weight normalization (Salimans & Kingma 2016) of every kernel with `weight_norm=True`
+  (`tfar.layers.weight_norm`; the paper's models use it; g starts at 1, not at the
+  paper's data-dependent values, so a run does not depend on its first batch's split).
 
 The output is a 1×1 convolution of elu(ul) to the mixture's parameters at every pixel. A
 vector condition (class one-hot, a caption's summary, any `tfar.conditioning`) enters
@@ -38,6 +41,7 @@ from tfar.layers.gated_resnet import GatedResNet
 from tfar.layers.shifted import (DownRightShiftedConv2D, DownRightShiftedConv2DTranspose,
                                  DownShiftedConv2D, DownShiftedConv2DTranspose, down_shift,
                                  right_shift)
+from tfar.layers.weight_norm import WeightNormConv2D
 from tfar.models.image import ImageDistribution, ImageNetwork, image_arguments
 from tfar.network import PARAMS_DTYPE
 from tfar.registry import register
@@ -56,46 +60,54 @@ class PixelCNNPlusPlusNetwork(ImageNetwork):
       num_hierarchies: resolutions (H, H/2, …).
       num_filters: F, every stream's features.
       dropout: rate on the blocks' inner features in training.
+      weight_norm: whether every kernel is weight-normalized.
     """
 
     def __init__(self, image_shape, num_values, params_size, values_per_unit,
                  conditional_size=None, num_resnet=5, num_hierarchies=3, num_filters=160,
-                 dropout=0.5, **kwargs):
+                 dropout=0.5, weight_norm=False, **kwargs):
         super().__init__(image_shape, num_values, params_size, values_per_unit,
                          conditional_size, **kwargs)
         self.require_vector_condition()
         self.num_resnet, self.num_hierarchies = int(num_resnet), int(num_hierarchies)
         self.num_filters, self.dropout = int(num_filters), check_rate(dropout)
-        f, k = self.num_filters, self.conditional_size
+        self.weight_norm = bool(weight_norm)
+        f, k, wn = self.num_filters, self.conditional_size, self.weight_norm
 
         def blocks(shift, level, count, way):
             # down: ul's blocks take u; up: every block takes its skip connection
             auxiliary = way == "up" or shift == "down_right"
             return [GatedResNet(f, shift, auxiliary=auxiliary, conditional_size=k,
-                                dropout=self.dropout, name=f"{way}_{level}_{shift}_{i}")
+                                dropout=self.dropout, weight_norm=wn,
+                                name=f"{way}_{level}_{shift}_{i}")
                     for i in range(count)]
 
-        self.input_u = DownShiftedConv2D(f, (2, 3), name="input_u")
-        self.input_ul_down = DownShiftedConv2D(f, (1, 3), name="input_ul_down")
-        self.input_ul_right = DownRightShiftedConv2D(f, (2, 1), name="input_ul_right")
+        self.input_u = DownShiftedConv2D(f, (2, 3), weight_norm=wn, name="input_u")
+        self.input_ul_down = DownShiftedConv2D(f, (1, 3), weight_norm=wn, name="input_ul_down")
+        self.input_ul_right = DownRightShiftedConv2D(f, (2, 1), weight_norm=wn,
+                                                     name="input_ul_right")
         levels = range(self.num_hierarchies)
         self.down_u = [blocks("down", i, self.num_resnet, "down") for i in levels]
         self.down_ul = [blocks("down_right", i, self.num_resnet, "down") for i in levels]
-        self.downsample_u = [DownShiftedConv2D(f, (2, 3), strides=2, name=f"downsample_u_{i}")
+        self.downsample_u = [DownShiftedConv2D(f, (2, 3), strides=2, weight_norm=wn,
+                                               name=f"downsample_u_{i}")
                              for i in levels[:-1]]
-        self.downsample_ul = [DownRightShiftedConv2D(f, (2, 2), strides=2,
+        self.downsample_ul = [DownRightShiftedConv2D(f, (2, 2), strides=2, weight_norm=wn,
                                                      name=f"downsample_ul_{i}")
                               for i in levels[:-1]]
         last = self.num_hierarchies - 1  # the deepest level: num_resnet blocks up, others one more
         self.up_u = [blocks("down", i, self.num_resnet + (i < last), "up") for i in levels]
         self.up_ul = [blocks("down_right", i, self.num_resnet + (i < last), "up")
                       for i in levels]
-        self.upsample_u = [DownShiftedConv2DTranspose(f, (2, 3), name=f"upsample_u_{i}")
+        self.upsample_u = [DownShiftedConv2DTranspose(f, (2, 3), weight_norm=wn,
+                                                      name=f"upsample_u_{i}")
                            for i in levels[:-1]]
-        self.upsample_ul = [DownRightShiftedConv2DTranspose(f, (2, 2), name=f"upsample_ul_{i}")
+        self.upsample_ul = [DownRightShiftedConv2DTranspose(f, (2, 2), weight_norm=wn,
+                                                            name=f"upsample_ul_{i}")
                             for i in levels[:-1]]
-        self.output_layer = keras.layers.Conv2D(self.output_features, 1, name="output",
-                                                dtype=PARAMS_DTYPE)
+        pointwise = WeightNormConv2D if wn else keras.layers.Conv2D
+        self.output_layer = pointwise(self.output_features, 1, name="output",
+                                      dtype=PARAMS_DTYPE)
 
     def call(self, inputs, conditional_input=None, training=False, seed=None):
         x = self.images(inputs)
@@ -133,7 +145,7 @@ class PixelCNNPlusPlusNetwork(ImageNetwork):
         config = super().get_config()
         config.update(self.image_config(), num_resnet=self.num_resnet,
                       num_hierarchies=self.num_hierarchies, num_filters=self.num_filters,
-                      dropout=self.dropout)
+                      dropout=self.dropout, weight_norm=self.weight_norm)
         return config
 
 
@@ -146,8 +158,8 @@ class PixelCNNPlusPlus(ImageDistribution):
     Args:
       image_shape: (H, W, C), H and W divisible by 2^(num_hierarchies − 1).
       num_values: V.
-      num_resnet, num_hierarchies, num_filters, dropout: see `PixelCNNPlusPlusNetwork`
-        (the paper's CIFAR-10 model: 5, 3, 160, 0.5).
+      num_resnet, num_hierarchies, num_filters, dropout, weight_norm: see
+        `PixelCNNPlusPlusNetwork` (the paper's CIFAR-10 model: 5, 3, 160, 0.5, True).
       num_mixtures: components of the discretized logistic mixture (the paper's 10).
       likelihood: "logistic_mixture" (default); "categorical" or "bernoulli" for one
         channel (a per-sub-pixel head would need channel masks, which this network has
@@ -160,7 +172,8 @@ class PixelCNNPlusPlus(ImageDistribution):
     """
 
     def __init__(self, image_shape, num_values=256, num_resnet=5, num_hierarchies=3,
-                 num_filters=160, dropout=0.5, num_mixtures=10, likelihood="logistic_mixture",
+                 num_filters=160, dropout=0.5, weight_norm=False, num_mixtures=10,
+                 likelihood="logistic_mixture",
                  conditional_shape=None, conditioning=None, text_encoder=None, network=None,
                  dtype=tf.float32, validate_args=False, name="PixelCNNPlusPlus"):
         parameters = dict(locals())
@@ -183,7 +196,7 @@ class PixelCNNPlusPlus(ImageDistribution):
                 image_shape, num_values, head.params_size, head.values_per_unit,
                 conditioning=conditioning, num_resnet=num_resnet,
                 num_hierarchies=num_hierarchies, num_filters=num_filters, dropout=dropout,
-                name=f"{name}_network").build_variables()
+                weight_norm=weight_norm, name=f"{name}_network").build_variables()
         parameters["network"] = network
         super().__init__(network, image_shape, num_values, head, conditioning, dtype,
                          validate_args, parameters, name)
