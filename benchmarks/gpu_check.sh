@@ -9,7 +9,7 @@
 # memory and the test NLL of each run. With MNIST present it then runs
 # benchmarks/made_vs_tfp.py twice on the GPU, with column_blocks "auto" and 1 (is cutting
 # the masked kernels into blocks still faster where small matmuls cost launches?).
-# Under 9 minutes on one H100.
+# Then the multiscale sampling and the natural-RGB (PixelCNN++ vs TFP) benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -58,3 +58,8 @@ fi
 echo "benchmarks/multiscale.py (batch 16, 32x32x3 and 64x64x3):"
 timeout 600 "$PY" benchmarks/multiscale.py --sizes=32,64 --contenders=multiscale,gated:cached \
   2>&1 | grep -E "^(tfar|speed-up|[0-9]+x)" || echo "multiscale benchmark FAILED"
+# PixelCNN++ against TFP's on natural RGB patches at 32x32: training speed at equal free
+# parameters and cached sampling (2 CPU cores at 16x16: see docs/results.md).
+echo "benchmarks/rgb.py (photos:32, 300 steps):"
+timeout 900 "$PY" benchmarks/rgb.py --size=32 --steps=300 --num_samples=4 \
+  2>&1 | grep -E "^(TFP|tfar|model|photos)" || echo "rgb benchmark FAILED"

@@ -9,26 +9,39 @@ components, R→G→B coupling), dropout 0:
   TFP PixelCNN        `tfd.PixelCNN(num_resnet=--num_resnet, num_hierarchies=
                       --num_hierarchies, num_filters=--num_filters)` as shipped (masked
                       convolutions as kernel constraints, weight normalization); its
-                      parameter count is the target.
+                      free parameter count is the target.
   tfar PixelCNN++     `tfar.PixelCNNPlusPlus` with the same num_resnet and num_hierarchies,
-                      its num_filters the one whose parameter count is nearest the target.
+                      its num_filters the one whose free parameter count is nearest the
+                      target, weight-normalized (--weight_norm) like TFP's.
   tfar GatedPixelCNN  `tfar.GatedPixelCNN(likelihood="logistic_mixture")`, --gated_layers
                       blocks, its num_filters likewise.
-The counts and their ratio to the target are printed (the goal: within 10%).
+Free parameters are the trainable entries training can change: TFP's PixelCNN++ runs its
+shifted convolutions as 3×3 (and 4×4 strided) kernels whose masked entries a constraint
+holds at zero (at 32 filters 628,292 stored entries, 354,706 free: the same count as
+tfar's PixelCNN++ of 32 filters, which is the same network), and a masked convolution
+of tfar's counts its unmasked entries. Both counts and the ratio of free counts to the
+target are printed (the goal: within 10%).
 
 Training: the same batches in the same order (tfar's training stream of the train split,
 `TrainBatches`), Keras 3 Adam with a cosine decay to 0 over --steps, the same seed; timed
 in alternating chunks of --chunk steps (the order rotates each chunk) so every model sees
 the same machine load. Figures: train images/s, the last chunk's train loss and the test
 split's bits/dim, and the seconds to draw --num_samples images with each sampler a model
-has (TFP's and PixelCNN++'s naive loop; the Gated PixelCNN's naive and cached), traced
-first and timed over one call.
+has (TFP's naive loop; tfar's naive and cached), traced first and timed over one call.
+
+With --profile_steps N, after everything else, each model trains N more steps under the
+TF profiler and the script prints its op types by total self time (xprof's
+framework_op_stats; `pip install xprof`): where a step's time goes beside the
+convolutions' arithmetic (pads and slices, layout transposes, casts).
 
   python benchmarks/rgb.py                         # photos:16, 600 steps
+  python benchmarks/rgb.py --steps=100 --num_samples=0 --profile_steps=20
 """
 
+import glob
 import json
 import math
+import tempfile
 import time
 
 from absl import app, flags
@@ -52,16 +65,40 @@ flags.DEFINE_integer("num_hierarchies", 2, "TFP's and PixelCNN++'s resolutions."
 flags.DEFINE_integer("num_filters", 32, "TFP's filters (its parameter count is the target).")
 flags.DEFINE_integer("gated_layers", 6, "The Gated PixelCNN's blocks.")
 flags.DEFINE_integer("num_mixtures", 5, "Logistic mixture components of every model.")
+flags.DEFINE_bool("weight_norm", True, "tfar PixelCNN++ with weight normalization (as TFP's).")
 flags.DEFINE_float("learning_rate", 1e-3, "Adam's initial learning rate.")
 flags.DEFINE_integer("chunk", 50, "Steps per timed chunk.")
 flags.DEFINE_integer("num_samples", 4, "Images drawn by the sampling timings (0: none).")
 flags.DEFINE_integer("test_images", 500, "Test patches scored (the first ones).")
 flags.DEFINE_integer("seed", 0, "Seed of weights and batches.")
 flags.DEFINE_string("output", None, "Optional JSON file for the results.")
+flags.DEFINE_integer("profile_steps", 0, "Profile this many more training steps of each "
+                     "model and print its op types by self time (needs xprof).")
+flags.DEFINE_integer("profile_top", 12, "Op types printed per profiled model.")
 
 
 def count(variables):
     return int(sum(np.prod(v.shape) for v in variables))
+
+
+def free(variables, network):
+    """The entries of `variables` that training can change: a constrained variable's
+    (TFP's masks) and a masked kernel's (a layer of `network` with a NumPy `mask` of the
+    kernel's shape) nonzero mask entries, every entry of the others."""
+    masks = {}
+    for layer in network._flatten_layers():
+        mask = getattr(layer, "mask", None)
+        if isinstance(mask, np.ndarray):
+            masks.update({id(w): mask for w in layer.trainable_weights
+                          if tuple(w.shape) == mask.shape})
+    total = 0
+    for v in variables:
+        if getattr(v, "constraint", None) is not None:
+            total += int(np.count_nonzero(v.constraint(tf.ones_like(v))))
+        else:
+            total += int(np.count_nonzero(masks[id(v)]) if id(v) in masks
+                         else np.prod(v.shape))
+    return total
 
 
 def tfar_model(kind, num_filters):
@@ -72,17 +109,18 @@ def tfar_model(kind, num_filters):
                                      num_resnet=FLAGS.num_resnet,
                                      num_hierarchies=FLAGS.num_hierarchies,
                                      num_filters=num_filters, num_mixtures=FLAGS.num_mixtures,
-                                     dropout=0.0)
+                                     dropout=0.0, weight_norm=FLAGS.weight_norm)
     return tfar.GatedPixelCNN(image_shape=shape, num_values=256, likelihood="logistic_mixture",
                               num_mixtures=FLAGS.num_mixtures, num_layers=FLAGS.gated_layers,
                               num_filters=num_filters)
 
 
 def matched(kind, target):
-    """The tfar model of `kind` whose parameter count is nearest `target` (num_filters
-    searched in 2 … 256)."""
+    """The tfar model of `kind` whose free parameter count is nearest `target`
+    (num_filters searched in 2 … 256)."""
     def size(f):
-        return count(tfar_model(kind, f).trainable_variables)
+        d = tfar_model(kind, f)
+        return free(d.trainable_variables, d.network)
     low, high = 2, 256
     while high - low > 1:  # the count grows with the filters
         middle = (low + high) // 2
@@ -108,6 +146,7 @@ class Contender:
     def __init__(self, name, distribution, variables, filters, samplers):
         self.name, self.distribution, self.variables = name, distribution, variables
         self.filters, self.samplers = filters, samplers
+        self.free = free(variables, distribution.network)
         self.optimizer = keras.optimizers.Adam(
             keras.optimizers.schedules.CosineDecay(FLAGS.learning_rate, FLAGS.steps))
         self.optimizer.build(variables)
@@ -121,6 +160,33 @@ class Contender:
             return loss
 
         self.train_step = train_step
+
+    def op_profile(self, chunk):
+        """{op type: (self-time share, occurrences per step)} of len(chunk) training steps
+        under the TF profiler (xprof's framework_op_stats, host ops, idle time left out)."""
+        from xprof.convert import raw_to_tool_data
+        self.train_step(chunk[0]).numpy()
+        logdir = tempfile.mkdtemp()
+        tf.profiler.experimental.start(logdir)
+        for x in chunk:
+            loss = self.train_step(x)
+        loss.numpy()
+        tf.profiler.experimental.stop()
+        data, _ = raw_to_tool_data.xspace_to_tool_data(
+            glob.glob(f"{logdir}/**/*.xplane.pb", recursive=True), "framework_op_stats", {})
+        table = json.loads(data)[0]
+        names = [c["id"] for c in table["cols"]]
+        totals = {}
+        for row in table["rows"]:
+            cells = dict(zip(names, (cell["v"] for cell in row["c"])))
+            if cells["type"] == "IDLE":
+                continue
+            seconds, calls = totals.get(cells["type"], (0.0, 0))
+            totals[cells["type"]] = (seconds + cells["total_self_time"],
+                                     calls + cells["occurrences"])
+        whole = sum(seconds for seconds, _ in totals.values())
+        return {op: (seconds / whole, calls / len(chunk), seconds / len(chunk) / 1e3)
+                for op, (seconds, calls) in sorted(totals.items(), key=lambda kv: -kv[1][0])}
 
     def run(self, chunk):
         began = time.perf_counter()
@@ -160,21 +226,21 @@ def main(argv):
     chunk_list = [x for x, _ in stream.take(FLAGS.steps)]
     test = tfar.data.read(config.source, "test").images[:FLAGS.test_images].astype(np.float32)
     dist = tfp_model(chunk_list[0])
-    target = count(dist.network.trainable_variables)
+    target = free(dist.network.trainable_variables, dist.network)
     plusplus, plusplus_filters = matched("pixelcnnpp", target)
     gated, gated_filters = matched("gated", target)
     contenders = [
         Contender("TFP PixelCNN", dist, dist.network.trainable_variables, FLAGS.num_filters,
                   [None]),
         Contender("tfar PixelCNN++", plusplus, plusplus.network.trainable_variables,
-                  plusplus_filters, ["naive"]),
+                  plusplus_filters, ["naive", "cached"]),
         Contender("tfar GatedPixelCNN", gated, gated.network.trainable_variables,
                   gated_filters, ["naive", "cached"])]
     print(f"photos:{FLAGS.size}: {batches.steps_per_epoch * FLAGS.batch_size} train patches "
           f"per epoch, {len(test)} test; {FLAGS.steps} steps of batch {FLAGS.batch_size}")
     for c in contenders:
-        print(f"  {c.name:20s} num_filters {c.filters:4d}: {count(c.variables):,} parameters "
-              f"({count(c.variables) / target:.3f} of TFP's)", flush=True)
+        print(f"  {c.name:20s} num_filters {c.filters:4d}: {c.free:,} free parameters "
+              f"({c.free / target:.3f} of TFP's), {count(c.variables):,} stored", flush=True)
     for c in contenders:  # traced outside the timed chunks
         c.train_step.get_concrete_function(chunk_list[0])
     for k, start in enumerate(range(0, FLAGS.steps, FLAGS.chunk)):
@@ -187,25 +253,35 @@ def main(argv):
     results = {}
     for c in contenders:
         results[c.name] = {
-            "num_filters": c.filters, "parameters": count(c.variables),
-            "parameters_over_tfp": count(c.variables) / target,
+            "num_filters": c.filters, "free_parameters": c.free,
+            "stored_parameters": count(c.variables), "free_parameters_over_tfp": c.free / target,
             "train_images_per_second": c.steps_done * FLAGS.batch_size / c.seconds,
             "train_bits_per_dim": float(np.mean(c.losses) / (test[0].size * math.log(2))),
             "test_bits_per_dim": c.bits_per_dim(test),
             "sampling_seconds": c.sampling_seconds() if FLAGS.num_samples else {}}
     reference = results["TFP PixelCNN"]
-    print(f"\n{'model':20s} {'params':>9s} {'images/s':>9s} {'vs TFP':>7s} {'train b/d':>9s} "
+    print(f"\n{'model':20s} {'free':>9s} {'images/s':>9s} {'vs TFP':>7s} {'train b/d':>9s} "
           f"{'test b/d':>9s}  sampling s ({FLAGS.num_samples} images)")
     for name, row in results.items():
-        print(f"{name:20s} {row['parameters']:9,d} {row['train_images_per_second']:9.1f} "
+        print(f"{name:20s} {row['free_parameters']:9,d} {row['train_images_per_second']:9.1f} "
               f"{row['train_images_per_second'] / reference['train_images_per_second']:7.2f} "
               f"{row['train_bits_per_dim']:9.4f} {row['test_bits_per_dim']:9.4f}  " + ", ".join(
                   f"{m} {s:.2f}" for m, s in row["sampling_seconds"].items()))
+    if FLAGS.profile_steps:
+        for c in contenders:
+            profile = c.op_profile(chunk_list[:FLAGS.profile_steps])
+            results[c.name]["op_profile"] = profile
+            step_ms = sum(ms for _, _, ms in profile.values())
+            print(f"\n{c.name}: op self time per step {step_ms:.1f} ms (the profiler's "
+                  "own overhead included)")
+            for op, (share, calls, ms) in list(profile.items())[:FLAGS.profile_top]:
+                print(f"  {op:32s} {100 * share:5.1f}%  {ms:7.2f} ms  {calls:6.0f} per step")
     if FLAGS.output:
         with open(FLAGS.output, "w") as f:
             json.dump({"flags": {k: FLAGS[k].value for k in (
                 "size", "steps", "batch_size", "num_resnet", "num_hierarchies", "num_filters",
-                "gated_layers", "num_mixtures", "learning_rate", "chunk", "seed")},
+                "gated_layers", "num_mixtures", "weight_norm", "learning_rate", "chunk",
+                "seed")},
                 "results": results}, f, indent=2)
 
 

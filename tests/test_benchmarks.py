@@ -227,17 +227,20 @@ def test_mmd_benchmark_prints_value_time_and_memory():
     assert "mmd2 of 300 x 20 against the same:" in out and "peak resident memory:" in out
 
 
-@pytest.mark.slow  # 40 s: three tiny models, four steps
+@pytest.mark.slow  # 50 s: three tiny models, four steps, two profiled
 def test_rgb_benchmark_matches_parameters_and_times_every_sampler(tmp_path):
     output = tmp_path / "rgb.json"
     out = run(["benchmarks/rgb.py", "--size=8", "--steps=4", "--chunk=2", "--num_filters=8",
                "--gated_layers=2", "--num_mixtures=2", "--num_samples=1", "--test_images=20",
-               f"--output={output}"])
-    assert "of TFP's" in out and "sampling s" in out
+               "--profile_steps=2", f"--output={output}"])
+    assert "of TFP's" in out and "sampling s" in out and "op self time per step" in out
     with open(output) as f:
         results = json.load(f)["results"]
     assert set(results) == {"TFP PixelCNN", "tfar PixelCNN++", "tfar GatedPixelCNN"}
     for row in results.values():
-        assert abs(row["parameters_over_tfp"] - 1) < 0.1 and row["train_images_per_second"] > 0
+        assert abs(row["free_parameters_over_tfp"] - 1) < 0.1
+        assert row["free_parameters"] <= row["stored_parameters"]
+        assert row["train_images_per_second"] > 0 and row["op_profile"]
         assert math.isfinite(row["test_bits_per_dim"]) and row["sampling_seconds"]
-    assert set(results["tfar GatedPixelCNN"]["sampling_seconds"]) == {"naive", "cached"}
+    for name in ("tfar GatedPixelCNN", "tfar PixelCNN++"):
+        assert set(results[name]["sampling_seconds"]) == {"naive", "cached"}

@@ -173,28 +173,26 @@ class DiscretizedLogisticMixture(Likelihood):
         self.params_size = self.num_mixtures * per_component
 
     def _unpack(self, params):
-        """params [..., P] -> logits [..., K], means, log-scales [..., C, K], coeffs [..., 3, K]."""
+        """params [..., P] -> logits [..., K], and lists of [..., K]: C means, C log-scales,
+        3 coeffs (None uncoupled). One split: its gradient is one concat, where slices'
+        gradients would each be a whole params-sized tensor."""
         if params.shape.rank is not None and params.shape[-1] not in (None, self.params_size):
             raise ValueError(f"The {self.name} head takes params [..., {self.params_size}]; "
                              f"got shape {params.shape}.")
         k, c = self.num_mixtures, self.num_channels
-        lead = tf.shape(params)[:-1]
-
-        def block(start, rows):
-            return tf.reshape(params[..., start:start + rows * k], tf.concat([lead, [rows, k]], 0))
-
-        means = block(k, c)
-        log_scales = tf.maximum(block(k + c * k, c), self.min_log_scale)
-        coeffs = tf.tanh(block(k + 2 * c * k, 3)) if self.coupled else None
-        return params[..., :k], means, log_scales, coeffs
+        pieces = tf.split(params, [k] * (self.params_size // k), axis=-1)
+        means = pieces[1:1 + c]
+        log_scales = [tf.maximum(p, self.min_log_scale) for p in pieces[1 + c:1 + 2 * c]]
+        coeffs = [tf.tanh(p) for p in pieces[1 + 2 * c:]] if self.coupled else None
+        return pieces[0], means, log_scales, coeffs
 
     def _mean(self, c, means, coeffs, ys):
-        """μ of channel c: means [..., C, K'], coeffs [..., 3, K'], ys [y_0, …] each [..., 1]."""
-        mean = means[..., c, :]
+        """μ of channel c: means, coeffs lists of [..., K'], ys [y_0, …] each [..., 1]."""
+        mean = means[c]
         if coeffs is not None and c == 1:
-            mean = mean + coeffs[..., 0, :] * ys[0]
+            mean = mean + coeffs[0] * ys[0]
         if coeffs is not None and c == 2:
-            mean = mean + coeffs[..., 1, :] * ys[0] + coeffs[..., 2, :] * ys[1]
+            mean = mean + coeffs[1] * ys[0] + coeffs[2] * ys[1]
         return mean
 
     def _rescale(self, x):
@@ -226,12 +224,12 @@ class DiscretizedLogisticMixture(Likelihood):
             raise ValueError(f"The {self.name} head takes values [..., {self.num_channels}]; "
                              f"got shape {x.shape}.")
         logits, means, log_scales, coeffs = self._unpack(params)
-        x = x[..., None]                                                   # [..., C, 1]
-        ys = [self._rescale(x[..., c, :]) for c in range(self.num_channels)]
+        xs = tf.split(x, self.num_channels, axis=-1)                       # C × [..., 1]
+        ys = [self._rescale(x_c) for x_c in xs]
         log_probs = 0.0
         for c in range(self.num_channels):
             mean = self._mean(c, means, coeffs, ys)                        # [..., K]
-            log_probs += self._log_bin_prob(x[..., c, :], mean, log_scales[..., c, :])
+            log_probs += self._log_bin_prob(xs[c], mean, log_scales[c])
         return tf.reduce_logsumexp(tf.nn.log_softmax(logits) + log_probs, axis=-1)
 
     def sample(self, params, seed):
@@ -244,21 +242,22 @@ class DiscretizedLogisticMixture(Likelihood):
         component = tf.argmax(logits - tf.math.log(-tf.math.log(gumbel_u)), axis=-1)
         chosen = tf.one_hot(component, self.num_mixtures, on_value=True, off_value=False)
 
-        def pick(t):                                           # [..., R, K] -> [..., R, 1]
-            return tf.reduce_sum(tf.where(chosen[..., None, :], t, tf.zeros_like(t)),
-                                 axis=-1, keepdims=True)
+        def pick(pieces):                              # R × [..., K] -> R × [..., 1]
+            return [tf.reduce_sum(tf.where(chosen, t, tf.zeros_like(t)), axis=-1,
+                                  keepdims=True) for t in pieces]
 
         means, log_scales = pick(means), pick(log_scales)
         coeffs = None if coeffs is None else pick(coeffs)
-        u = tf.random.stateless_uniform(tf.shape(means)[:-1], value_seed, minval=tiny,
-                                        maxval=1.0, dtype=params.dtype)    # [..., C]
-        noise = tf.math.log(u) - tf.math.log1p(-u)             # standard logistic
+        shape = tf.concat([tf.shape(logits)[:-1], [self.num_channels]], axis=0)
+        u = tf.random.stateless_uniform(shape, value_seed, minval=tiny, maxval=1.0,
+                                        dtype=params.dtype)                # [..., C]
+        noise = tf.split(tf.math.log(u) - tf.math.log1p(-u),  # standard logistic
+                         self.num_channels, axis=-1)
         top = self.num_values - 1
         values, ys = [], []
         for c in range(self.num_channels):
             mean = self._mean(c, means, coeffs, ys)                        # [..., 1]
-            y = mean + tf.math.multiply_no_nan(tf.exp(log_scales[..., c, :]),
-                                               noise[..., c:c + 1])
+            y = mean + tf.math.multiply_no_nan(tf.exp(log_scales[c]), noise[c])
             y = tf.clip_by_value(y, -2.0, 2.0)                             # beyond both edges
             value = tf.clip_by_value(tf.round((y + 1.0) * (top / 2.0)), 0.0, top)
             value = tf.abs(value)                                          # −0 → 0

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfar.layers.gated import GatedPixelCNNBlock, gate, shift_down
+from tfar.layers.gated import GatedPixelCNNBlock, gate
+from tfar.layers.shifted import down_shift
 
 
 def test_gate_keeps_channel_groups():
@@ -16,9 +17,9 @@ def test_gate_keeps_channel_groups():
     np.testing.assert_allclose(y, np.tanh(f) / (1 + np.exp(-g)), rtol=1e-6)
 
 
-def test_shift_down_moves_rows():
+def test_down_shift_moves_rows():
     x = tf.reshape(tf.range(6, dtype=tf.float32), [1, 3, 2, 1])
-    np.testing.assert_array_equal(shift_down(x)[0, :, :, 0], [[0, 0], [0, 1], [2, 3]])
+    np.testing.assert_array_equal(down_shift(x)[0, :, :, 0], [[0, 0], [0, 1], [2, 3]])
 
 
 def test_one_first_block_sees_only_earlier_pixels():

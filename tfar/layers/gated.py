@@ -22,6 +22,7 @@ import tensorflow as tf
 import keras
 
 from tfar.layers.masked import MaskedConv2D
+from tfar.layers.shifted import down_shift
 
 
 def gate(x, groups=1):
@@ -36,11 +37,6 @@ def gate(x, groups=1):
     f, g = tf.split(blocks, 2, axis=-1)  # split's gradient is a concat: fast (strided
     y = tf.tanh(f) * tf.sigmoid(g)       # slices of a [..., 2, F/G] view were 7× slower)
     return tf.reshape(y, tf.concat([shape[:-1], [features]], 0))
-
-
-def shift_down(x):
-    """[B, H, W, F] moved down one row (row 0 zero): row r then holds row r-1."""
-    return tf.pad(x, [[0, 0], [1, 0], [0, 0], [0, 0]])[:, :-1]
 
 
 def masked_kernel(layer):
@@ -123,7 +119,7 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         k = self.kernel_size
         # Rows r - k//2 … r, columns c - k//2 … c + k//2: pad above and on both sides.
         v_pre = self.vertical(tf.pad(v, [[0, 0], [k // 2, 0], [k // 2, k // 2], [0, 0]]))
-        h_pre = self.horizontal(h) + self.vertical_to_horizontal(shift_down(v_pre))
+        h_pre = self.horizontal(h) + self.vertical_to_horizontal(down_shift(v_pre))
         if self.conditional is not None:
             v_bias, h_bias = tf.split(self.conditional(condition)[:, None, None, :], 2, axis=-1)
             v_pre, h_pre = v_pre + v_bias, h_pre + h_bias
@@ -161,7 +157,7 @@ class GatedPixelCNNBlock(keras.layers.Layer):
 
     def above_first_row(self, batch_size, width):
         """[B, W, 2F]: what the vertical stack adds to the horizontal one in row 0, where
-        `shift_down` leaves zeros (the bias of `vertical_to_horizontal`)."""
+        `down_shift` leaves zeros (the bias of `vertical_to_horizontal`)."""
         zeros = tf.zeros([batch_size, 1, width, 2 * self.filters], self.compute_dtype)
         return self.vertical_to_horizontal(zeros)[:, 0]
 

@@ -46,8 +46,8 @@ import tensorflow as tf
 
 import keras
 
-from tfar.layers.gated import shift_down
 from tfar.layers.masked import MaskedConv2D
+from tfar.layers.shifted import down_shift, right_shift
 
 
 def skew(x):
@@ -282,7 +282,7 @@ def diagonal_scan(pre, kernels, groups=1):
 
     def step(state, column):
         h_prev, c_prev = state                                       # [D, B, H, u] each
-        above = tf.pad(h_prev, [[0, 0], [0, 0], [1, 0], [0, 0]])[:, :, :-1]  # row r: h[r − 1]
+        above = right_shift(h_prev)                          # row r: h[r − 1] (axis 2: rows)
         both = tf.concat([above, h_prev], axis=-1)                   # [D, B, H, 2u]
         recurrent = tf.einsum("dbhi,dio->dbho", both, kernels)
         return lstm_step(column + recurrent, c_prev, groups)
@@ -359,7 +359,7 @@ class DiagonalBiLSTM(_PixelLSTM):
         if not self.stacked_scan:
             forward = self.left_to_right(inputs)
             backward = tf.reverse(self.right_to_left(mirrored, extra), axis=[2])
-            return forward + shift_down(backward)
+            return forward + down_shift(backward)
         pre_forward = self.left_to_right.input_to_state(inputs)          # [B, H, W, 4u]
         pre_backward = self.right_to_left.input_to_state(mirrored)
         if extra is not None:
@@ -369,7 +369,7 @@ class DiagonalBiLSTM(_PixelLSTM):
                             self.right_to_left.recurrent_kernel(dtype)])
         forward, backward = tf.unstack(
             diagonal_scan(tf.stack([pre_forward, pre_backward]), kernels, self.groups))
-        out = forward + shift_down(tf.reverse(backward, axis=[2]))
+        out = forward + down_shift(tf.reverse(backward, axis=[2]))
         out.set_shape(tuple(inputs.shape[:-1]) + (self.units,))
         return out
 
