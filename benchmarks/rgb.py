@@ -12,7 +12,8 @@ components, R→G→B coupling), dropout 0:
                       free parameter count is the target.
   tfar PixelCNN++     `tfar.PixelCNNPlusPlus` with the same num_resnet and num_hierarchies,
                       its num_filters the one whose free parameter count is nearest the
-                      target, weight-normalized (--weight_norm) like TFP's.
+                      target, weight-normalized (--weight_norm) like TFP's, with the
+                      data-dependent initialization on the first batch (TFP's too).
   tfar GatedPixelCNN  `tfar.GatedPixelCNN(likelihood="logistic_mixture")`, --gated_layers
                       blocks, its num_filters likewise.
 Free parameters are the trainable entries training can change: TFP's PixelCNN++ runs its
@@ -36,6 +37,7 @@ convolutions' arithmetic (pads and slices, layout transposes, casts).
 
   python benchmarks/rgb.py                         # photos:16, 600 steps
   python benchmarks/rgb.py --steps=100 --num_samples=0 --profile_steps=20
+  python benchmarks/rgb.py --data_init=false       # no data-dependent initialization
 """
 
 import glob
@@ -66,6 +68,8 @@ flags.DEFINE_integer("num_filters", 32, "TFP's filters (its parameter count is t
 flags.DEFINE_integer("gated_layers", 6, "The Gated PixelCNN's blocks.")
 flags.DEFINE_integer("num_mixtures", 5, "Logistic mixture components of every model.")
 flags.DEFINE_bool("weight_norm", True, "tfar PixelCNN++ with weight normalization (as TFP's).")
+flags.DEFINE_bool("data_init", True, "Weight normalization's data-dependent initialization "
+                  "on the first batch, for TFP's PixelCNN and tfar's PixelCNN++.")
 flags.DEFINE_float("learning_rate", 1e-3, "Adam's initial learning rate.")
 flags.DEFINE_integer("chunk", 50, "Steps per timed chunk.")
 flags.DEFINE_integer("num_samples", 4, "Images drawn by the sampling timings (0: none).")
@@ -134,11 +138,12 @@ def tfp_model(first_batch):
     dist = tfp.distributions.PixelCNN(
         image_shape=(FLAGS.size, FLAGS.size, 3), num_resnet=FLAGS.num_resnet,
         num_hierarchies=FLAGS.num_hierarchies, num_filters=FLAGS.num_filters,
-        num_logistic_mix=FLAGS.num_mixtures, dropout_p=0.0, high=255, low=0)
+        num_logistic_mix=FLAGS.num_mixtures, dropout_p=0.0, high=255, low=0,
+        use_data_init=FLAGS.data_init)
     for v in dist.network.trainable_variables:  # its masks are kernel constraints
         if getattr(v, "constraint", None) is not None:
             v.assign(v.constraint(v))
-    dist.log_prob(first_batch)  # weight norm's data-dependent initialization
+    dist.log_prob(first_batch)  # builds it (and runs its data-dependent initialization)
     return dist
 
 
@@ -228,6 +233,8 @@ def main(argv):
     dist = tfp_model(chunk_list[0])
     target = free(dist.network.trainable_variables, dist.network)
     plusplus, plusplus_filters = matched("pixelcnnpp", target)
+    if FLAGS.data_init:  # as TFP's, and the trainer's, on the first batch
+        plusplus.initialize_from_data(chunk_list[0])
     gated, gated_filters = matched("gated", target)
     contenders = [
         Contender("TFP PixelCNN", dist, dist.network.trainable_variables, FLAGS.num_filters,
@@ -280,8 +287,8 @@ def main(argv):
         with open(FLAGS.output, "w") as f:
             json.dump({"flags": {k: FLAGS[k].value for k in (
                 "size", "steps", "batch_size", "num_resnet", "num_hierarchies", "num_filters",
-                "gated_layers", "num_mixtures", "weight_norm", "learning_rate", "chunk",
-                "seed")},
+                "gated_layers", "num_mixtures", "weight_norm", "data_init", "learning_rate",
+                "chunk", "seed")},
                 "results": results}, f, indent=2)
 
 

@@ -106,7 +106,8 @@ def build(spec):
         d = tfar.PixelCNNPlusPlus(image_shape=shape, num_values=config["num_values"],
                                   num_resnet=r, num_hierarchies=h,
                                   num_filters=spec["num_filters"],
-                                  num_mixtures=spec["num_mixtures"], dropout=0.0)
+                                  num_mixtures=spec["num_mixtures"], dropout=0.0,
+                                  weight_norm=False)
         return (d, lambda: d.sample(n, seed=seed, method=spec["method"]),
                 {"num_hierarchies": h, "num_resnet": r})
     if spec["model"] in ("row_lstm", "diagonal_bilstm"):

@@ -1,6 +1,7 @@
 """PixelCNN++ (Salimans et al. 2017) on CIFAR-10 (tfds:cifar10) with the paper's settings:
 5 gated ResNet blocks per resolution, 3 resolutions, 160 filters, 10 logistic mixture
-components, dropout 0.5, weight normalization (g starting at 1, not data-dependent), Adam 1e-3 decayed by 0.999995 per step, Polyak averaging of the
+components, dropout 0.5, weight normalization (initialized from the first batch), Adam
+1e-3 decayed by 0.999995 per step, Polyak averaging of the
 weights (EMA 0.9995); the paper reports 2.92 bits/dim. GPU-sized."""
 
 import ml_collections

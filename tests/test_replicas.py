@@ -74,6 +74,7 @@ def test_stochastic_objectives_are_the_same_on_one_and_two_replicas(two_replicas
     two, so are loss and gradients; a GMMN's MMD² is the global batch's on every
     replica."""
     result = two_replicas[model]
+    assert result.get("init_gap", 0.0) < 1e-6     # weight normalization's initialization
     one, two = result["loss"]
     assert two == pytest.approx(one, rel=1e-6)
     assert result["gradient_gap"] < 1e-5 * max(1.0, result["gradient_scale"])

@@ -18,6 +18,7 @@ import tensorflow_probability as tfp
 
 from tfar import conditioning as conditioning_lib
 from tfar.inputs import InputChecks, IntegerValues
+from tfar.layers import weight_norm
 
 tfd = tfp.distributions
 
@@ -139,6 +140,25 @@ class NetworkDistribution(InputChecks, tfd.Distribution):
         return super()._call_sample_n(self._check_sample_shape(sample_shape), seed, **kwargs)
 
     # ---------------------------------------------------------------- trainer / exporter
+
+    @property
+    def data_dependent_init(self):
+        """Whether `initialize_from_data` sets anything: the network has weight-normalized
+        layers (`tfar.layers.weight_norm`)."""
+        return bool(weight_norm.layers_in(self._network))
+
+    def initialize_from_data(self, x, conditional_input=None):
+        """Weight normalization's data-dependent initialization (Salimans & Kingma 2016,
+        §3) from a batch x [B, *event_shape] (and its condition): in one evaluation of
+        log_prob, every weight-normalized layer in turn sets g and its bias so that its
+        outputs on x have zero mean and unit variance per unit. Nothing changes without
+        such layers. The trainer runs it on a fresh run's first global batch (in the
+        strategy's scope, on the whole batch, so the values do not depend on the
+        replicas); a resumed run's checkpoint then replaces them."""
+        if not self.data_dependent_init:
+            return
+        with weight_norm.data_dependent_init():
+            self.log_prob(x, conditional_input=conditional_input)
 
     def training_loss(self, x, conditional_input=None, seed=None):
         """The scalar to minimize in training (nats per example)."""

@@ -1,7 +1,8 @@
 """Weight normalization (`tfar.layers.weight_norm`): the kernel a layer uses is g·v/‖v‖
 per output unit, equal to the plain Keras layer given that kernel; g starts at 1; the
 variables (v, bias, g) survive `.keras` files and checkpoints; under mixed_float16 the norm
-does not overflow where float16 would."""
+does not overflow where float16 would; the data-dependent initialization standardizes a
+layer's outputs."""
 
 import numpy as np
 import pytest
@@ -9,7 +10,8 @@ import tensorflow as tf
 
 import keras
 
-from tfar.layers.weight_norm import WeightNormConv2D, WeightNormConv2DTranspose, WeightNormDense
+from tfar.layers.weight_norm import (WeightNormConv2D, WeightNormConv2DTranspose, WeightNormDense,
+                                     data_dependent_init)
 
 CASES = {  # name: (weight-normalized layer, plain twin, input, kernel axes summed)
     "conv": (lambda: WeightNormConv2D(4, (2, 3)), lambda: keras.layers.Conv2D(4, (2, 3)),
@@ -80,3 +82,30 @@ def test_norm_in_float32_under_mixed_float16():
     y = layer(x)
     assert y.dtype == tf.float16 and layer.g.dtype == "float32"
     np.testing.assert_allclose(y.numpy(), reference(x).numpy(), rtol=1e-2, atol=1e-2)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_data_dependent_init_standardizes_the_outputs(case):
+    """§3: inside `data_dependent_init` a call sets g and the bias so that the outputs on
+    its inputs have zero mean and unit variance per unit, and returns them; later calls
+    give the same outputs through the new g and bias."""
+    layer, _, x, _ = built(case)
+    x = 3.0 * tf.random.stateless_normal((32,) + tuple(x.shape[1:]), seed=(5, 6)) + 1.0
+    with data_dependent_init():
+        initial = layer(x).numpy()
+    after = layer(x).numpy()
+    axes = tuple(range(after.ndim - 1))
+    np.testing.assert_allclose(after.mean(axis=axes), 0.0, atol=1e-5)
+    np.testing.assert_allclose(after.std(axis=axes), 1.0, rtol=1e-4)
+    np.testing.assert_allclose(initial, after, rtol=1e-5, atol=1e-5)
+    assert not np.allclose(layer.g.numpy(), 1.0)
+
+
+def test_data_dependent_init_without_bias_scales_only():
+    layer = WeightNormDense(4, use_bias=False)
+    x = tf.random.stateless_normal([64, 7], seed=(3, 4)) + 2.0
+    with data_dependent_init():
+        layer(x)
+    y = layer(x).numpy()
+    np.testing.assert_allclose(np.mean(y ** 2, axis=0) - np.mean(y, axis=0) ** 2, 1.0,
+                               rtol=1e-4)

@@ -39,6 +39,30 @@ def test_weight_normalized_is_normalized_and_causal():
     checks.assert_image_causal(d, no_blind_spot=True)
 
 
+def test_initialize_from_data_standardizes_the_params():
+    """Weight normalization's data-dependent initialization: afterwards every mixture
+    parameter has zero mean and unit variance over the batch's pixels (the output layer
+    was initialized last, on its normalized inputs); a model without weight
+    normalization is left as it was."""
+    d = tfar.PixelCNNPlusPlus(image_shape=(8, 8, 3), num_values=256, num_resnet=1,
+                              num_hierarchies=2, num_filters=8, num_mixtures=2,
+                              dropout=0.5, weight_norm=True)
+    assert d.data_dependent_init
+    x = tf.random.stateless_uniform([16, 8, 8, 3], seed=(1, 2), maxval=256, dtype=tf.int32)
+    d.initialize_from_data(x)
+    params = d.network(tf.reshape(tf.cast(x, tf.float32), [16, -1]))[0].numpy()
+    params = params.reshape(-1, params.shape[-1])                      # [B·H·W, P]
+    np.testing.assert_allclose(params.mean(axis=0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(params.std(axis=0), 1.0, rtol=1e-3)
+    plain = tfar.PixelCNNPlusPlus(image_shape=(8, 8, 3), num_values=256, weight_norm=False,
+                                  **SMALL)
+    before = [v.numpy() for v in plain.variables]
+    assert not plain.data_dependent_init
+    plain.initialize_from_data(x)
+    for old, new in zip(before, plain.variables):
+        np.testing.assert_array_equal(old, new.numpy())
+
+
 @pytest.mark.parametrize("shape,hierarchies", [((4, 4, 1), 2), ((4, 4, 3), 2), ((4, 4, 3), 3)],
                          ids=["4x4x1", "4x4x3", "4x4x3-3levels"])
 @pytest.mark.parametrize("conditional", [False, True], ids=["unconditional", "conditional"])

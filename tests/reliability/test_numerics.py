@@ -106,7 +106,7 @@ def _image_models():
         models.append((f"PixelCNNPlusPlus-{head}-C{channels}", "PixelCNNPlusPlus",
                        dict(image_shape=(4, 4, channels), num_values=256, likelihood=head,
                             num_resnet=1, num_hierarchies=2, num_filters=4, dropout=0.0,
-                            **extra)))
+                            weight_norm=False, **extra)))
     models.append(("PixelCNNPlusPlus-weight_norm-logistic_mixture-C3", "PixelCNNPlusPlus",
                    dict(image_shape=(4, 4, 3), num_values=256, num_resnet=1,
                         num_hierarchies=2, num_filters=4, dropout=0.0, num_mixtures=2,
@@ -329,12 +329,14 @@ def _record(family, policy, tried, finite, failures, seen):
 
 
 def _tiered(models):
-    """pytest params of `models`: the multiscale models' 1-channel cases and the
-    Multi-Scale PixelRNN's mixture run in the slow tier (their other 3-channel cases stay
-    in the default one, and the mixture in every other family)."""
+    """pytest params of `models`: the multiscale models' 1-channel cases, the Multi-Scale
+    PixelRNN's mixture and PixelCNN++'s mixture without weight normalization (its
+    default has it) run in the slow tier (their other cases stay in the default one, and
+    the mixture in every other family)."""
     def slow(name):
-        return name.startswith("Multiscale") and (
-            name.endswith("-C1") or name == "MultiscalePixelRNN-logistic_mixture-C3")
+        return name == "PixelCNNPlusPlus-logistic_mixture-C3" or name.startswith(
+            "Multiscale") and (name.endswith("-C1")
+                               or name == "MultiscalePixelRNN-logistic_mixture-C3")
 
     return [pytest.param(*m[1:], id=m[0], marks=pytest.mark.slow) if slow(m[0])
             else pytest.param(*m[1:], id=m[0]) for m in models]

@@ -9,6 +9,13 @@ start every unit's weights have norm 1, so a layer keeps its inputs' variance (i
 of the paper's data-dependent initialization of g and the bias, which would depend on
 the first batch and on how it is split across replicas).
 
+§3's data-dependent initialization: inside `data_dependent_init()`, each call of a
+weight-normalized layer sets its g and bias so that its outputs on that call's inputs
+have zero mean and unit variance per unit (g = 1/σ, b = −μ/σ of v·x/‖v‖) and returns those
+outputs, so one forward pass on a batch initializes every layer on its normalized
+inputs, in order (`tfar.NetworkDistribution.initialize_from_data`; the trainer runs it
+on a fresh run's first global batch).
+
 `WeightNormConv2D`, `WeightNormConv2DTranspose` and `WeightNormDense` are the Keras layers
 with `kernel` the normalized kernel: `call`, and everything that reads `layer.kernel`
 (the cached samplers), use it; the variables are v (the Keras `kernel` variable), the
@@ -17,8 +24,29 @@ The norm is computed in float32 under a mixed-precision policy, then cast to the
 compute dtype.
 """
 
+import contextlib
+
+import tensorflow as tf
+
 import keras
 from keras import ops
+
+_INITIALIZING = [False]
+
+
+@contextlib.contextmanager
+def data_dependent_init():
+    """Within it, weight-normalized layers initialize g and the bias from their inputs."""
+    _INITIALIZING[0] = True
+    try:
+        yield
+    finally:
+        _INITIALIZING[0] = False
+
+
+def layers_in(layer):
+    """The weight-normalized layers in `layer` (itself included)."""
+    return [sub for sub in layer._flatten_layers() if isinstance(sub, _WeightNorm)]
 
 
 class _WeightNorm:
@@ -43,6 +71,21 @@ class _WeightNorm:
         norm = ops.sqrt(ops.sum(ops.square(v), axis=axes, keepdims=True))
         g = ops.reshape(ops.cast(self.g, "float32"), norm.shape)
         return ops.cast(v * (g / ops.maximum(norm, 1e-12)), self.compute_dtype)
+
+    def call(self, inputs):
+        if not _INITIALIZING[0]:
+            return super().call(inputs)
+        self.g.assign(tf.ones_like(self.g))
+        if self.use_bias:
+            self.bias.assign(tf.zeros_like(self.bias))
+        t = super().call(inputs)                                  # v·x/‖v‖
+        mean, variance = tf.nn.moments(tf.cast(t, "float32"), list(range(len(t.shape) - 1)))
+        scale = tf.math.rsqrt(variance + 1e-6)
+        self.g.assign(scale)
+        if not self.use_bias:
+            return tf.cast(tf.cast(t, "float32") * scale, t.dtype)
+        self.bias.assign(-mean * scale)
+        return tf.cast((tf.cast(t, "float32") - mean) * scale, t.dtype)
 
     @kernel.setter
     def kernel(self, value):  # Conv2DTranspose's build assigns `self.kernel`

@@ -22,8 +22,8 @@ CIFAR-10), §2 and Figure 2:
   resolution up (the extra one takes the downsampling's output as its skip);
 - §2.6: dropout on the blocks' inner features in training;
 - weight normalization (Salimans & Kingma 2016) of every kernel with `weight_norm=True`
-  (`tfar.layers.weight_norm`; the paper's models use it; g starts at 1, not at the
-  paper's data-dependent values, so a run does not depend on its first batch's split).
+  (`tfar.layers.weight_norm`; the paper's models use it), with its data-dependent
+  initialization through `initialize_from_data` (the trainer's first batch).
 
 The output is a 1×1 convolution of elu(ul) to the mixture's parameters at every pixel. A
 vector condition (class one-hot, a caption's summary, any `tfar.conditioning`) enters
@@ -159,7 +159,9 @@ class PixelCNNPlusPlus(ImageDistribution):
       image_shape: (H, W, C), H and W divisible by 2^(num_hierarchies − 1).
       num_values: V.
       num_resnet, num_hierarchies, num_filters, dropout, weight_norm: see
-        `PixelCNNPlusPlusNetwork` (the paper's CIFAR-10 model: 5, 3, 160, 0.5, True).
+        `PixelCNNPlusPlusNetwork` (the paper's CIFAR-10 model: 5, 3, 160, 0.5, True);
+        with weight normalization, `initialize_from_data` on a first batch sets its
+        data-dependent initial values (the trainer does).
       num_mixtures: components of the discretized logistic mixture (the paper's 10).
       likelihood: "logistic_mixture" (default); "categorical" or "bernoulli" for one
         channel (a per-sub-pixel head would need channel masks, which this network has
@@ -172,7 +174,7 @@ class PixelCNNPlusPlus(ImageDistribution):
     """
 
     def __init__(self, image_shape, num_values=256, num_resnet=5, num_hierarchies=3,
-                 num_filters=160, dropout=0.5, weight_norm=False, num_mixtures=10,
+                 num_filters=160, dropout=0.5, weight_norm=True, num_mixtures=10,
                  likelihood="logistic_mixture",
                  conditional_shape=None, conditioning=None, text_encoder=None, network=None,
                  dtype=tf.float32, validate_args=False, name="PixelCNNPlusPlus"):

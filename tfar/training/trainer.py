@@ -205,7 +205,7 @@ class Model:
 
 
 def build_model(config, event_shape, num_values, num_classes=None, captions=None,
-                strategy=None):
+                strategy=None, first_batch=None):
     """`config`'s distribution, optimizer and counters, built in `strategy`'s scope (default:
     the current strategy) from `config.train.seed` as every run of `config` builds them,
     so a checkpoint of the run restores into them (`Model.checkpoint`).
@@ -218,6 +218,10 @@ def build_model(config, event_shape, num_values, num_classes=None, captions=None
         encoder on; None: the model is to be restored from a checkpoint, which holds the
         vocabulary.
       strategy: a `tf.distribute.Strategy`.
+      first_batch: () -> the first global training batch (images, condition or None),
+        for a model with data-dependent initial values (`initialize_from_data`: weight
+        normalization); a checkpoint restored later replaces them. None: the model is to
+        be restored.
     """
     keras.utils.set_random_seed(config.train.seed)
     with (strategy or tf.distribute.get_strategy()).scope():
@@ -225,6 +229,8 @@ def build_model(config, event_shape, num_values, num_classes=None, captions=None
                                                    num_classes, seed=config.train.seed,
                                                    captions=captions,
                                                    restoring=captions is None)
+        if first_batch is not None and distribution.data_dependent_init:
+            distribution.initialize_from_data(*first_batch())
         optimizer = builders.build_optimizer(config.train)
         variables = distribution.network.trainable_variables
         optimizer.build(variables)
@@ -295,7 +301,13 @@ def _build(config, strategy):
         data_config, config.train.batch_size, num_classes)
     captions = (input_pipeline.train_captions(data_config) if conditioning == "caption"
                 else None)
-    model = build_model(config, event_shape, num_values, num_classes, captions, strategy)
+    def first_batch():
+        images, labels = next(iter(input_pipeline.TrainBatches(
+            data_config, config.train.batch_size, config.train.seed).epoch(0)))
+        return images, labels if conditioning else None
+
+    model = build_model(config, event_shape, num_values, num_classes, captions, strategy,
+                        first_batch)
     num_replicas = strategy.num_replicas_in_sync
     if config.train.batch_size % num_replicas:
         raise ValueError(f"config.train.batch_size {config.train.batch_size} must be a multiple "
