@@ -44,6 +44,9 @@ PYEND
 }
 run made_2x2000_batch1000 configs/made_mnist.py "--config.model.hidden_units=(2000,2000)" --config.train.batch_size=1000
 run nade_500_batch1000 configs/nade_mnist.py --config.train.batch_size=1000
+# The same MADE with its loss and gradients compiled by XLA (config.train.jit_compile).
+run made_2x2000_batch1000_xla configs/made_mnist.py "--config.model.hidden_units=(2000,2000)" \
+  --config.train.batch_size=1000 --config.train.jit_compile=True
 if [ "$SOURCE" != digits ]; then
   for blocks in auto 1; do
     echo "made_vs_tfp --column_blocks $blocks:"

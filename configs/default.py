@@ -55,6 +55,7 @@ def get_config():
     config.train.grad_clip_norm = 0.0    # 0: no clipping
     config.train.ema_decay = 0.0         # 0: no Polyak averaging of weights
     config.train.mixed_precision = ""    # "", "mixed_float16" (GPU), "mixed_bfloat16"
+    config.train.jit_compile = False     # the loss and gradients compiled with XLA
     config.train.log_every = 500
     config.train.checkpoint_every = 1000
     config.train.keep_checkpoints = 3

@@ -68,6 +68,16 @@ def test_mixed_precision_trains_and_restores_the_policy(tmp_path, policy):
     assert keras.config.dtype_policy().name == before
 
 
+def test_jit_compiled_step_trains_as_the_default_one(tmp_path):
+    """config.train.jit_compile compiles the loss and gradients with XLA (the update stays
+    outside): NADE (no noise in its objective) reaches the default executor's losses and
+    test NLL to float rounding."""
+    default = train_and_evaluate(tiny_config(), str(tmp_path / "default"))
+    compiled = train_and_evaluate(tiny_config(jit_compile=True), str(tmp_path / "xla"))
+    assert compiled["train_loss"] == pytest.approx(default["train_loss"], rel=1e-4)
+    assert compiled["test_nll_nats"] == pytest.approx(default["test_nll_nats"], rel=1e-4)
+
+
 def test_bad_workdir(tmp_path):
     afile = tmp_path / "file"
     afile.write_text("x")

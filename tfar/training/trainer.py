@@ -333,7 +333,7 @@ def _train(run, config, strategy, step, checkpoints, writer, stop, stop_if_signa
 
     counters = run.counters
 
-    def replica_step(images, labels, step):
+    def terms_and_gradients(images, labels, step):
         # Every replica gets the step's seed: a model draws each example's noise through
         # `tfar.replicas`, the same for any number of replicas.
         seed = tf.stack([tf.constant(train_config.seed, tf.int32), tf.cast(step, tf.int32)])
@@ -343,7 +343,17 @@ def _train(run, config, strategy, step, checkpoints, writer, stop, stop_if_signa
                 step=step)
             terms = {k: tf.cast(v, tf.float32) / num_replicas for k, v in terms.items()}
             scaled_loss = optimizer.scale_loss(terms["loss"])
-        optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables))
+        return terms, tape.gradient(scaled_loss, variables)
+
+    if train_config.get("jit_compile", False):
+        # XLA compiles the model's arithmetic; the update (and under a strategy its
+        # all-reduce) stays outside. Stateless noise (dropout masks, orders) differs
+        # from the default executor's under XLA: a run keeps one setting.
+        terms_and_gradients = tf.function(terms_and_gradients, jit_compile=True)
+
+    def replica_step(images, labels, step):
+        terms, gradients = terms_and_gradients(images, labels, step)
+        optimizer.apply_gradients(zip(gradients, variables))
         return terms
 
     def global_step(iterator):
