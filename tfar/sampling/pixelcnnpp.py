@@ -140,6 +140,14 @@ class PixelCNNPlusPlusSampler(Sampler):
                          for layer in self._ul_convolutions(level)}
         self._nin = {id(block): pointwise_weights(block.nin) for block in blocks
                      if block.nin is not None}
+        # Formed once per call (weight normalization's g·v/‖v‖ included), not per step:
+        # the output layer, and each ul upsampling's kernel taps [2, 2, F in, F out].
+        self._output = pointwise_weights(net.output_layer)
+        self._upsample = [
+            (tf.transpose(tf.cast(tf.convert_to_tensor(layer.conv.kernel),
+                                  layer.conv.compute_dtype), [0, 1, 3, 2]),
+             tf.cast(tf.convert_to_tensor(layer.conv.bias), layer.conv.compute_dtype))
+            for layer in net.upsample_ul]
         right = net.input_ul_right.conv
         self._input_right = (
             tf.reshape(tf.cast(tf.convert_to_tensor(right.kernel), dtype), [-1, f]),
@@ -306,10 +314,9 @@ class PixelCNNPlusPlusSampler(Sampler):
             state = tf.cond(even, deeper, lambda: state)
             mine = state[level] = dict(state[level])
             below = tf.gather(state[level + 1]["ul_row"], p // 2)[..., -f:]   # [n, F]
-            up = net.upsample_ul[level](below[:, None, None])              # [n, 2, 2, F]
-            up = tf.gather(tf.gather(up, tf.reshape(q % 2, [1]), axis=1),
-                           tf.reshape(p % 2, [1]), axis=2)
-            ul = tf.reshape(up, [-1, f])
+            taps, bias = self._upsample[level]    # output (2i + a, 2j + b) reads tap [a, b]
+            tap = tf.gather_nd(taps, tf.stack([q % 2, p % 2])[None])[0]     # [F, F]
+            ul = tf.nn.bias_add(tf.matmul(below, tap), bias)
         else:
             ul = uls.pop()
         for block in net.up_ul[level]:
@@ -338,5 +345,6 @@ class PixelCNNPlusPlusSampler(Sampler):
         down = tf.gather(state[0]["u_out"], c)[..., :net.num_filters]
         ul_in = down + right * tf.cast(c > 0, self._dtype)
         ul, state = self._ul_level(0, r, c, ul_in, state)
-        y = net.output_layer(tf.nn.elu(ul)[:, None, None])                 # [n, 1, 1, P]
-        return tf.cast(tf.reshape(y, [-1, 1, net.params_size]), tf.float32), state
+        kernel, bias = self._output                                        # float32
+        y = tf.nn.bias_add(tf.matmul(tf.cast(tf.nn.elu(ul), kernel.dtype), kernel), bias)
+        return tf.reshape(y, [-1, 1, net.params_size]), state
