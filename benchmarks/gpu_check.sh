@@ -9,7 +9,8 @@
 # memory and the test NLL of each run. With MNIST present it then runs
 # benchmarks/made_vs_tfp.py twice on the GPU, with column_blocks "auto" and 1 (is cutting
 # the masked kernels into blocks still faster where small matmuls cost launches?).
-# Then the multiscale sampling and the natural-RGB (PixelCNN++ vs TFP) benchmarks.
+# Then the multiscale sampling and the natural-RGB (PixelCNN++ vs TFP) benchmarks, and
+# the XLA-compiled sampling loops beside the cached samplers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -66,3 +67,9 @@ timeout 600 "$PY" benchmarks/multiscale.py --sizes=32,64 --contenders=multiscale
 echo "benchmarks/rgb.py (photos:32, 300 steps):"
 timeout 900 "$PY" benchmarks/rgb.py --size=32 --steps=300 --num_samples=4 \
   2>&1 | grep -E "^(TFP|tfar|model|photos)" || echo "rgb benchmark FAILED"
+# Sampling loops compiled with XLA against the cached samplers (2 CPU cores: 2.5-5x; each
+# cached step's tiny ops cost a kernel launch on a GPU, which the compiled loop fuses).
+echo "benchmarks/sampling.py compiled vs cached (batch 16):"
+timeout 900 "$PY" benchmarks/sampling.py --configs=28x28x1,32x32x3 \
+  --contenders=gated:compiled,gated:cached,pixelcnn:compiled,pixelcnn:cached,row_lstm:compiled,row_lstm:cached,diagonal_bilstm:compiled,diagonal_bilstm:cached,pixelcnnpp:compiled,pixelcnnpp:cached \
+  2>&1 | grep -E "^(tfar|speed-up|[0-9]+x)" || echo "compiled sampling benchmark FAILED"

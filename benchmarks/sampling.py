@@ -8,6 +8,9 @@ For each image configuration it measures, side by side in one run, the seconds t
            `tfar.sampling.pixelcnn`, `tfar.sampling.pixelrnn`, `tfar.sampling.pixelcnnpp`;
            Ramachandran et al. 2017;
            the Diagonal BiLSTM's right-to-left stream: a row of every layer per row);
+  compiled `d.sample(n, seed=…, method="cached", jit_compile=True)`: the cached sampler's
+           whole loop compiled with XLA (`tfar.random` keeps the samples the same); its
+           XLA compilation is part of the first call;
   naive    `d.sample(n, seed=…, method="naive")`: one full network pass per step;
   TFP      `tfd.PixelCNN(...).sample(n, seed=…)` with the same filters and the same number
            of gated layers (a U-net of H levels × R resnet layers has 2HR + H − 1; the
@@ -27,7 +30,12 @@ Configurations (batch 16 by default):
   32x32x3   256 values, logistic mixture (--num_mixtures 5), Gated PixelCNN, and
             PixelCNN++ with TFP's layout (the same levels, resnet blocks and filters: TFP's
             PixelCNN is a PixelCNN++, so this row is the same network in both libraries)
-  784       binary vectors, MADE with --made_hidden_units (500) (`tfar.sampling.made`)
+  784       binary vectors, MADE with --made_hidden_units (500) (`tfar.sampling.made`) and
+            NADE with --made_hidden_units[0] hidden units (`tfar.sampling.nade`)
+
+The multiscale PixelCNN (`multiscale:…`, 28x28x1 and 32x32x3) has a base of 7×7 or 8×8
+by a Gated PixelCNN of --num_layers × --num_filters and upscaling ResNets of 2 blocks ×
+--num_filters (`tfar.sampling.multiscale`).
 
   python benchmarks/sampling.py [--configs 28x28x1,32x32x3,784] [--batch_size 16]
 """
@@ -42,11 +50,15 @@ from absl import app, flags
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("configs", ["28x28x1", "32x32x3", "784"], "Configurations to measure.")
-flags.DEFINE_list("contenders", ["gated:cached", "gated:naive", "tfp", "pixelcnn:cached",
-                                 "pixelcnn:naive", "row_lstm:cached", "row_lstm:naive",
-                                 "diagonal_bilstm:cached", "diagonal_bilstm:naive",
-                                 "made:cached", "made:naive", "pixelcnnpp:cached",
-                                 "pixelcnnpp:naive"],
+flags.DEFINE_list("contenders", ["gated:compiled", "gated:cached", "gated:naive", "tfp",
+                                 "pixelcnn:compiled", "pixelcnn:cached", "pixelcnn:naive",
+                                 "row_lstm:compiled", "row_lstm:cached", "row_lstm:naive",
+                                 "diagonal_bilstm:compiled", "diagonal_bilstm:cached",
+                                 "diagonal_bilstm:naive", "made:compiled", "made:cached",
+                                 "made:naive", "nade:compiled", "nade:cached", "nade:naive",
+                                 "pixelcnnpp:compiled", "pixelcnnpp:cached",
+                                 "pixelcnnpp:naive", "multiscale:compiled",
+                                 "multiscale:cached", "multiscale:naive"],
                   "What to time, each on the configurations it fits (see the docstring).")
 flags.DEFINE_list("made_hidden_units", ["500"], "MADE's hidden layers (784 configuration).")
 flags.DEFINE_integer("batch_size", 16, "Images per sample call.")
@@ -58,10 +70,12 @@ flags.DEFINE_string("one", None, "Internal: measure one contender (JSON) and pri
 flags.DEFINE_string("output", None, "Write the results as JSON here.")
 
 CONFIGS = {"28x28x1": dict(shape=(28, 28, 1), num_values=2, likelihood="bernoulli",
-                      models=("gated", "tfp", "pixelcnn", "row_lstm", "diagonal_bilstm")),
+                      models=("gated", "tfp", "pixelcnn", "row_lstm", "diagonal_bilstm",
+                              "multiscale")),
            "32x32x3": dict(shape=(32, 32, 3), num_values=256, likelihood="logistic_mixture",
-                      models=("gated", "tfp", "pixelcnnpp")),
-           "784": dict(shape=(784,), num_values=2, likelihood="bernoulli", models=("made",))}
+                      models=("gated", "tfp", "pixelcnnpp", "multiscale")),
+           "784": dict(shape=(784,), num_values=2, likelihood="bernoulli",
+                       models=("made", "nade"))}
 
 
 def tfp_layout(num_layers):
@@ -86,10 +100,14 @@ def build(spec):
     import tfar
     config = CONFIGS[spec["config"]]
     n, seed = spec["batch_size"], tf.constant([1, 2], tf.int32)
-    if spec["model"] == "made":
+    options = ({"method": "cached", "jit_compile": True} if spec["method"] == "compiled"
+               else {"method": spec["method"]})
+    if spec["model"] in ("made", "nade"):
         size = spec["size"] ** 2 if spec["size"] else config["shape"][0]
-        d = tfar.MADE(event_shape=(size,), num_values=2, hidden_units=spec["hidden_units"])
-        return d, lambda: d.sample(n, seed=seed, method=spec["method"]), {}
+        d = (tfar.MADE(event_shape=(size,), num_values=2, hidden_units=spec["hidden_units"])
+             if spec["model"] == "made" else
+             tfar.NADE(event_shape=(size,), num_values=2, hidden_units=spec["hidden_units"][0]))
+        return d, lambda: d.sample(n, seed=seed, **options), {}
     shape = config["shape"] if not spec["size"] else (spec["size"], spec["size"],
                                                        config["shape"][-1])
     if spec["model"] == "tfp":
@@ -108,20 +126,29 @@ def build(spec):
                                   num_filters=spec["num_filters"],
                                   num_mixtures=spec["num_mixtures"], dropout=0.0,
                                   weight_norm=False)
-        return (d, lambda: d.sample(n, seed=seed, method=spec["method"]),
+        return (d, lambda: d.sample(n, seed=seed, **options),
                 {"num_hierarchies": h, "num_resnet": r})
+    if spec["model"] == "multiscale":
+        mixtures = ({"num_mixtures": spec["num_mixtures"]}
+                    if config["likelihood"] == "logistic_mixture" else {})
+        d = tfar.MultiscalePixelCNN(image_shape=shape, num_values=config["num_values"],
+                                    likelihood=config["likelihood"], base_size=shape[0] // 4,
+                                    base_layers=spec["num_layers"],
+                                    base_filters=spec["num_filters"], upscale_blocks=2,
+                                    upscale_filters=spec["num_filters"], **mixtures)
+        return d, lambda: d.sample(n, seed=seed, **options), {}
     if spec["model"] in ("row_lstm", "diagonal_bilstm"):
         d = tfar.PixelRNN(image_shape=shape, num_values=config["num_values"], cell=spec["model"],
                           likelihood=config["likelihood"], num_layers=spec["num_layers"],
                           hidden_units=spec["num_filters"])
-        return d, lambda: d.sample(n, seed=seed, method=spec["method"]), {}
+        return d, lambda: d.sample(n, seed=seed, **options), {}
     model = tfar.GatedPixelCNN if spec["model"] == "gated" else tfar.PixelCNN
     mixtures = ({"num_mixtures": spec["num_mixtures"]}
                 if config["likelihood"] == "logistic_mixture" else {})
     d = model(image_shape=shape, num_values=config["num_values"],
               likelihood=config["likelihood"], num_layers=spec["num_layers"],
               num_filters=spec["num_filters"], **mixtures)
-    return d, lambda: d.sample(n, seed=seed, method=spec["method"]), {}
+    return d, lambda: d.sample(n, seed=seed, **options), {}
 
 
 def measure_one(spec):
@@ -169,7 +196,8 @@ def label(row):
     names = {"gated": "tfar GatedPixelCNN", "pixelcnn": "tfar PixelCNN", "tfp": "TFP PixelCNN",
              "row_lstm": "tfar PixelRNN Row LSTM",
              "diagonal_bilstm": "tfar PixelRNN Diagonal BiLSTM", "made": "tfar MADE",
-             "pixelcnnpp": "tfar PixelCNN++"}
+             "pixelcnnpp": "tfar PixelCNN++", "nade": "tfar NADE",
+             "multiscale": "tfar MultiscalePixelCNN"}
     return names[row["model"]] + (f" {row['method']}" if row["method"] else "")
 
 
@@ -186,7 +214,8 @@ def report(config, rows):
     by_label = {label(row): row for row in rows}
     ratios = {}
     for model in ("tfar GatedPixelCNN", "tfar PixelCNN", "tfar PixelRNN Row LSTM",
-                  "tfar PixelRNN Diagonal BiLSTM", "tfar MADE", "tfar PixelCNN++"):
+                  "tfar PixelRNN Diagonal BiLSTM", "tfar MADE", "tfar NADE",
+                  "tfar PixelCNN++", "tfar MultiscalePixelCNN"):
         cached = by_label.get(f"{model} cached")
         if cached is None:
             continue
@@ -195,6 +224,11 @@ def report(config, rows):
                 ratio = by_label[other]["seconds"] / cached["seconds"]
                 ratios[f"{other} / {model} cached"] = ratio
                 print(f"speed-up of {model} cached over {other}: {ratio:.1f}x")
+        compiled = by_label.get(f"{model} compiled")
+        if compiled is not None:
+            ratio = cached["seconds"] / compiled["seconds"]
+            ratios[f"{model} cached / {model} compiled"] = ratio
+            print(f"speed-up of {model} compiled over cached: {ratio:.2f}x")
     return ratios
 
 

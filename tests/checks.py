@@ -233,6 +233,33 @@ def assert_cached_equals_naive(d, num_samples=6, conditional_input=None, seed=(5
     return fast
 
 
+def assert_compiled_equals_uncompiled(d, num_samples=4, conditional_input=None,
+                                      seed=(5, -9), real_tolerance=None):
+    """The sampling loop compiled with XLA (`jit_compile=True`) draws the same samples and
+    top-half completions as the uncompiled one from the same seed (a seed with a negative
+    component: the case where XLA's own stateless ops draw other numbers). Integer values
+    identical; real values (`real_tolerance`, a model of real values) to that tolerance."""
+    kwargs = {} if conditional_input is None else {"conditional_input": conditional_input}
+
+    def same(compiled, uncompiled, what):
+        if real_tolerance is None:
+            np.testing.assert_array_equal(compiled, uncompiled,
+                                          err_msg=f"{d.name}: compiled != uncompiled {what}")
+        else:
+            np.testing.assert_allclose(compiled, uncompiled, rtol=real_tolerance,
+                                       atol=real_tolerance, err_msg=f"{d.name}: {what}")
+
+    compiled = d.sample(num_samples, seed=seed, jit_compile=True, **kwargs).numpy()
+    same(compiled, d.sample(num_samples, seed=seed, **kwargs).numpy(), "samples")
+    observed = np.zeros(compiled.shape, bool)
+    observed[:, :max(1, d.event_shape[0] // 2)] = True          # the top half of an image
+    images = d.sample(num_samples, seed=(seed[0] + 1, seed[1]), **kwargs)
+    completed = d.complete(images, observed, seed=seed, jit_compile=True, **kwargs).numpy()
+    same(completed, d.complete(images, observed, seed=seed, **kwargs).numpy(), "completions")
+    np.testing.assert_array_equal(completed[observed], images.numpy()[observed])
+    return compiled
+
+
 def image_step_jacobian(d, batch=16):
     """J[s, d'] = Σ |∂ params of step s / ∂ input value d'| at random inputs: [S, D]."""
     num_dims = int(np.prod(d.event_shape))

@@ -12,9 +12,9 @@ ROOT = os.path.join(os.path.dirname(__file__), "..")
 MNIST = os.path.join(ROOT, "..", "shared", "data", "mnist")
 
 
-def run(args):
+def run(args, timeout=300):
     result = subprocess.run([sys.executable] + args, cwd=ROOT, capture_output=True, text=True,
-                            timeout=300)
+                            timeout=timeout)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
@@ -76,12 +76,12 @@ def test_made_large_reports_memory_beside_constant_masks():
     assert "mask sets at a time: 3" in out
 
 
-@pytest.mark.slow  # 110 s: fifteen processes
+@pytest.mark.slow  # about 4 minutes: 31 processes
 def test_sampling_benchmark_times_every_sampler_and_prints_ratios(tmp_path):
     output = tmp_path / "sampling.json"
     out = run(["benchmarks/sampling.py", "--size=4", "--batch_size=2", "--num_layers=2",
                "--num_filters=4", "--num_mixtures=2", "--made_hidden_units=8",
-               f"--output={output}"])
+               f"--output={output}"], timeout=900)
     for line in ("speed-up of tfar GatedPixelCNN cached over tfar GatedPixelCNN naive:",
                  "speed-up of tfar GatedPixelCNN cached over TFP PixelCNN:",
                  "speed-up of tfar PixelCNN cached over tfar PixelCNN naive:",
@@ -89,8 +89,14 @@ def test_sampling_benchmark_times_every_sampler_and_prints_ratios(tmp_path):
                  "speed-up of tfar PixelRNN Diagonal BiLSTM cached over "
                  "tfar PixelRNN Diagonal BiLSTM naive:",
                  "speed-up of tfar MADE cached over tfar MADE naive:",
+                 "speed-up of tfar NADE cached over tfar NADE naive:",
+                 "speed-up of tfar MultiscalePixelCNN cached over "
+                 "tfar MultiscalePixelCNN naive:",
                  "speed-up of tfar PixelCNN++ cached over TFP PixelCNN:", "peak RSS MB"):
         assert line in out
+    for model in ("GatedPixelCNN", "PixelCNN", "PixelRNN Row LSTM", "PixelRNN Diagonal BiLSTM",
+                  "MADE", "NADE", "PixelCNN++", "MultiscalePixelCNN"):
+        assert f"speed-up of tfar {model} compiled over cached:" in out
     with open(output) as f:
         report = json.load(f)
     assert set(report) == {"28x28x1", "32x32x3", "784"}
@@ -99,6 +105,18 @@ def test_sampling_benchmark_times_every_sampler_and_prints_ratios(tmp_path):
             assert row["seconds"] > 0 and row["peak_rss_mb"] >= row["rss_before_mb"] > 0
             low, high = row["values"]
             assert 0 <= low <= high <= (255 if config == "32x32x3" else 1)
+
+
+@pytest.mark.slow
+def test_export_sampling_times_the_tf1_loader_beside_python():
+    out = run(["benchmarks/export_sampling.py", "--size=3", "--batch_size=2", "--repeats=1",
+               "--models=pixelcnn,made"])
+    results = json.loads(out.strip().splitlines()[-1])
+    assert set(results) == {"pixelcnn", "made"}
+    for rows in results.values():
+        assert set(rows) == {"python", "python compiled", "TF1 loader", "TF1 loader compiled"}
+        for row in rows.values():     # every path draws Python's samples from the seed
+            assert row["same_samples"] and row["seconds"] > 0
 
 
 @pytest.mark.slow

@@ -374,25 +374,41 @@ FAST = {  # models whose default sampler is a cached one, and their condition's 
 DEFAULT_FAST = ("GatedPixelCNN_rgb_spatial", "PixelRNN_row_lstm_rgb_conditional")
 
 
-@pytest.mark.parametrize("name", [n if n in DEFAULT_FAST else pytest.param(
-    n, marks=pytest.mark.slow) for n in sorted(FAST)])
-def test_exported_default_sampler_is_cached_and_equals_the_naive_loop(name, tmp_path):
+def fast_cases():
+    """(name, jit_compile): the default tier exports DEFAULT_FAST uncompiled and the Gated
+    PixelCNN compiled; the slow tier the rest."""
+    for name in sorted(FAST):
+        for jit_compile in (False, True):
+            default = (name in DEFAULT_FAST and not jit_compile) or (
+                name == "GatedPixelCNN_rgb_spatial" and jit_compile)
+            case = (name, jit_compile)
+            yield case if default else pytest.param(*case, marks=pytest.mark.slow)
+
+
+@pytest.mark.parametrize("name,jit_compile", list(fast_cases()))
+def test_exported_default_sampler_is_cached_and_equals_the_naive_loop(name, jit_compile,
+                                                                       tmp_path):
+    # With jit_compile the signatures run the loop compiled with XLA, through both
+    # loaders, and still draw the naive loop's images (a seed with a negative component:
+    # the case where XLA's own random ops draw other numbers).
     make, condition_shape = FAST[name]
     d = make()
     assert d.sampling_methods[-1] == "cached"
     checks.randomize_weights(d)
     c = ({} if condition_shape is None else {"conditional_input": np.random.default_rng(3).normal(
         size=(4,) + condition_shape).astype(np.float32)})
+    seed = (5, -7)
     images = d.sample(4, seed=(1, 1), method="naive", **c).numpy()
     mask = np.zeros(images.shape, bool)
     mask[:, :images.shape[1] // 2] = True                   # the top half is observed
-    requests = {"sample": {"num_samples": np.int32(8), "seed": np.array(SEED, np.int32), **c},
+    requests = {"sample": {"num_samples": np.int32(8), "seed": np.array(seed, np.int32), **c},
                 "complete": {"images": images, "observed_mask": mask,
-                             "seed": np.array(SEED, np.int32), "num_particles": np.int32(1),
+                             "seed": np.array(seed, np.int32), "num_particles": np.int32(1),
                              **c}}
-    results = read_back(tfar.export.export(d, tmp_path / "models"), requests, tmp_path)
-    naive_samples = d.sample(8, seed=SEED, method="naive", **c).numpy()
-    naive_completions = d.complete(images, mask, seed=SEED, method="naive", **c).numpy()
+    path = tfar.export.export(d, tmp_path / "models", jit_compile=jit_compile)
+    results = read_back(path, requests, tmp_path)
+    naive_samples = d.sample(8, seed=seed, method="naive", **c).numpy()
+    naive_completions = d.complete(images, mask, seed=seed, method="naive", **c).numpy()
     for loader in ("v1", "v2"):
         np.testing.assert_array_equal(results[f"{loader}/sample/samples"], naive_samples)
         np.testing.assert_array_equal(results[f"{loader}/complete/images"], naive_completions)
@@ -480,6 +496,8 @@ def test_a_gmmn_exports_sample_alone(tmp_path):
     d = tfar.GMMN(event_shape=(4, 4, 1), generator="conv", num_filters=3, num_upsamplings=1,
                   latent_dim=3, data_num_values=5)
     checks.randomize_weights(d)
+    with pytest.raises(ValueError, match="no sampling loop to compile"):
+        tfar.export.export(d, tmp_path / "compiled", jit_compile=True)
     path = tfar.export.export(d, tmp_path / "models")
     seed = np.array(SEED, np.int32)
     requests = {"sample": {"num_samples": np.int32(6), "seed": seed},

@@ -26,7 +26,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfar import conditioning as conditioning_lib
-from tfar import likelihoods, sampling
+from tfar import likelihoods, random, sampling
 from tfar.distribution import NetworkDistribution
 from tfar.inputs import COMPUTE_DTYPE, fail_unless, unless_empty
 from tfar.network import check_compatible, signature
@@ -228,7 +228,7 @@ class AutoregressiveDistribution(NetworkDistribution):
 
     # ---------------------------------------------------------------- sampling
 
-    def _sample_n(self, n, seed=None, conditional_input=None, method=None):
+    def _sample_n(self, n, seed=None, conditional_input=None, method=None, jit_compile=False):
         c = self._check_conditional(conditional_input)
         x = tf.zeros([n, self._num_dims], dtype=COMPUTE_DTYPE)
         observed = tf.zeros([n, self._num_dims], dtype=tf.bool)
@@ -247,14 +247,14 @@ class AutoregressiveDistribution(NetworkDistribution):
                     features = self._features(rows)
                     features = tf.tile(features, tf.concat(
                         [[repeats], tf.ones([tf.rank(features) - 1], tf.int32)], 0))
-            return self._run_loop(x, observed, features, seed, method)
+            return self._run_loop(x, observed, features, seed, method, jit_compile)
 
         samples = unless_empty(x, loop, lambda: x)
         return tf.cast(tf.reshape(samples, tf.concat([[n], self._static_event_shape], 0)),
                        self.dtype)
 
     def complete(self, x, observed_mask, seed=None, conditional_input=None, method=None,
-                 num_particles=1, name="complete"):
+                 num_particles=1, jit_compile=False, name="complete"):
         """Fills the unobserved dimensions of x by sampling them in the model's order.
 
         Each unobserved dimension is drawn from p(x_d | x_<d) given everything before it
@@ -280,7 +280,7 @@ class AutoregressiveDistribution(NetworkDistribution):
         Args:
           x: [..., *event_shape] values; unobserved entries are ignored.
           observed_mask: bool, broadcastable to x: True where x is observed.
-          seed, conditional_input, method: as `sample`.
+          seed, conditional_input, method, jit_compile: as `sample`.
           num_particles: K >= 1, a Python int or an integer scalar tensor (as in exported
             signatures): completions drawn per row to resample from, the first with
             `seed` itself; K = 1 (the default) returns the sequential completion.
@@ -302,9 +302,10 @@ class AutoregressiveDistribution(NetworkDistribution):
             def fill():
                 features = self._features(c)
                 if isinstance(num_particles, int) and num_particles == 1:
-                    return self._run_loop(flat_x, flat_observed, features, seed, method)
+                    return self._run_loop(flat_x, flat_observed, features, seed, method,
+                                          jit_compile)
                 return self._resampled_completion(flat_x, flat_observed, features, seed,
-                                                  method, num_particles)
+                                                  method, num_particles, jit_compile)
 
             filled = unless_empty(flat_x, fill, lambda: flat_x)
             return tf.cast(tf.reshape(filled, full_shape), self.dtype)
@@ -328,7 +329,7 @@ class AutoregressiveDistribution(NetworkDistribution):
         with tf.control_dependencies([fail_unless(k >= 1, [message, k])]):
             return tf.identity(k)
 
-    def _resampled_completion(self, x, observed, c, seed, method, num_particles):
+    def _resampled_completion(self, x, observed, c, seed, method, num_particles, jit_compile):
         """`complete` by sampling–importance–resampling over K = `num_particles` (a Python
         int, or an int32 scalar tensor) sequential completions per row
         (`tfar.sampling.completion`): x, observed [n, D], the condition's features c
@@ -340,7 +341,7 @@ class AutoregressiveDistribution(NetworkDistribution):
         tiled_c = None if c is None else tf.repeat(c, k, axis=0)
         tiled_observed = tf.repeat(observed, k, axis=0)           # row b's particles: b·K …
         particles = self._run_loop(tf.repeat(x, k, axis=0), tiled_observed, tiled_c, seed,
-                                   method)                                       # [n·K, D]
+                                   method, jit_compile)                          # [n·K, D]
         if isinstance(k, int):
             return self._resample(x, observed, c, particles, tiled_c, tiled_observed, k,
                                   resample_seed)
@@ -365,14 +366,29 @@ class AutoregressiveDistribution(NetworkDistribution):
         return completion.resample(
             tf.reshape(particles, [n, k, self._num_dims]), tf.reshape(log_weights, [n, k]), seed)
 
-    def _run_loop(self, x, observed, c, seed, method):
+    def _run_loop(self, x, observed, c, seed, method, jit_compile=False):
+        """x, observed [n, D], the condition's features c (or None) -> [n, D]: the
+        component draw and `tfar.sampling.run` with the sampler named `method`, compiled
+        with XLA when `jit_compile` (the same samples: `tfar.random`)."""
         method = method or self.sampling_methods[-1]
         if method not in self.sampling_methods:
             raise ValueError(f"{self.name}: method must be one of {self.sampling_methods}; "
                              f"got {method!r}.")
         seed = tfp.random.sanitize_seed(seed, salt="autoregressive_sample")
-        component_seed, loop_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-        step_seeds = tf.random.experimental.stateless_split(loop_seed, self._schedule.num_steps)
+        if jit_compile:
+            return self._compiled_loop(x, observed, c, seed, method)
+        return self._loop(x, observed, c, seed, method)
+
+    @tf.function(jit_compile=True, autograph=False)
+    def _compiled_loop(self, x, observed, c, seed, method):
+        """`_loop` compiled with XLA, its draws on `tfar.random`'s XLA path; one trace
+        and compilation per method, condition and shape, kept per distribution."""
+        with random.xla():
+            return self._loop(x, observed, c, seed, method)
+
+    def _loop(self, x, observed, c, seed, method):
+        component_seed, loop_seed = tf.unstack(random.split(seed, 2))
+        step_seeds = random.split(loop_seed, self._schedule.num_steps)
         components = self._draw_components(x, observed, c, component_seed)
         sampler = self._make_sampler(method, c, components)
         return sampling.run(sampler, self._schedule, self._likelihood, x, observed, components,
@@ -390,8 +406,7 @@ class AutoregressiveDistribution(NetworkDistribution):
         if self.num_components == 1:
             return tf.zeros([tf.shape(x)[0]], tf.int32)
         logits = self._component_logits(x, observed, c)                          # [M, n]
-        return tf.random.stateless_categorical(tf.transpose(logits), 1, seed=seed,
-                                               dtype=tf.int32)[:, 0]
+        return random.categorical(tf.transpose(logits), seed)
 
     def _component_logits(self, x, observed, c):
         """[M, n]: log p_m(observed units | the units before each in m's order), the

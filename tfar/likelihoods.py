@@ -31,6 +31,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from tfar import random
 from tfar.inputs import IntegerValues, RealValues
 
 
@@ -80,7 +81,7 @@ class Bernoulli(Likelihood):
 
     def sample(self, params, seed):
         logits = tf.squeeze(params, -1)
-        u = tf.random.stateless_uniform(tf.shape(logits), seed=seed, dtype=logits.dtype)
+        u = random.uniform(tf.shape(logits), seed, dtype=logits.dtype)
         return tf.cast(u < tf.sigmoid(logits), logits.dtype)
 
 
@@ -102,9 +103,7 @@ class Categorical(Likelihood):
         return -tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
 
     def sample(self, params, seed):
-        flat = tf.reshape(params, [-1, self.num_values])
-        draws = tf.random.stateless_categorical(flat, 1, seed=seed, dtype=tf.int32)
-        return tf.cast(tf.reshape(draws, tf.shape(params)[:-1]), params.dtype)
+        return tf.cast(random.categorical(params, seed), params.dtype)
 
 
 class DiscretizedLogisticMixture(Likelihood):
@@ -235,11 +234,8 @@ class DiscretizedLogisticMixture(Likelihood):
     def sample(self, params, seed):
         params = tf.convert_to_tensor(params)
         logits, means, log_scales, coeffs = self._unpack(params)
-        component_seed, value_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-        tiny = np.finfo(params.dtype.as_numpy_dtype).tiny
-        gumbel_u = tf.random.stateless_uniform(tf.shape(logits), component_seed, minval=tiny,
-                                               maxval=1.0, dtype=params.dtype)
-        component = tf.argmax(logits - tf.math.log(-tf.math.log(gumbel_u)), axis=-1)
+        component_seed, value_seed = tf.unstack(random.split(seed, 2))
+        component = random.categorical(logits, component_seed)             # Gumbel-max
         chosen = tf.one_hot(component, self.num_mixtures, on_value=True, off_value=False)
 
         def pick(pieces):                              # R × [..., K] -> R × [..., 1]
@@ -249,8 +245,8 @@ class DiscretizedLogisticMixture(Likelihood):
         means, log_scales = pick(means), pick(log_scales)
         coeffs = None if coeffs is None else pick(coeffs)
         shape = tf.concat([tf.shape(logits)[:-1], [self.num_channels]], axis=0)
-        u = tf.random.stateless_uniform(shape, value_seed, minval=tiny, maxval=1.0,
-                                        dtype=params.dtype)                # [..., C]
+        u = random.uniform(shape, value_seed, dtype=params.dtype,
+                           open_interval=True)                             # [..., C] in (0, 1)
         noise = tf.split(tf.math.log(u) - tf.math.log1p(-u),  # standard logistic
                          self.num_channels, axis=-1)
         top = self.num_values - 1
@@ -341,15 +337,12 @@ class MixtureOfGaussians(Likelihood):
 
     def sample(self, params, seed):
         log_weights, means, scales = self.components(params)
-        component_seed, value_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-        tiny = np.finfo(means.dtype.as_numpy_dtype).tiny
-        gumbel_u = tf.random.stateless_uniform(tf.shape(log_weights), component_seed,
-                                               minval=tiny, maxval=1.0, dtype=means.dtype)
-        component = tf.argmax(log_weights - tf.math.log(-tf.math.log(gumbel_u)), axis=-1)
+        component_seed, value_seed = tf.unstack(random.split(seed, 2))
+        component = random.categorical(log_weights, component_seed)        # Gumbel-max
         chosen = tf.one_hot(component, self.num_mixtures, dtype=means.dtype)
         mean = tf.reduce_sum(chosen * means, axis=-1)
         scale = tf.reduce_sum(chosen * scales, axis=-1)
-        noise = tf.random.stateless_normal(tf.shape(mean), value_seed, dtype=means.dtype)
+        noise = random.normal(tf.shape(mean), value_seed, dtype=means.dtype)
         return mean + scale * noise
 
 
@@ -373,7 +366,7 @@ class Gaussian(MixtureOfGaussians):
 
     def sample(self, params, seed):
         _, means, scales = self.components(params)
-        noise = tf.random.stateless_normal(tf.shape(means)[:-1], seed, dtype=means.dtype)
+        noise = random.normal(tf.shape(means)[:-1], seed, dtype=means.dtype)
         return means[..., 0] + scales[..., 0] * noise
 
 

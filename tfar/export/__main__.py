@@ -3,11 +3,14 @@
   python -m tfar.export --workdir=runs/default                   # latest -> export/<step>/
   python -m tfar.export --workdir=runs/default --checkpoint=2000 --noema \\
       --export_dir=models/digits --version=7
+  python -m tfar.export --workdir=runs/default --jit_compile    # XLA-compiled sampling
 
 The model is built from the run's saved config and restored from the checkpoint (default:
 the latest; --checkpoint=N is ckpt-N), with the EMA of the weights when the run keeps one
 (--noema: the raw weights), and written by the end-of-run export's code to
-<export_dir>/<version>/ (default: <workdir>/export/<step>/); a version is never
+<export_dir>/<version>/ (default: <workdir>/export/<step>/), its `sample` and `complete`
+compiled with XLA with --jit_compile (TF Serving runs those with
+--xla_cpu_compilation_enabled=true on CPU); a version is never
 overwritten. Errors print one line (rerun with --verbosity=1 for the traceback) and exit
 with status 1 (2 for bad flags); nothing is written then.
 """
@@ -30,13 +33,18 @@ _VERSION = flags.DEFINE_integer(
 _EMA = flags.DEFINE_bool(
     "ema", None, "Export the EMA of the weights (--ema) or the raw weights (--noema); "
     "default: the EMA when the run keeps one (config.train.ema_decay > 0).")
+_JIT_COMPILE = flags.DEFINE_bool(
+    "jit_compile", False, "Compile the sample and complete signatures' sampling loops with "
+    "XLA (the same samples, 2-5x faster; TF Serving on CPU needs "
+    "--xla_cpu_compilation_enabled=true).")
 
 
 def main(argv):
     COMMAND.check_no_arguments(argv)
     cli.quiet_tensorflow()
     path = COMMAND.call(export_run, _WORKDIR.value, checkpoint=_CHECKPOINT.value,
-                        export_dir=_EXPORT_DIR.value, version=_VERSION.value, ema=_EMA.value)
+                        export_dir=_EXPORT_DIR.value, version=_VERSION.value, ema=_EMA.value,
+                        jit_compile=_JIT_COMPILE.value)
     print(f"Exported {path}", flush=True)
 
 

@@ -20,7 +20,8 @@ from tfar.export import saved_model
 from tfar.training import checkpoints, input_pipeline, run_configs, trainer
 
 
-def export_run(workdir, checkpoint=None, export_dir=None, version=None, ema=None):
+def export_run(workdir, checkpoint=None, export_dir=None, version=None, ema=None,
+               jit_compile=False):
     """Exports checkpoint `ckpt-<checkpoint>` (default: the latest) of the run in
     `workdir` as SavedModel version `export_dir/<version>/`.
 
@@ -31,6 +32,7 @@ def export_run(workdir, checkpoint=None, export_dir=None, version=None, ema=None
       version: the version to write (default: the checkpoint's step); never overwritten.
       ema: export the EMA of the weights (True), the raw weights (False), or, None, what
         the run's config says (the EMA when config.train.ema_decay > 0).
+      jit_compile: `sample` and `complete` run XLA-compiled loops (`tfar.export.export`).
 
     Returns:
       The written version directory.
@@ -73,4 +75,5 @@ def export_run(workdir, checkpoint=None, export_dir=None, version=None, ema=None
         checkpoints.restore(model.checkpoint, path, directory, flag="--checkpoint")
         if ema:
             model.use_ema_weights()
-        return tfar.export.export(model.distribution, export_dir, version=version)
+        return tfar.export.export(model.distribution, export_dir, version=version,
+                                  jit_compile=jit_compile)

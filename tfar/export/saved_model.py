@@ -73,7 +73,7 @@ _VERSION_NAME = re.compile(r"[0-9]+")
 _SAVED_MODEL = "saved_model.pb"
 
 
-def export(distribution, export_dir, version=None, batching=False):
+def export(distribution, export_dir, version=None, batching=False, jit_compile=False):
     """Writes `distribution` as a TF Serving SavedModel in `export_dir/<version>/`.
 
     On a local file system the SavedModel is written to a temporary sibling directory (a
@@ -97,6 +97,12 @@ def export(distribution, export_dir, version=None, batching=False):
         (`log_prob` and its dtypes, a model's image-only signatures), for a server run
         with `--enable_batching`, which concatenates every input of concurrent requests
         along dimension 0 (`sample`'s num_samples [] and seed [2] have none).
+      jit_compile: `sample` and `complete` run the model's sampling loop compiled with
+        XLA (`sample(..., jit_compile=True)`: the same samples, 2-4x faster on CPU). Off
+        by default: a SavedModel with XLA-compiled functions runs in Python and
+        through the TF1 loader, but TF Serving's `tensorflow_model_server` compiles
+        them on CPU only when started with `--xla_cpu_compilation_enabled=true` (an
+        experimental flag, off by default; without it such a request fails).
 
     Returns:
       str: the written directory, `export_dir/<version>`.
@@ -117,7 +123,11 @@ def export(distribution, export_dir, version=None, batching=False):
     final_dir = os.path.join(export_dir, str(version))
     refuse_existing(final_dir)
 
-    archive, signatures = _build_archive(distribution, event_shape, conditioning, batching)
+    if jit_compile and not hasattr(distribution, "sampling_methods"):
+        raise ValueError(f"{distribution.name} has no sampling loop to compile; export it "
+                         "with jit_compile=False.")
+    archive, signatures = _build_archive(distribution, event_shape, conditioning, batching,
+                                         jit_compile)
     if not is_local(export_dir):
         with tempfile.TemporaryDirectory(prefix="tfar_export_") as staging:
             _write(archive, signatures, conditioning, staging)
@@ -172,7 +182,7 @@ def _copy_tree(source, target):
         tf.io.gfile.copy(os.path.join(source, name), os.path.join(target, name))
 
 
-def _build_archive(distribution, event_shape, conditioning, batching=False):
+def _build_archive(distribution, event_shape, conditioning, batching=False, jit_compile=False):
     """A `keras.export.ExportArchive` with one endpoint per signature (`_endpoints`), and
     {signature name: input specs} of what it serves."""
     archive = keras.export.ExportArchive()
@@ -197,7 +207,7 @@ def _build_archive(distribution, event_shape, conditioning, batching=False):
     for table in getattr(encoder, "lookup_tables", ()):
         archive.track(table)
 
-    endpoints = _endpoints(distribution, event_shape, conditioning, batching)
+    endpoints = _endpoints(distribution, event_shape, conditioning, batching, jit_compile)
     for name, (function, input_signature) in endpoints.items():
         archive.add_endpoint(name, function, input_signature=input_signature)
     # write_out serves the first endpoint as "serving_default" too.
@@ -206,7 +216,7 @@ def _build_archive(distribution, event_shape, conditioning, batching=False):
     return archive, signatures
 
 
-def _endpoints(distribution, event_shape, conditioning, batching):
+def _endpoints(distribution, event_shape, conditioning, batching, jit_compile=False):
     """{signature name: (function, input specs)}, `log_prob` first (also served as
     "serving_default"; `sample` for a model without a likelihood): the standard signatures, the model's own (`serving_signatures`),
     and each one taking `images` once per image dtype (`_image_dtype_variants`)."""
@@ -219,6 +229,7 @@ def _endpoints(distribution, event_shape, conditioning, batching):
     # string captions), keyed by its input name ("conditional_input", or "caption").
     conditional = None if conditioning is None else conditioning.spec()
     conditional_shape = None if conditioning is None else conditioning.shape.as_list()
+    loop = {"jit_compile": True} if jit_compile else {}   # the sampling loop's options
 
     # The argument names are the signature's input keys, the returned dict's keys its
     # output keys. A reloaded signature (and TF Serving) runs on whatever shape it is fed,
@@ -229,12 +240,13 @@ def _endpoints(distribution, event_shape, conditioning, batching):
             return {"log_prob": distribution.log_prob(_checked(images, event_shape))}
 
         def sample(num_samples, seed):
-            return {"samples": distribution.sample(_checked(num_samples), seed=_checked(seed))}
+            return {"samples": distribution.sample(_checked(num_samples), seed=_checked(seed),
+                                                   **loop)}
 
         def complete(images, observed_mask, seed, num_particles):
             return {"images": distribution.complete(
                 _checked(images, event_shape), _checked(observed_mask, event_shape),
-                seed=_checked(seed), num_particles=_checked(num_particles))}
+                seed=_checked(seed), num_particles=_checked(num_particles), **loop)}
     else:
         def log_prob(images, conditional_input):
             return {"log_prob": distribution.log_prob(
@@ -244,13 +256,13 @@ def _endpoints(distribution, event_shape, conditioning, batching):
         def sample(num_samples, seed, conditional_input):
             return {"samples": distribution.sample(
                 _checked(num_samples), seed=_checked(seed),
-                conditional_input=_checked(conditional_input, conditional_shape))}
+                conditional_input=_checked(conditional_input, conditional_shape), **loop)}
 
         def complete(images, observed_mask, seed, num_particles, conditional_input):
             return {"images": distribution.complete(
                 _checked(images, event_shape), _checked(observed_mask, event_shape),
                 seed=_checked(seed), num_particles=_checked(num_particles),
-                conditional_input=_checked(conditional_input, conditional_shape))}
+                conditional_input=_checked(conditional_input, conditional_shape), **loop)}
 
     extra = [] if conditional is None else [conditional]
     endpoints = {"log_prob": (log_prob, [images] + extra),

@@ -182,7 +182,7 @@ class PixelCNNAutoEncoder(EncoderDecoderDistribution):
                              "code; conditional_input must be None.")
         return self.reconstruction_log_prob(x)
 
-    def _sample_n(self, n, seed=None, conditional_input=None, method=None):
+    def _sample_n(self, n, seed=None, conditional_input=None, method=None, jit_compile=False):
         """x ~ p(x | h): conditional_input h [rows, code_size] is required, n a multiple
         of its rows (sample i uses row i mod rows, as `tfar.GatedPixelCNN`)."""
         if conditional_input is None:
@@ -190,7 +190,7 @@ class PixelCNNAutoEncoder(EncoderDecoderDistribution):
                              f"shape [rows, {self.code_size}] (e.g. encode(x)); the "
                              "auto-encoder has no prior over codes.")
         return self._decoder.sample(n, seed=seed, conditional_input=conditional_input,
-                                    method=method)
+                                    method=method, jit_compile=jit_compile)
 
     def training_terms(self, x, conditional_input=None, seed=None, step=None):
         """{"loss": mean −log p(x | encode(x))} (nats per image), the networks in training

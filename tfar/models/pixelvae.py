@@ -325,19 +325,22 @@ class PixelVAE(EncoderDecoderDistribution):
         [...]; `decoder_distribution.log_prob(x, conditional_input=decode_map(z))`."""
         return self._decoder.log_prob(x, conditional_input=self.decode_map(z))
 
-    def decode(self, z, seed=None, method=None):
+    def decode(self, z, seed=None, method=None, jit_compile=False):
         """Samples x ~ p(x | z): z [..., d] -> images [..., H, W, C] (`dtype`), drawn by the
-        decoder's sampler `method` (default: cached) from the stateless `seed`."""
+        decoder's sampler `method` (default: cached) from the stateless `seed`, its loop
+        compiled with XLA when `jit_compile` (the same images)."""
         z, batch_shape = self._latents(z)
         images = self._decoder.sample(tf.shape(z)[0], seed=seed, method=method,
+                                      jit_compile=jit_compile,
                                       conditional_input=self._network.decode_map(z))
         return tf.reshape(images, tf.concat([batch_shape, self._static_event_shape], 0))
 
-    def reconstruct(self, x, seed=None, method=None):
+    def reconstruct(self, x, seed=None, method=None, jit_compile=False):
         """x [..., H, W, C] -> decode(the posterior mean of z given x): a sample of
         p(x' | z = E_q[z | x]), [..., H, W, C]. The mean, not a posterior sample, so only
         the decoder's draws vary with the seed."""
-        return self.decode(self.encode(x).mean(), seed=seed, method=method)
+        return self.decode(self.encode(x).mean(), seed=seed, method=method,
+                           jit_compile=jit_compile)
 
     def interpolate(self, x_a, x_b, num_steps=8, seed=None, method=None):
         """Images decoded along the straight line between the posterior means of x_a and
@@ -357,7 +360,7 @@ class PixelVAE(EncoderDecoderDistribution):
             fn_output_signature=self.dtype)                         # [num_steps, ..., H, W, C]
         return tf.experimental.numpy.moveaxis(lines, 0, -4)
 
-    def _sample_n(self, n, seed=None, conditional_input=None, method=None):
+    def _sample_n(self, n, seed=None, conditional_input=None, method=None, jit_compile=False):
         """z ~ p(z) (two levels: z2 ~ N(0, I), z1 ~ p(z1 | z2)), then x ~ p(x | z)."""
         self._check_conditional(conditional_input)
         seed = tfp.random.sanitize_seed(seed, salt="pixelvae_sample")
@@ -368,7 +371,7 @@ class PixelVAE(EncoderDecoderDistribution):
             mean, stddev = self._network.prior(
                 tf.random.stateless_normal([n, self._network.latent2_dim], seed=z2_seed))
             z = mean + stddev * z
-        return self.decode(z, seed=decoder_seed, method=method)
+        return self.decode(z, seed=decoder_seed, method=method, jit_compile=jit_compile)
 
     # ---------------------------------------------------------------- bounds
 

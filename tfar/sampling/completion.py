@@ -36,6 +36,8 @@ import math
 
 import tensorflow as tf
 
+from tfar import random
+
 
 def log_importance_weights(joint_log_probs, unobserved_units, component_logits,
                            num_components):
@@ -69,5 +71,5 @@ def resample(particles, log_weights, seed):
     Returns:
       [n, D].
     """
-    index = tf.random.stateless_categorical(log_weights, 1, seed=seed, dtype=tf.int32)[:, 0]
+    index = random.categorical(log_weights, seed)                             # Gumbel-max
     return tf.gather(particles, index, batch_dims=1)

@@ -30,6 +30,7 @@ threshold (the tests check equality on random weights).
 
 import tensorflow as tf
 
+from tfar import random
 from tfar.layers.encoding import encode_values, encoding_size
 from tfar.sampling.base import Sampler
 
@@ -115,6 +116,9 @@ class MADESampler(Sampler):
 class ComponentSampler(Sampler):
     """Each row follows its own component's sampler: rows are partitioned by component
     once, each component's sampler steps on its rows, and params are stitched back.
+    Under XLA (`tfar.random.xla`), which needs static shapes, each component's sampler
+    steps on every row instead and each row keeps its component's params (M times the
+    work, the same params).
 
     Args:
       make_sampler: (component m, conditional of its rows or None) -> a `Sampler`.
@@ -124,8 +128,10 @@ class ComponentSampler(Sampler):
     """
 
     def __init__(self, make_sampler, num_components, conditional, components):
-        self._rows = tf.dynamic_partition(tf.range(tf.shape(components)[0]), components,
-                                          num_components)
+        self._components = components
+        n = tf.shape(components)[0]
+        self._rows = ([tf.range(n)] * num_components if random.in_xla() else
+                      tf.dynamic_partition(tf.range(n), components, num_components))
         self._samplers = [
             make_sampler(m, None if conditional is None else tf.gather(conditional, rows))
             for m, rows in enumerate(self._rows)]
@@ -141,6 +147,9 @@ class ComponentSampler(Sampler):
                                                  tf.gather(x, rows))
             params.append(sub_params)
             states.append(sub_state)
+        if random.in_xla():                          # row b: its component's [K, P]
+            index = tf.stack([self._components, tf.range(tf.shape(self._components)[0])], -1)
+            return tf.gather_nd(tf.stack(params), index), tuple(states)
         return tf.dynamic_stitch(self._rows, params), tuple(states)
 
 

@@ -33,8 +33,12 @@ column j − 1 at rows r − 1 and r) reads
 (zero states left of column 0, or right of column W − 1, and above row 0). So:
 
 - the left-to-right stream runs one cell per layer per pixel, from a two-row ring of its
-  hidden states (row r − 1 at column c, row r at column c − 1) and a one-row ring of its
-  cell states (column c − 1), both padded by a zero column on the left;
+  hidden states (row r − 1 at column c) and its hidden and cell states at (r, c − 1),
+  carried from the previous pixel (zeros at column 0). The left neighbour is carried,
+  not read back from the ring the step writes: XLA (`jit_compile=True`) copies a buffer
+  a step both reads and updates in one slot, which made the compiled loop 10× slower;
+  as a pixel is recomputed at each of its sub-steps, the carried state keeps both the
+  left neighbour and the pixel last computed (and where that was);
 - the right-to-left stream of row r − 1 reads nothing of row r: it runs once per row,
   at the first step of row r (`start_row`), over the whole of row r − 1 from right to
   left, from the stream inputs of row r − 1 (a one-row buffer per layer, written at each
@@ -107,8 +111,9 @@ class RowLSTMSampler(ResidualStreamSampler):
 
 class DiagonalBiLSTMSampler(ResidualStreamSampler):
     """Per Diagonal BiLSTM layer (stream inputs of the current row [n, 1, W, 2h],
-    left-to-right hidden states [n, 2, W + 2, h] and cell states [n, 1, W + 2, h] (rings
-    padded by one zero column on each side), right-to-left hidden states of the row above
+    left-to-right hidden states of the last two rows [n, 2, W, h] (a ring), the
+    left-to-right (h, c) at the left neighbour and at the pixel last computed
+    [n, 2, 2, h] and that pixel's index [], right-to-left hidden states of the row above
     [n, W, h]); per call, both streams' state kernels [2h, 4h]; see the module docstring.
 
     Args:
@@ -145,8 +150,8 @@ class DiagonalBiLSTMSampler(ResidualStreamSampler):
         lstm, width = self._network.lstm_layers[i], self._width
         units, dtype = lstm.units, lstm.compute_dtype
         return (row_cache.ring(n, 1, width, 0, 2 * units, dtype),
-                row_cache.ring(n, 2, width, 1, units, dtype),
-                row_cache.ring(n, 1, width, 1, units, dtype),
+                row_cache.ring(n, 2, width, 0, units, dtype),
+                tf.zeros([n, 2, 2, units], dtype), tf.constant(-1),
                 tf.zeros([n, width, units], dtype))
 
     def start_row(self, row, x, caches):
@@ -155,7 +160,7 @@ class DiagonalBiLSTMSampler(ResidualStreamSampler):
         network, width = self._network, self._width
         lstms = network.lstm_layers
         pre = []
-        for lstm, (inputs, _, _, backward) in zip(lstms, caches):
+        for lstm, (inputs, *_, backward) in zip(lstms, caches):
             # Row − 1's stream inputs: the buffer holds them until row's first pixel.
             pre.append(self.pointwise(lstm.right_to_left.input_to_state, inputs[:, 0]))
         pre = tf.stack(pre)                                               # [L, n, W, 4h]
@@ -179,20 +184,23 @@ class DiagonalBiLSTMSampler(ResidualStreamSampler):
 
         hidden, _ = tf.scan(step, columns, initializer=(zeros, zeros))    # [W, L, n, h]
         hidden = tf.transpose(tf.reverse(hidden, axis=[0]), [1, 2, 0, 3])  # [L, n, W, h]
-        return tuple((inputs, forward, cells, new)
-                     for (inputs, forward, cells, _), new in zip(caches, tf.unstack(hidden)))
+        return tuple((*cache[:-1], new) for cache, new in zip(caches, tf.unstack(hidden)))
 
     def residual_at_pixel(self, i, stream, cache, row, col):
         lstm, width = self._network.lstm_layers[i], self._width
-        inputs, hidden, cells, backward = cache
+        inputs, hidden, states, last, backward = cache
         inputs = row_cache.write(inputs, row, col, stream, width)
         pre = self.pointwise(lstm.left_to_right.input_to_state, stream)
-        window = row_cache.read(hidden, row, col, (2, 2))     # rows r − 1, r; cols c − 1, c
-        neighbours = tf.concat([window[:, 0, 1], window[:, 1, 0]], axis=-1)  # [above, left]
-        pre += tf.matmul(neighbours, self._forward_kernels[i])
-        cell_left = row_cache.read(cells, row, col, (1, 1))[:, 0, 0]
-        h, c = lstm_step(pre, cell_left, lstm.groups)
+        pixel = row * width + col
+        # (h, c) at (r, c − 1): at a new pixel the one last computed (zeros at column 0),
+        # at a pixel's later sub-step the one kept at its first.
+        left = tf.where(tf.equal(pixel, last), states[:, 0],
+                        tf.where(col > 0, states[:, 1], tf.zeros_like(states[:, 1])))
+        above = row_cache.read(hidden, row - 1, col, (1, 1))[:, 0, 0]       # h→(r − 1, c)
+        pre += tf.matmul(tf.concat([above, left[:, 0]], axis=-1), self._forward_kernels[i])
+        h, c = lstm_step(pre, left[:, 1], lstm.groups)
         hidden = row_cache.write(hidden, row, col, h, width)
-        cells = row_cache.write(cells, row, col, c, width)
+        states = tf.stack([left, tf.stack([h, c], axis=1)], axis=1)
         out = h + tf.gather(backward, col, axis=1)             # h→(r, c) + h←(r − 1, c)
-        return self.pointwise(self._network.projections[i], out), (inputs, hidden, cells, backward)
+        return (self.pointwise(self._network.projections[i], out),
+                (inputs, hidden, states, pixel, backward))
