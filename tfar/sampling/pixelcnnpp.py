@@ -20,9 +20,11 @@ position (r / 2^ℓ, c / 2^ℓ) when 2^ℓ divides both):
   (q, p) reads image pixels before (2^ℓ·q, 2^ℓ·p) only. Each of its convolutions is split
   by kernel rows: the top row's taps read the previous row of its input, so their sum
   (and the bias) is formed once per row for all positions (`ul_above`, from the previous
-  row's inputs `ul_row`); the bottom row's taps read the position to the left (in
-  `ul_row`) and the current one. A step runs ul at every level whose position it is
-  (level 0 always; level ℓ + 1 when q and p are even at level ℓ), down then up; the
+  row's inputs `ul_row`); the bottom row's taps read the position to the left (its
+  inputs carried from the step that computed it, `ul_last`: read back from `ul_row`,
+  which the step also writes, XLA copied the whole row every step) and the current
+  one. A step runs ul at every level whose position it is (level 0 always; level ℓ + 1
+  when q and p are even at level ℓ), down then up; the
   stride-2 downsampling is one more convolution of its level, run at even positions only;
   the upsampling of level ℓ + 1's final ul at (q // 2, p // 2) reads it from that level's
   `ul_row`.
@@ -55,8 +57,9 @@ def _pad_columns(rows, layer):
 
 class PixelCNNPlusPlusSampler(Sampler):
     """State: per level ℓ a dict of `u_prev` [n, 1, W_ℓ, Σ], `u_out` [W_ℓ, n, Σ],
-    `ul_above` [W_ℓ, n, Σ], `ul_row` [W_ℓ, n, Σ] and (ℓ > 0) `up_u` [n, 1, W_ℓ, F]; see the
-    module docstring. Channel groups are in the order the network computes them.
+    `ul_above` [W_ℓ, n, Σ], `ul_row` [W_ℓ, n, Σ], `ul_last` [n, Σ] and (ℓ > 0) `up_u`
+    [n, 1, W_ℓ, F]; see the module docstring. Channel groups are in the order the network
+    computes them.
 
     Args:
       network: a `tfar.models.pixelcnnpp.PixelCNNPlusPlusNetwork`.
@@ -164,7 +167,8 @@ class PixelCNNPlusPlusSampler(Sampler):
                 u_prev=tf.zeros([n, 1, columns, sum(self._u_groups(level))], dtype),
                 u_out=tf.zeros([columns, n, outputs * f], dtype),
                 ul_above=tf.zeros([columns, n, above], dtype),
-                ul_row=tf.zeros([columns, n, sum(self._ul_groups(level))], dtype))
+                ul_row=tf.zeros([columns, n, sum(self._ul_groups(level))], dtype),
+                ul_last=tf.zeros([n, sum(self._ul_groups(level))], dtype))
             if level > 0:
                 entry["up_u"] = tf.zeros([n, 1, columns, f], dtype)
             state.append(entry)
@@ -286,8 +290,7 @@ class PixelCNNPlusPlusSampler(Sampler):
         state = [dict(entry) for entry in state]
         mine = state[level]
         f = net.num_filters
-        left = tf.gather(mine["ul_row"], tf.maximum(p - 1, 0))
-        left = left * tf.cast(p > 0, self._dtype)                       # [n, Σ]
+        left = mine["ul_last"] * tf.cast(p > 0, self._dtype)           # [n, Σ] at p − 1
         lefts = iter(tf.split(left, self._ul_groups(level), axis=-1))
         above_sizes = [int(self._kernels[id(layer)][2].shape[0])
                        for layer in self._ul_convolutions(level)]
@@ -324,8 +327,9 @@ class PixelCNNPlusPlusSampler(Sampler):
             ul = self._block_pixel(block, ul, auxiliary, lefts, aboves, inputs)
         if level > 0:
             inputs.append(ul)
+        mine["ul_last"] = tf.concat(inputs, axis=-1)
         mine["ul_row"] = tf.tensor_scatter_nd_update(
-            mine["ul_row"], tf.reshape(p, [1, 1]), tf.concat(inputs, axis=-1)[None])
+            mine["ul_row"], tf.reshape(p, [1, 1]), mine["ul_last"][None])
         return ul, state
 
     def step(self, state, i, units, x):
