@@ -134,3 +134,28 @@ def test_a_compiled_loop_is_compiled_once_per_shape():
     d.sample(3, seed=(1, 2), jit_compile=True)
     d.sample(3, seed=(1, 2), method="naive", jit_compile=True)
     assert d._compiled_loop.experimental_get_tracing_count() == 3
+
+
+def test_a_spatial_condition_compiles():
+    # The Gated PixelCNN's spatial map is read two rows at a time: a slice of static size
+    # (a strided slice's dynamic size crashed XLA's compiler, killing the process).
+    d = tfar.GatedPixelCNN(image_shape=(3, 4, 3), num_values=4, num_layers=3, num_filters=6,
+                           first_kernel_size=3, spatial_conditional_shape=(1, 2, 2))
+    checks.randomize_weights(d)
+    c = np.random.default_rng(3).normal(size=(4, 1, 2, 2)).astype(np.float32)
+    checks.assert_compiled_equals_uncompiled(d, conditional_input=c)
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda: tfar.PixelRNN(
+        image_shape=(3, 3, 1), num_values=2, cell="row_lstm", num_layers=1, hidden_units=4,
+        first_kernel_size=3, text_encoder=checks.caption_encoder()), id="caption"),
+    pytest.param(lambda: tfar.MADE(
+        event_shape=(4,), num_values=2, hidden_units=(8,),
+        conditioning=tfar.conditioning.ClassLabel(3)), id="class_label"),
+])
+@slow
+def test_captions_and_class_labels_compile(make):
+    d = make()
+    checks.randomize_weights(d)
+    checks.assert_compiled_equals_uncompiled(d, conditional_input=checks.random_conditions(d, 4))

@@ -76,7 +76,10 @@ class GatedPixelCNNSampler(Sampler):
         if self._spatial is None:
             return [(v[:, None], h[:, None]) for v, h in self._vector]
         first = tf.maximum(row - 1, 0)
-        rows = self._spatial[:, first:first + 2]                 # rows r - 1, r (r ≥ 1)
+        # Rows r − 1, r (r ≥ 1): a slice of static size (XLA fails on the dynamic size a
+        # strided slice first:first + 2 has for it).
+        height = self._network.image_shape[0]
+        rows = tf.slice(self._spatial, [0, first, 0, 0], [-1, min(2, height), -1, -1])
         return [(v[:, 0], h[:, -1])
                 for v, h in (block.condition_biases(spatial_condition=rows)
                              for block in self._network.blocks)]
