@@ -368,19 +368,18 @@ FAST = {  # models whose default sampler is a cached one, and their condition's 
 }
 
 
-# The default tier checks these two; the slow tier every model of FAST (the exported
-# samples of every model equal the in-memory ones above, whose cached sampler equals the
-# naive loop in tests/sampling/).
-DEFAULT_FAST = ("GatedPixelCNN_rgb_spatial", "PixelRNN_row_lstm_rgb_conditional")
+# The default tier checks two (`fast_cases`); the slow tier every model of FAST, compiled
+# and not (the exported samples of every model equal the in-memory ones above, whose
+# cached sampler equals the naive loop in tests/sampling/).
 
 
 def fast_cases():
-    """(name, jit_compile): the default tier exports DEFAULT_FAST uncompiled and the Gated
+    """(name, jit_compile): the default tier exports the Row LSTM uncompiled and the Gated
     PixelCNN compiled; the slow tier the rest."""
     for name in sorted(FAST):
         for jit_compile in (False, True):
-            default = (name in DEFAULT_FAST and not jit_compile) or (
-                name == "GatedPixelCNN_rgb_spatial" and jit_compile)
+            default = (name, jit_compile) in (("PixelRNN_row_lstm_rgb_conditional", False),
+                                              ("GatedPixelCNN_rgb_spatial", True))
             case = (name, jit_compile)
             yield case if default else pytest.param(*case, marks=pytest.mark.slow)
 

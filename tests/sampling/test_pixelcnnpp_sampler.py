@@ -39,8 +39,12 @@ def test_cached_is_the_default():
     assert tiny(*CASES["gray_categorical_2_levels"]).sampling_methods == ("naive", "cached")
 
 
-@pytest.mark.parametrize("conditional", [False, True], ids=["unconditional", "vector"])
-@pytest.mark.parametrize("case", list(CASES))
+# The two RGB cases' unconditional variants run in the slow tier (their conditional ones,
+# a superset of the code, in the default one).
+@pytest.mark.parametrize("case,conditional", [
+    pytest.param(case, conditional, id=f"{case}-{'vector' if conditional else 'unconditional'}",
+                 marks=[pytest.mark.slow] if case.startswith("rgb") and not conditional else [])
+    for case in CASES for conditional in (False, True)])
 def test_cached_equals_naive(case, conditional):
     d = tiny(*CASES[case], conditional=conditional)
     checks.assert_cached_equals_naive(d, conditional_input=conditions(d, 6))
