@@ -27,7 +27,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 # __all__ are checked through tfar's names ("tfar.data" must have an entry too).
 DOCUMENTED = ["tfar", "tfar.layers", "tfar.conditioning", "tfar.likelihoods", "tfar.data",
               "tfar.data.captions", "tfar.data.tabular", "tfar.metrics",
-              "tfar.export", "tfar.export.client", "tfar.sampling", "tfar.training"]
+              "tfar.export", "tfar.export.client", "tfar.random", "tfar.sampling",
+              "tfar.training"]
 
 
 def public_names(module):

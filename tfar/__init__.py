@@ -15,7 +15,7 @@ from tfar import _startup
 
 with _startup.quiet():  # a command's start-up: TensorFlow's banners left out of stderr
     from tfar import _backend  # noqa: F401  (sets KERAS_BACKEND first)
-    from tfar import conditioning, layers, metrics, sampling
+    from tfar import conditioning, layers, metrics, random, sampling
     from tfar.autoregressive import AutoregressiveDistribution
     from tfar.models.fvsbn import FVSBN
     from tfar.models.gated_pixelcnn import GatedPixelCNN
@@ -43,7 +43,7 @@ def __getattr__(name):
 
 
 __all__ = ["AutoregressiveDistribution", "conditioning", "data", "export", "layers", "metrics",
-           "sampling", "training", "FVSBN", "GMMN", "GatedPixelCNN", "MADE",
+           "random", "sampling", "training", "FVSBN", "GMMN", "GatedPixelCNN", "MADE",
            "MultiscalePixelCNN", "MultiscalePixelRNN", "NADE", "PixelCNN", "PixelCNNAutoEncoder",
            "PixelCNNPlusPlus", "PixelRNN", "PixelVAE", "RNADE"]
 __version__ = "0.1.0"

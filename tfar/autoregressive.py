@@ -14,9 +14,10 @@ every conditional at once; this base class turns them into
   (Germain et al. 2015, §4.2). Sampling draws a component per sample, then samples it.
 
 Seeds follow TFP: `None`, an int, or a stateless pair; the seed is sanitized once and split
-into one stateless seed per step (`tf.random.experimental.stateless_split`, as
-`tfp.random.split_seed` does), so a stateless seed gives the same samples eagerly, under
-`tf.function` and inside a SavedModel.
+into one stateless seed per step (`tfar.random.split`, TF's `stateless_split`), so a
+stateless seed gives the same samples eagerly, under `tf.function`, inside a SavedModel
+and with the loop compiled by XLA (`sample(n, seed, jit_compile=True)`: every draw goes
+through `tfar.random`, the same numbers inside and outside XLA).
 """
 
 import math

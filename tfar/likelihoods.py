@@ -86,7 +86,9 @@ class Bernoulli(Likelihood):
 
 
 class Categorical(Likelihood):
-    """A softmax over `num_values` values; params_size = num_values."""
+    """A softmax over `num_values` values; params_size = num_values. `sample` draws by
+    Gumbel-max (`tfar.random.categorical`: a function of the seed alone, on any number
+    of CPU threads, and the same under XLA)."""
 
     name = "categorical"
 
