@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
+from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import prediction_log_pb2
 
 import checks
@@ -373,6 +374,15 @@ FAST = {  # models whose default sampler is a cached one, and their condition's 
 # cached sampler equals the naive loop in tests/sampling/).
 
 
+def compiled_functions(export_dir):
+    """How many functions of the SavedModel's graph XLA must compile (`_XlaMustCompile`)."""
+    saved_model = saved_model_pb2.SavedModel()
+    with open(os.path.join(export_dir, "saved_model.pb"), "rb") as f:
+        saved_model.ParseFromString(f.read())
+    return sum(1 for function in saved_model.meta_graphs[0].graph_def.library.function
+               if function.attr["_XlaMustCompile"].b)
+
+
 def fast_cases():
     """(name, jit_compile): the default tier exports the Row LSTM uncompiled and the Gated
     PixelCNN compiled; the slow tier the rest."""
@@ -405,6 +415,7 @@ def test_exported_default_sampler_is_cached_and_equals_the_naive_loop(name, jit_
                              "seed": np.array(seed, np.int32), "num_particles": np.int32(1),
                              **c}}
     path = tfar.export.export(d, tmp_path / "models", jit_compile=jit_compile)
+    assert compiled_functions(path) == (1 if jit_compile else 0)   # sample's and complete's
     results = read_back(path, requests, tmp_path)
     naive_samples = d.sample(8, seed=seed, method="naive", **c).numpy()
     naive_completions = d.complete(images, mask, seed=seed, method="naive", **c).numpy()

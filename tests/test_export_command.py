@@ -119,3 +119,18 @@ def test_an_error_prints_one_line_and_writes_nothing(trained, tmp_path, case, wo
     for word in words:
         assert word in lines[0], lines[0]
     assert _files(trained, tmp_path) == before
+
+
+@pytest.mark.slow
+def test_jit_compile_writes_compiled_sampling_with_the_same_samples(trained, tmp_path):
+    result = export(f"--workdir={trained}", f"--export_dir={tmp_path / 'models'}",
+                    "--jit_compile")
+    assert result.returncode == 0, result.stderr
+    seed = tf.constant([3, -4])
+
+    def samples(version_dir):
+        sample = tf.saved_model.load(str(version_dir)).signatures["sample"]
+        return sample(num_samples=tf.constant(6), seed=seed)["samples"].numpy()
+
+    np.testing.assert_array_equal(samples(tmp_path / "models" / "40"),
+                                  samples(trained / "export" / "40"))
