@@ -73,6 +73,8 @@ def test_code_block_runs(path, line, code, tmp_path, monkeypatch):
     shared = os.path.join(ROOT, os.pardir, "shared")
     if os.path.isdir(shared):
         os.symlink(shared, tmp_path / "shared")
+    elif "../shared" in code:
+        pytest.skip("the data under ../shared is not beside the project")
     workdir = tmp_path / "cwd"
     workdir.mkdir()
     monkeypatch.chdir(workdir)

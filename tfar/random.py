@@ -16,8 +16,10 @@ So inside a compiled loop (the `xla()` context, entered while a compiled functio
 traced) every draw here computes the key and counter as TF's kernel does (one
 Philox-4x32-10 block over the sign-extended seed, in TF ops: a few fused integer ops
 under XLA), takes the full-range bits from them, and makes floats and normals as TF's
-CPU kernel does. Outside it, the same functions call TensorFlow's own ops, so nothing
-costs more there. tests/test_random.py checks both paths bit for bit.
+CPU kernel does. Outside it, the same functions call TensorFlow's own stateless kernels
+directly (the seed-taking ops `tf.random.stateless_*` wrap: the same numbers, without the
+wrappers' Python work, ~150 µs per draw in eager sampling loops). tests/test_random.py
+checks both paths bit for bit.
 
 `categorical` is Gumbel-max over `uniform` draws, not `tf.random.stateless_categorical`:
 TF's CPU kernel for that op hands out a batch's random numbers by thread-pool shard,
@@ -37,7 +39,7 @@ import threading
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.python.ops import gen_stateless_random_ops_v2
+from tensorflow.python.ops import gen_stateless_random_ops, gen_stateless_random_ops_v2
 
 _PHILOX = 1                                   # tf.random.Algorithm.PHILOX
 _MULTIPLIERS = (0xD2511F53, 0xCD9E8D57)       # Philox-4x32 round multipliers
@@ -109,7 +111,8 @@ def bits(shape, seed, dtype=tf.uint32):
     """Full-range integers of `dtype` (uint32 or int32; uint64 or int64), as
     `tf.random.stateless_uniform(shape, seed, minval=None, maxval=None, dtype=dtype)`."""
     if not in_xla():
-        return tf.random.stateless_uniform(shape, seed, minval=None, maxval=None, dtype=dtype)
+        return gen_stateless_random_ops.stateless_random_uniform_full_int(shape, seed,
+                                                                          dtype=dtype)
     key, counter = key_counter(seed)
     return gen_stateless_random_ops_v2.stateless_random_uniform_full_int_v2(
         shape=shape, key=key, counter=counter, alg=_PHILOX, dtype=dtype)
@@ -131,7 +134,8 @@ def uniform(shape, seed, dtype=tf.float32, open_interval=False):
     dtype = tf.as_dtype(dtype)
     tiny = np.finfo(dtype.as_numpy_dtype).tiny if open_interval else 0.0
     if not in_xla():
-        return tf.random.stateless_uniform(shape, seed, minval=tiny, maxval=1.0, dtype=dtype)
+        unit = gen_stateless_random_ops.stateless_random_uniform(shape, seed, dtype=dtype)
+        return unit + tf.constant(tiny, dtype) if open_interval else unit
     if dtype not in _FLOATS:
         raise ValueError(f"tfar.random.uniform under XLA draws float16, bfloat16 or float32; "
                          f"got {dtype.name}.")
@@ -151,7 +155,7 @@ def normal(shape, seed, dtype=tf.float32):
     float32 under XLA (see the module docstring for its precision)."""
     dtype = tf.as_dtype(dtype)
     if not in_xla():
-        return tf.random.stateless_normal(shape, seed, dtype=dtype)
+        return gen_stateless_random_ops.stateless_random_normal(shape, seed, dtype=dtype)
     if dtype != tf.float32:
         raise ValueError(f"tfar.random.normal under XLA draws float32; got {dtype.name}.")
     shape = tf.convert_to_tensor(shape, tf.int32)
