@@ -70,12 +70,16 @@ def in_xla():
     return getattr(_state, "xla", False)
 
 
+def _halves(wide):
+    """uint64 -> (high, low) uint32 halves."""
+    return (tf.cast(tf.bitwise.right_shift(wide, tf.constant(32, tf.uint64)), tf.uint32),
+            tf.cast(tf.bitwise.bitwise_and(wide, tf.constant(0xFFFFFFFF, tf.uint64)),
+                    tf.uint32))
+
+
 def _mul_hi_lo(a, b):
     """uint32 a (a Python constant) · uint32 b -> (high, low) 32-bit halves."""
-    product = tf.constant(a, tf.uint64) * tf.cast(b, tf.uint64)
-    return (tf.cast(tf.bitwise.right_shift(product, tf.constant(32, tf.uint64)), tf.uint32),
-            tf.cast(tf.bitwise.bitwise_and(product, tf.constant(0xFFFFFFFF, tf.uint64)),
-                    tf.uint32))
+    return _halves(tf.constant(a, tf.uint64) * tf.cast(b, tf.uint64))
 
 
 def _philox_block(counter, key):
@@ -95,9 +99,7 @@ def _philox_block(counter, key):
 def key_counter(seed):
     """TF's `StatelessRandomGetKeyCounter` for Philox, in TF ops (the same under XLA):
     seed int [2] -> (key uint64 [1], counter uint64 [2])."""
-    wide = tf.bitcast(tf.cast(seed, tf.int64), tf.uint64)                       # [2]
-    low = tf.cast(tf.bitwise.bitwise_and(wide, tf.constant(0xFFFFFFFF, tf.uint64)), tf.uint32)
-    high = tf.cast(tf.bitwise.right_shift(wide, tf.constant(32, tf.uint64)), tf.uint32)
+    high, low = _halves(tf.bitcast(tf.cast(seed, tf.int64), tf.uint64))          # [2] each
     mix = _philox_block([low[0], high[0], low[1], high[1]],
                         [tf.constant(k, tf.uint32) for k in _SCRAMBLE_KEY])
     mix = [tf.cast(m, tf.uint64) for m in mix]
