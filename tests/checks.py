@@ -3,6 +3,7 @@
 Each takes a built distribution; the model test files choose the options to run them on.
 """
 
+import functools
 import itertools
 
 import numpy as np
@@ -11,6 +12,7 @@ import tensorflow as tf
 
 import keras
 from tfar.layers.encoding import encoding_size
+from tfar.sampling.base import step_starting_rows
 
 
 def all_configurations(d):
@@ -335,7 +337,7 @@ def assert_steps_give_network_params(d, sampler_class, n=3):
     c = condition_features(d, n)
     full = d.network(x, conditional_input=c)[0].numpy()                       # [n, U, P]
     sampler = sampler_class(d.network, c, tf.zeros([n], tf.int32))
-    step = tf.function(sampler.step)
+    step = tf.function(functools.partial(step_starting_rows, sampler))
     state = sampler.initial_state(x)
     for i in range(d.schedule.num_steps):
         units = d.schedule.step_units(tf.zeros([n], tf.int32), i)

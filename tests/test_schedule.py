@@ -46,6 +46,18 @@ def test_group_schedule_layout():
     np.testing.assert_array_equal(pixels.unit_values(x)[0, 1], [3.0, 4.0, 5.0])
 
 
+def test_segments_are_runs_of_one_width():
+    """`run` loops over each run of steps of one width; a run's width is its widest step
+    in any component, and the runs cover the steps in order."""
+    assert GenerationSchedule.groups(GROUPS).segments() == [(0, 1, 1), (1, 3, 2)]
+    assert GenerationSchedule.raster(6).segments() == [(0, 6, 1)]
+    ragged = GenerationSchedule([[[0, -1], [1, 2], [3, -1]], [[3, -1], [2, -1], [0, 1]]],
+                                unit_size=1, num_units=4)
+    assert ragged.segments() == [(0, 1, 1), (1, 3, 2)]       # step 1: 2 units in component 0
+    units = ragged.step_units(tf.constant([0, 1]), 1, width=2)
+    np.testing.assert_array_equal(units, [[1, 2], [2, -1]])
+
+
 @pytest.mark.parametrize("units,message", [
     ([[[0], [0]]], r"exactly once; it writes \[0, 0\]"),
     ([[[0, 1], [-1, -1]]], r"each of the 3 units"),

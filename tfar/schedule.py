@@ -90,6 +90,22 @@ class GenerationSchedule:
         """K, the most units one step writes."""
         return self.units.shape[2]
 
+    def segments(self):
+        """[(first, last, width)]: the steps in runs of one width, steps first … last − 1
+        writing at most `width` units (slots ≥ width unused in every component), in
+        order. A raster schedule is one run of width 1; the Parallel Multiscale
+        PixelCNN's is the base's steps (1) and then its groups' (their pixels), so a loop
+        per run does each step's work at its own width, not the widest step's."""
+        used = self.units >= 0                                            # [M, S, K]
+        slots = np.arange(self.step_size)
+        widths = np.max(np.where(used, slots + 1, 0), axis=(0, 2))        # [S]
+        runs, first = [], 0
+        for step in range(1, self.num_steps + 1):
+            if step == self.num_steps or widths[step] != widths[first]:
+                runs.append((first, step, int(widths[first])))
+                first = step
+        return runs
+
     @property
     def num_dims(self):
         """D = U · C."""
@@ -111,9 +127,10 @@ class GenerationSchedule:
             return x
         return tf.reshape(x, tf.concat([tf.shape(x)[:-1], [self.num_units, self.unit_size]], 0))
 
-    def step_units(self, components, step):
-        """int32 [n, K]: the units that step `step` writes in each row's component."""
-        units = tf.constant(self.units, tf.int32)
+    def step_units(self, components, step, width=None):
+        """int32 [n, K]: the units that step `step` writes in each row's component (the
+        first `width` slots only, when given: a run of `segments`)."""
+        units = tf.constant(self.units[..., :width], tf.int32)
         if self.num_components == 1:
             return tf.tile(units[0, step][None], [tf.shape(components)[0], 1])
         return tf.gather(units[:, step], components)

@@ -95,18 +95,22 @@ def test_sequential_steps_grow_with_log_n(monkeypatch):
     time, for 8×8 … 64×64 (base 4×4, 1 channel): 16 + 3·L, L = log2(H / 4)."""
     calls = tf.Variable(0)
     upscaler_calls = tf.Variable(0)
-    step = multiscale.MultiscaleSampler.step
+    segment_step = multiscale.MultiscaleSampler.segment_step
     group_params = MultiscalePixelCNNNetwork.group_params
 
-    def counted_step(self, *args):
-        calls.assign_add(1)
-        return step(self, *args)
+    def counted_segment_step(self, first, last):
+        step = segment_step(self, first, last)
+
+        def counted_step(*args):
+            calls.assign_add(1)
+            return step(*args)
+        return counted_step
 
     def counted_group_params(self, *args, **kwargs):
         upscaler_calls.assign_add(1)
         return group_params(self, *args, **kwargs)
 
-    monkeypatch.setattr(multiscale.MultiscaleSampler, "step", counted_step)
+    monkeypatch.setattr(multiscale.MultiscaleSampler, "segment_step", counted_segment_step)
     monkeypatch.setattr(MultiscalePixelCNNNetwork, "group_params", counted_group_params)
     counts = {}
     for size in (8, 16, 32, 64):

@@ -20,8 +20,9 @@ Per layer the state holds
     windows   [n, k//2 + 1, F]       the horizontal inputs of the columns c - k//2 … c of the
                                      last pixel computed (layers 1 … L - 1).
 
-At the first step of row r ≥ 1 (a `tf.cond`) the vertical stack runs over row r - 1, layer
-by layer: one (k//2 + 1)-row convolution each. Every step runs the horizontal stack at its
+Before the first step of row r ≥ 1 (`start_row`, once per row: `tfar.sampling.base`'s
+row structure) the vertical stack runs over row r - 1, layer by layer: one
+(k//2 + 1)-row convolution each. Every step runs the horizontal stack at its
 pixel only (`GatedPixelCNNBlock.horizontal_pixel`), then the output layers there. With a
 per-sub-pixel head and C channels a pixel takes C steps: each recomputes the pixel with the
 values written so far (channel groups keep group g of the outputs from the channels ≥ g
@@ -119,9 +120,17 @@ class GatedPixelCNNSampler(Sampler):
                         for block in blocks[1:])
         return above, rows, windows
 
+    @property
+    def steps_per_row(self):
+        return self._network.image_shape[1] * self._steps_per_pixel
+
+    def start_row(self, state, row, x):
+        _, rows, windows = state
+        return tf.cond(row > 0, lambda: self._next_row(row, x, rows, windows), lambda: state)
+
     def _next_row(self, row, x, rows, windows):
-        """At the first step of image row `row` ≥ 1: the vertical stack over row - 1; the
-        new (above, rows, windows), windows emptied for the new row."""
+        """Before the first step of image row `row` ≥ 1: the vertical stack over row - 1;
+        the new (above, rows, windows), windows emptied for the new row."""
         network = self._network
         height, width, channels = network.image_shape
         blocks = network.blocks
@@ -147,14 +156,7 @@ class GatedPixelCNNSampler(Sampler):
         _, width, _ = network.image_shape
         per_pixel = self._steps_per_pixel
         pixel, sub = (i, 0) if per_pixel == 1 else (i // per_pixel, i % per_pixel)
-        row, column = pixel // width, pixel % width
-        new_row = tf.logical_and(tf.equal(column, 0), row > 0)
-        if per_pixel > 1:
-            new_row = tf.logical_and(new_row, tf.equal(sub, 0))
-        above, rows, windows = tf.cond(
-            new_row, lambda: self._next_row(row, x, rows, windows),
-            lambda: (above, rows, windows))
-
+        column = pixel % width
         to_horizontal = tf.unstack(tf.gather(above, column, axis=1), axis=1)  # L × [n, 2F]
         h = self._scale(tf.gather(x, tf.gather(self._window_dims_t, pixel), axis=1))
         h = h * tf.gather(self._window_valid_t, pixel)                  # [n, k//2+1, C]

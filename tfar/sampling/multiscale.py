@@ -4,15 +4,18 @@ Reed et al., "Parallel Multiscale Autoregressive Density Estimation", ICML 2017,
 base image is drawn with the Gated PixelCNN's cached sampler (`tfar.sampling.
 gated_pixelcnn`: one pixel of every layer per step, on the base image's flat values), and
 each later step of the schedule, a group of pixels (for sub-pixel units: one channel of
-them), with that group's upscaling network alone at its scale. A step picks its branch
-with `tf.switch_case` on the step index; every branch returns params [n, K, P] padded to
-the schedule's widest step.
+them), with that group's upscaling network alone at its scale. `run` loops over each run
+of steps of one width apart (`tfar.sampling.base`): `segment_step` gives the base's step,
+or a `tf.switch_case` on the step index over the run's group steps; a branch returns
+params [n, K, P] padded to its run's width K.
 """
+
+import functools
 
 import numpy as np
 import tensorflow as tf
 
-from tfar.sampling.base import Sampler
+from tfar.sampling.base import Sampler, step_starting_rows
 from tfar.sampling.gated_pixelcnn import GatedPixelCNNSampler
 
 
@@ -48,23 +51,38 @@ class MultiscaleSampler(Sampler):
         return self._base.initial_state(tf.gather(x, self._base_dims, axis=1))
 
     def step(self, state, i, units, x):
-        width = units.shape[1] if units.shape[1] is not None else tf.shape(units)[1]
-        network = self._network
+        return self.segment_step(0, self._base_steps + len(self._stages))(state, i, units, x)
 
-        def base():
-            params, new_state = self._base.step(state, i, units[:, :1],
-                                                tf.gather(x, self._base_dims, axis=1))
-            return _pad(params, width), new_state
+    def segment_step(self, first, last):
+        """Steps first … last − 1: the base's, or a `tf.switch_case` over those of their
+        group steps (one branch per step in the run, none for a single step)."""
+        base_steps, network = self._base_steps, self._network
+
+        def base(state, i, units, x):
+            params, state = step_starting_rows(self._base, state, i, units[:, :1],
+                                               tf.gather(x, self._base_dims, axis=1))
+            return _pad(params, units.shape[1]), state
 
         def stage(level, group, channel):
-            def compute():
+            def compute(state, i, units, x):
                 params = network.group_params(x, level, group, self._conditional)
-                return _pad(params[:, :, channel], width), state
+                return _pad(params[:, :, channel], units.shape[1]), state
             return compute
 
-        branches = [base] + [stage(*s) for s in self._stages]
-        index = tf.maximum(i - self._base_steps + 1, 0)
-        return tf.switch_case(index, branches)
+        stages = [stage(*s) for s in self._stages[max(first - base_steps, 0):
+                                                  last - base_steps]]
+        if last <= base_steps:
+            return base
+        if first >= base_steps and len(stages) == 1:
+            return stages[0]
+        branches = ([base] if first < base_steps else []) + stages
+        offset = first if first >= base_steps else base_steps - 1
+
+        def step(state, i, units, x):
+            index = tf.maximum(i - offset, 0)
+            return tf.switch_case(index, [functools.partial(branch, state, i, units, x)
+                                          for branch in branches])
+        return step
 
 
 def _pad(params, width):

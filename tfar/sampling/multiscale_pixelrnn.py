@@ -16,7 +16,7 @@ pixels are adjacent in raster order, and the image's last pixel is not one of th
 import numpy as np
 import tensorflow as tf
 
-from tfar.sampling.base import Sampler
+from tfar.sampling.base import Sampler, step_starting_rows
 from tfar.sampling.pixelrnn import DiagonalBiLSTMSampler, RowLSTMSampler
 
 
@@ -57,8 +57,8 @@ class MultiscalePixelRNNSampler(Sampler):
         base_state, rest_state, context = state
 
         def base():
-            params, new = self._base.step(base_state, i, units,
-                                          tf.gather(x, self._base_dims, axis=1))
+            params, new = step_starting_rows(self._base, base_state, i, units,
+                                             tf.gather(x, self._base_dims, axis=1))
             return params, (new, rest_state, context)
 
         def rest():

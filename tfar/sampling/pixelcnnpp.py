@@ -10,7 +10,8 @@ names (level ℓ has H/2^ℓ × W/2^ℓ positions; full-resolution pixel (r, c) 
 position (r / 2^ℓ, c / 2^ℓ) when 2^ℓ divides both):
 
 - The vertical stream u (down-shifted convolutions) at level ℓ, row q reads only image
-  rows < 2^ℓ·q. So at the first pixel of image row r, for every level whose rows 2^ℓ
+  rows < 2^ℓ·q. So before the first pixel of image row r (`start_row`, once per row:
+  `tfar.sampling.base`'s row structure), for every level whose rows 2^ℓ
   divides r, the whole of u's row q = r / 2^ℓ runs down and up the U-Net as in the
   network, each 2-row convolution reading its input's previous row from a cache
   (`u_prev`), the up path's upsampling reading the final row of the level below it
@@ -250,8 +251,16 @@ class PixelCNNPlusPlusSampler(Sampler):
         mine["ul_above"] = self._above(level, mine["ul_row"])
         return state
 
+    @property
+    def steps_per_row(self):
+        return self._network.image_shape[1]
+
+    def start_row(self, state, row, x):
+        return self._rows(row, x, state)
+
     def _rows(self, r, x, state):
-        """At the first pixel of image row r: u's rows at every level that starts a row."""
+        """Before the first pixel of image row r: u's rows at every level that starts a
+        row."""
         net = self._network
         height, width, channels = net.image_shape
         images = tf.reshape(x, [-1, height, width, channels])
@@ -283,26 +292,31 @@ class PixelCNNPlusPlusSampler(Sampler):
         c2 = conv(block.conv_out, concat_elu(c1))
         return _gate(stream, c2 + self._condition[id(block)])
 
-    def _ul_level(self, level, q, p, ul_in, state):
+    def _ul_level(self, level, q, p, ul_in, reads, lasts):
         """ul at `level`'s position (q, p): down, deeper levels (when q and p are even),
-        up. Returns (the final up ul there [n, F], the updated `state`)."""
+        up. `reads`: per level, what this step reads of its row caches at its position
+        there (`_reads`); `lasts`: per level, `ul_last`. Returns (the final up ul there
+        [n, F], `lasts` from `level` on, updated).
+
+        The deeper levels run in a `tf.cond` that takes and returns these small tensors
+        only: the row caches are read before (`_reads`) and written after (`step`), so
+        XLA has no pass-through row cache to copy at every step."""
         net = self._network
-        state = [dict(entry) for entry in state]
-        mine = state[level]
+        mine = reads[level]
         f = net.num_filters
-        left = mine["ul_last"] * tf.cast(p > 0, self._dtype)           # [n, Σ] at p − 1
+        left = lasts[level] * tf.cast(p > 0, self._dtype)              # [n, Σ] at p − 1
         lefts = iter(tf.split(left, self._ul_groups(level), axis=-1))
         above_sizes = [int(self._kernels[id(layer)][2].shape[0])
                        for layer in self._ul_convolutions(level)]
-        aboves = iter(tf.split(tf.gather(mine["ul_above"], p), above_sizes, axis=-1))
-        u_outputs = iter(tf.split(tf.gather(mine["u_out"], p), mine["u_out"].shape[-1] // f,
-                                  axis=-1))
+        aboves = iter(tf.split(mine["ul_above"], above_sizes, axis=-1))
+        u_outputs = iter(tf.split(mine["u_out"], mine["u_out"].shape[-1] // f, axis=-1))
         if level == 0:
             next(u_outputs)                                             # ul's input row
         inputs, uls = [], [ul_in]
         for block in net.down_ul[level]:
             uls.append(self._block_pixel(block, uls[-1], next(u_outputs), lefts, aboves,
                                          inputs))
+        deeper_lasts = lasts[level + 1:]
         if level < self._levels - 1:
             layer = net.downsample_ul[level]
             final_left, final_above = next(lefts), next(aboves)
@@ -311,12 +325,12 @@ class PixelCNNPlusPlusSampler(Sampler):
 
             def deeper():
                 ul_next = final_above + tf.matmul(window, self._kernels[id(layer)][1])
-                return self._ul_level(level + 1, q // 2, p // 2, ul_next, state)[1]
+                return self._ul_level(level + 1, q // 2, p // 2, ul_next, reads, lasts)[1]
 
             even = tf.logical_and(tf.equal(q % 2, 0), tf.equal(p % 2, 0))
-            state = tf.cond(even, deeper, lambda: state)
-            mine = state[level] = dict(state[level])
-            below = tf.gather(state[level + 1]["ul_row"], p // 2)[..., -f:]   # [n, F]
+            deeper_lasts = tf.cond(even, deeper, lambda: deeper_lasts)
+            # The final up ul of level + 1 at (q // 2, p // 2): computed now or before.
+            below = tf.where(even, deeper_lasts[0], reads[level + 1]["ul_row"])[..., -f:]
             taps, bias = self._upsample[level]    # output (2i + a, 2j + b) reads tap [a, b]
             tap = tf.gather_nd(taps, tf.stack([q % 2, p % 2])[None])[0]     # [F, F]
             ul = tf.nn.bias_add(tf.matmul(below, tap), bias)
@@ -327,17 +341,20 @@ class PixelCNNPlusPlusSampler(Sampler):
             ul = self._block_pixel(block, ul, auxiliary, lefts, aboves, inputs)
         if level > 0:
             inputs.append(ul)
-        mine["ul_last"] = tf.concat(inputs, axis=-1)
-        mine["ul_row"] = tf.tensor_scatter_nd_update(
-            mine["ul_row"], tf.reshape(p, [1, 1]), mine["ul_last"][None])
-        return ul, state
+        return ul, [tf.concat(inputs, axis=-1)] + list(deeper_lasts)
+
+    def _reads(self, state, c):
+        """Per level, the entries of `ul_above`, `u_out` and `ul_row` at the position
+        of image column c there (column c >> ℓ)."""
+        return [{key: tf.gather(entry[key], c // 2**level)
+                 for key in ("ul_above", "u_out", "ul_row")}
+                for level, entry in enumerate(state)]
 
     def step(self, state, i, units, x):
         del units  # raster order, one pixel per step
         net = self._network
         _, width, channels = net.image_shape
         r, c = i // width, i % width
-        state = tf.cond(tf.equal(c, 0), lambda: self._rows(r, x, state), lambda: state)
         # ul's input: the down-shifted part (computed with the row) plus the
         # down-right-shifted convolution of pixels (r - 1 … r, c - 1), zero in column 0.
         pixels = self._scale(tf.gather(x, tf.gather(self._left_dims_t, i), axis=1))
@@ -346,9 +363,19 @@ class PixelCNNPlusPlusSampler(Sampler):
         kernel, bias = self._input_right
         right = tf.nn.bias_add(tf.matmul(tf.reshape(pixels, [-1, 2 * (channels + 1)]),
                                          kernel), bias)
-        down = tf.gather(state[0]["u_out"], c)[..., :net.num_filters]
+        reads = self._reads(state, c)
+        down = reads[0]["u_out"][..., :net.num_filters]
         ul_in = down + right * tf.cast(c > 0, self._dtype)
-        ul, state = self._ul_level(0, r, c, ul_in, state)
+        ul, lasts = self._ul_level(0, r, c, ul_in, reads,
+                                   [entry["ul_last"] for entry in state])
+        state = [dict(entry) for entry in state]
+        for level, (entry, last) in enumerate(zip(state, lasts)):
+            # Level ℓ computed its position this step iff 2^ℓ divides r and c.
+            here = tf.logical_and(tf.equal(r % 2**level, 0), tf.equal(c % 2**level, 0))
+            entry["ul_last"] = last
+            entry["ul_row"] = tf.tensor_scatter_nd_update(
+                entry["ul_row"], tf.reshape(c // 2**level, [1, 1]),
+                tf.where(here, last, reads[level]["ul_row"])[None])
         kernel, bias = self._output                                        # float32
         y = tf.nn.bias_add(tf.matmul(tf.cast(tf.nn.elu(ul), kernel.dtype), kernel), bias)
         return tf.reshape(y, [-1, 1, net.params_size]), state

@@ -40,7 +40,7 @@ column j − 1 at rows r − 1 and r) reads
   as a pixel is recomputed at each of its sub-steps, the carried state keeps both the
   left neighbour and the pixel last computed (and where that was);
 - the right-to-left stream of row r − 1 reads nothing of row r: it runs once per row,
-  at the first step of row r (`start_row`), over the whole of row r − 1 from right to
+  at the first step of row r (`finish_row_above`), over the whole of row r − 1 from right to
   left, from the stream inputs of row r − 1 (a one-row buffer per layer, written at each
   pixel, read once the row is done), the image's row r − 1 (the first layer's 1×1 image
   term, `full_past`), and its own states of row r − 2 (a buffer [n, W, h] per layer, which
@@ -154,7 +154,7 @@ class DiagonalBiLSTMSampler(ResidualStreamSampler):
                 tf.zeros([n, 2, 2, units], dtype), tf.constant(-1),
                 tf.zeros([n, width, units], dtype))
 
-    def start_row(self, row, x, caches):
+    def finish_row_above(self, row, x, caches):
         """At the first step of image row `row` >= 1: every layer's right-to-left stream
         over row − 1, from right to left, in one scan over the layers' stacked states."""
         network, width = self._network, self._width

@@ -26,7 +26,9 @@ sub-steps from the current x: the channel-group masks keep sub-pixel j's params 
 seeing channels >= j of the pixel, and the pixel's cache entries are rewritten at every
 sub-step, so that the last sub-step (which sees channels < C − 1, and no feature reads
 channel C − 1 of its own pixel) leaves their final values. The logistic mixture writes a
-whole pixel per step. A cache of a row is read only once the row is done (`start_row`).
+whole pixel per step. A cache of a row is read only once the row is done
+(`finish_row_above`, run by `start_row` once per row: `tfar.sampling.base`'s row
+structure).
 """
 
 import tensorflow as tf
@@ -45,9 +47,9 @@ class ResidualStreamSampler(Sampler):
       `layer_cache(i, n)`: layer i's cache before step 0, a nest of tensors;
       `residual_at_pixel(i, stream, cache, row, col)`: (what layer i adds to the stream
         [n, F] at pixel (row, col), before the condition's term; its updated cache);
-      `start_row(row, x, caches)`: the caches at the first step of image row `row` >= 1,
-        for what a row can compute only once the row above is done (optional: without it
-        the step has no `tf.cond`).
+      `finish_row_above(row, x, caches)`: the caches at the first step of image row
+        `row` >= 1, for what a row can compute only once the row above is done
+        (optional: with it the sampler has the protocol's row structure, `start_row`).
 
     Args:
       network: a `tfar.models.image.ResidualStreamNetwork`.
@@ -55,7 +57,7 @@ class ResidualStreamSampler(Sampler):
       components: unused (one component, raster order).
     """
 
-    start_row = None
+    finish_row_above = None
 
     def __init__(self, network, conditional, components):
         del components
@@ -105,21 +107,35 @@ class ResidualStreamSampler(Sampler):
         self.prepare(n)
         return tuple(self.layer_cache(i, n) for i in range(network.num_layers))
 
+    @property
+    def steps_per_row(self):
+        if self.finish_row_above is None:
+            return None
+        return self._width * self._units_per_pixel
+
+    def start_row(self, state, row, x):
+        return tf.cond(row > 0, lambda: self.finish_row_above(row, x, state), lambda: state)
+
     def step(self, state, i, units, x):
         del units  # raster order: step i writes unit i (a sub-pixel, or a pixel)
         pixel, unit = i // self._units_per_pixel, i % self._units_per_pixel
-        return self.at(state, pixel // self._width, pixel % self._width, unit, x)
+        return self.at_started_row(state, pixel // self._width, pixel % self._width, unit, x)
 
     def at(self, state, row, col, unit, x, bias=None):
+        """`at_started_row` for a driver that steps pixels one at a time: starts the row
+        (`start_row`) at its first pixel's unit 0."""
+        if self.finish_row_above is not None:
+            first = tf.logical_and(tf.equal(col, 0), tf.equal(unit, 0))
+            state = tf.cond(first, lambda: self.start_row(state, row, x), lambda: state)
+        return self.at_started_row(state, row, col, unit, x, bias)
+
+    def at_started_row(self, state, row, col, unit, x, bias=None):
         """(params [n, 1, P] of sub-step `unit` of pixel (row, col), the updated caches):
-        a step in raster order, from the caches of every pixel before it. `bias`: None,
-        or `num_layers` + 1 more terms [n, F] of the stream at the pixel (the network's
-        `stream_params` biases there; the condition's are added here). Pixels must come
-        in raster order, each at least once; a row's first pixel at unit 0."""
+        a step in raster order, from the caches of every pixel before it, the row
+        started. `bias`: None, or `num_layers` + 1 more terms [n, F] of the stream at the
+        pixel (the network's `stream_params` biases there; the condition's are added
+        here). Pixels must come in raster order, each at least once."""
         network, per_pixel = self._network, self._units_per_pixel
-        if self.start_row is not None:
-            first = tf.logical_and(tf.logical_and(tf.equal(col, 0), row > 0), tf.equal(unit, 0))
-            state = tf.cond(first, lambda: self.start_row(row, x, state), lambda: state)
         biases = self._biases
         if bias is not None:
             biases = [b + a for a, b in zip(biases, bias)] if biases else list(bias)
