@@ -13,8 +13,9 @@ seconds to draw --batch_size samples with
                       it with `--xla_cpu_compilation_enabled=true`);
 
 each after one warm-up call (which pays tracing, graph optimization and XLA compilation;
-printed apart), then the median of --repeats calls. It also checks that every path draws
-the same samples from the same seed.
+printed apart), then the median of --repeats calls. It also counts the images each path
+draws unlike Python's uncompiled path from the same seed (0 but for a draw within float
+rounding of a bin edge: docs/DESIGN.md, pitfalls).
 
   python benchmarks/export_sampling.py [--models gated,pixelcnn,pixelcnnpp] [--batch_size 16]
 """
@@ -124,13 +125,25 @@ def measure(name):
     reference = rows["python"][2]
     print(f"\n{description}: batch {FLAGS.batch_size}, seed {SEED}")
     print(f"{'path':22s} {'seconds':>9s} {'first call':>11s} {'vs python':>10s} "
-          f"{'same samples':>13s}")
+          f"{'images unlike python':>21s}")
+    results = {}
     for label, (first, seconds, samples) in rows.items():
+        unlike = differing_images(samples, reference)
         print(f"{label:22s} {seconds:9.3f} {first:11.2f} "
-              f"{rows['python'][1] / seconds:9.2f}x {str(np.array_equal(samples, reference)):>13s}")
-    return {label: {"seconds": seconds, "first_call_seconds": first,
-                    "same_samples": bool(np.array_equal(samples, reference))}
-            for label, (first, seconds, samples) in rows.items()}
+              f"{rows['python'][1] / seconds:9.2f}x {unlike:>12d} of {len(reference):<5d}")
+        results[label] = {"seconds": seconds, "first_call_seconds": first,
+                          "images_unlike_python": unlike}
+    return results
+
+
+def differing_images(samples, reference):
+    """How many of the samples differ from the reference's (same seed) in any value: a
+    draw within float rounding of a bin edge can differ between paths whose params
+    differ in the last bits (docs/DESIGN.md, pitfalls), and a raster model's later
+    pixels follow it."""
+    import numpy as np
+    different = np.asarray(samples) != np.asarray(reference)
+    return int(different.reshape(len(different), -1).any(axis=1).sum())
 
 
 def main(argv):

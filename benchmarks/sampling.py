@@ -17,9 +17,10 @@ For each image configuration it measures, side by side in one run, the seconds t
            nearest to --num_layers, fewer levels on ties), its own (naive) loop;
 
 each a `tf.function` traced first (timed apart), called once (the first call, which also
-pays TF's graph optimizations, is printed apart) and then timed over one more call.
+pays TF's graph optimizations, is printed apart) and then timed: the median of 5 more
+calls, or of as many as 5 seconds allow (at least one: a naive loop is timed once).
 Each measurement runs in its own process; its peak memory is the process's peak
-resident set during the timed call (Linux VmHWM, reset just before the call through
+resident set during the timed calls (Linux VmHWM, reset just before them through
 /proc/self/clear_refs), printed beside the resident set before it.
 
 Configurations (batch 16 by default):
@@ -46,9 +47,11 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 from absl import app, flags
 
 FLAGS = flags.FLAGS
+CALLS, CALLS_SECONDS = 5, 5.0      # timed calls: at most 5, fewer past 5 seconds
 flags.DEFINE_list("configs", ["28x28x1", "32x32x3", "784"], "Configurations to measure.")
 flags.DEFINE_list("contenders", ["gated:compiled", "gated:cached", "gated:naive", "tfp",
                                  "pixelcnn:compiled", "pixelcnn:cached", "pixelcnn:naive",
@@ -164,10 +167,13 @@ def measure_one(spec):
     rss_before = memory_kib("VmRSS")
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")                                   # resets VmHWM to the current RSS
-    begin = time.perf_counter()
-    images = sample().numpy()
-    seconds = time.perf_counter() - begin
-    return dict(spec, seconds=seconds, build_and_trace_seconds=trace,
+    times = []
+    while not times or (len(times) < CALLS and sum(times) < CALLS_SECONDS):
+        begin = time.perf_counter()
+        images = sample().numpy()
+        times.append(time.perf_counter() - begin)
+    return dict(spec, seconds=float(np.median(times)), timed_calls=len(times),
+                build_and_trace_seconds=trace,
                 first_call_seconds=first_call,
                 rss_before_mb=rss_before / 1024, peak_rss_mb=memory_kib("VmHWM") / 1024,
                 shape=list(images.shape), values=[float(images.min()), float(images.max())],
