@@ -344,10 +344,10 @@ class PixelCNNPlusPlusSampler(Sampler):
         return ul, [tf.concat(inputs, axis=-1)] + list(deeper_lasts)
 
     def _reads(self, state, c):
-        """Per level, the entries of `ul_above`, `u_out` and `ul_row` at the position
-        of image column c there (column c >> ℓ)."""
+        """Per level, the entries of `ul_above`, `u_out` and (levels > 0, which a step
+        may skip) `ul_row` at the position of image column c there (column c >> ℓ)."""
         return [{key: tf.gather(entry[key], c // 2**level)
-                 for key in ("ul_above", "u_out", "ul_row")}
+                 for key in ("ul_above", "u_out") + (("ul_row",) if level else ())}
                 for level, entry in enumerate(state)]
 
     def step(self, state, i, units, x):
@@ -371,11 +371,12 @@ class PixelCNNPlusPlusSampler(Sampler):
         state = [dict(entry) for entry in state]
         for level, (entry, last) in enumerate(zip(state, lasts)):
             # Level ℓ computed its position this step iff 2^ℓ divides r and c.
-            here = tf.logical_and(tf.equal(r % 2**level, 0), tf.equal(c % 2**level, 0))
-            entry["ul_last"] = last
+            if level:
+                here = tf.logical_and(tf.equal(r % 2**level, 0), tf.equal(c % 2**level, 0))
+                last = tf.where(here, last, reads[level]["ul_row"])
+            entry["ul_last"] = lasts[level]
             entry["ul_row"] = tf.tensor_scatter_nd_update(
-                entry["ul_row"], tf.reshape(c // 2**level, [1, 1]),
-                tf.where(here, last, reads[level]["ul_row"])[None])
+                entry["ul_row"], tf.reshape(c // 2**level, [1, 1]), last[None])
         kernel, bias = self._output                                        # float32
         y = tf.nn.bias_add(tf.matmul(tf.cast(tf.nn.elu(ul), kernel.dtype), kernel), bias)
         return tf.reshape(y, [-1, 1, net.params_size]), state
